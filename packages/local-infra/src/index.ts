@@ -1,0 +1,3 @@
+export { freePort, portOpen, waitFor } from './net.js';
+export { repoRoot, dataRoot } from './paths.js';
+export { startKafka, ensureKafkaJars, cleanTmpKafka, KAFKA_VERSION, type KafkaHandle, type KafkaOptions } from './kafka.js';
