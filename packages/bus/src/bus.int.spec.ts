@@ -1,0 +1,176 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { EVENT_TYPES, newEvent, sampleEvents, type ConnectorEvent, type ConnectorRegistered } from '@preflight/events';
+import { collectRaw, eventually } from '@preflight/testkit';
+import { testBus } from './testing/test-bus.js';
+import { PreflightError } from '@preflight/core';
+import type { Bus } from './index.js';
+import { headerString } from './index.js';
+
+const buses: Bus[] = [];
+afterEach(async () => {
+  while (buses.length) await buses.pop()!.stop();
+});
+
+async function newBus(partitions = 3): Promise<Bus> {
+  const bus = await testBus({ partitions });
+  buses.push(bus);
+  return bus;
+}
+
+function registered(connectorId: string, seq: number): ConnectorRegistered {
+  const sample = sampleEvents()['connector.registered'];
+  return newEvent(
+    'connector.registered',
+    { spec: { ...sample.spec, labels: { seq: String(seq) } }, autoPreflight: false },
+    { producer: 'test@1', tenantId: 't', connectorId, correlationId: `c-${connectorId}-${seq}`, actor: 'system:test' },
+  );
+}
+
+describe('bus on a real broker and registry', () => {
+  it('produces and consumes every event type end to end, with CloudEvents headers', async () => {
+    const bus = await newBus();
+    const samples = Object.values(sampleEvents({ connectorId: `c-${randomUUID()}` })).map((e) => ({ ...e, eventId: randomUUID() })) as ConnectorEvent[];
+    const got: ConnectorEvent[] = [];
+    const heads: Record<string, string | undefined>[] = [];
+    const handlers = Object.fromEntries(
+      EVENT_TYPES.map((t) => [
+        t,
+        async (e: ConnectorEvent, meta: { headers: Parameters<typeof headerString>[0] }) => {
+          got.push(e);
+          heads.push({ type: headerString(meta.headers, 'ce_type'), id: headerString(meta.headers, 'ce_id'), subject: headerString(meta.headers, 'ce_subject'), spec: headerString(meta.headers, 'ce_specversion') });
+        },
+      ]),
+    );
+    const consumer = bus.consumer({ groupId: `${bus.topics.prefix}g`, handlers });
+    await consumer.start();
+    await bus.producer.publish(...samples);
+    await eventually('all samples consumed', () => got.length === samples.length);
+    for (const s of samples) {
+      const e = got.find((g) => g.eventId === s.eventId)!;
+      expect(JSON.parse(JSON.stringify(e))).toEqual({ ...s, traceparent: s.traceparent });
+    }
+    expect(heads.every((h) => h.spec === '1.0' && h.type && h.id && h.subject)).toBe(true);
+    expect(new Set(heads.map((h) => h.type))).toEqual(new Set(EVENT_TYPES));
+  });
+
+  it('keeps per-connector order across several partitions', async () => {
+    const bus = await newBus(4);
+    const connectors = Array.from({ length: 8 }, (_, i) => `conn-${i}`);
+    const perConnector = 30;
+    const seen = new Map<string, number[]>();
+    const consumer = bus.consumer({
+      groupId: `${bus.topics.prefix}g`,
+      partitionsConsumedConcurrently: 4,
+      handlers: {
+        'connector.registered': async (e) => {
+          const list = seen.get(e.connectorId) ?? [];
+          list.push(Number(e.spec.labels['seq']));
+          seen.set(e.connectorId, list);
+        },
+      },
+    });
+    await consumer.start();
+    // Interleave connectors in each request, several requests, as real producers do.
+    for (let seq = 0; seq < perConnector; seq += 10) {
+      const batch: ConnectorEvent[] = [];
+      for (let s = seq; s < seq + 10; s++) for (const c of connectors) batch.push(registered(c, s));
+      await bus.producer.publish(...batch);
+    }
+    await eventually('all consumed', () => [...seen.values()].reduce((n, l) => n + l.length, 0) === connectors.length * perConnector);
+    const partitionsUsed = new Set<number>();
+    const raw = await collectRaw(bus.kafka, [bus.topics.of('connector.registered')]);
+    await eventually('raw read', () => raw.records.length === connectors.length * perConnector);
+    await raw.stop();
+    for (const r of raw.records) partitionsUsed.add(r.partition);
+    expect(partitionsUsed.size).toBeGreaterThan(1);
+    for (const c of connectors) expect(seen.get(c)).toEqual(Array.from({ length: perConnector }, (_, i) => i));
+  });
+
+  it('dead-letters garbage bytes, an unknown schema id and a non-retriable handler error; the rest is handled exactly once', async () => {
+    const bus = await newBus(1);
+    const topic = bus.topics.of('connector.registered');
+    const handled: string[] = [];
+    const dead: string[] = [];
+    const consumer = bus.consumer({
+      groupId: `${bus.topics.prefix}g`,
+      onDeadLetter: ({ reason }) => dead.push(reason.code),
+      handlers: {
+        'connector.registered': async (e) => {
+          if (e.connectorId === 'poison') throw new PreflightError('VALIDATION', 'config.port: must be a number', { retriable: false });
+          handled.push(e.eventId);
+        },
+      },
+    });
+    await consumer.start();
+    const good = [registered('a', 1), registered('b', 2), registered('c', 3)];
+    const raw = bus.kafka.producer();
+    await raw.connect();
+    const unknownId = Buffer.concat([Buffer.from([0, 0x7f, 0xff, 0xff, 0xfe]), Buffer.from('whatever')]);
+    await bus.producer.publish(good[0]!);
+    await raw.send({ topic, messages: [{ key: 'x', value: Buffer.from('not avro at all') }] });
+    await bus.producer.publish(good[1]!, registered('poison', 9));
+    await raw.send({ topic, messages: [{ key: 'y', value: unknownId }] });
+    await bus.producer.publish(good[2]!);
+    await raw.disconnect();
+    await eventually('good handled and poison dead-lettered', () => handled.length === 3 && dead.length === 3);
+    expect(handled).toEqual(good.map((g) => g.eventId));
+    const dlq = await collectRaw(bus.kafka, [bus.topics.dlq(topic)]);
+    await eventually('dlq read', () => dlq.records.length === 3);
+    await dlq.stop();
+    const reasons = dlq.records.map((r) => ({
+      code: headerString(r.message.headers, 'dlq_error_code'),
+      reason: headerString(r.message.headers, 'dlq_reason'),
+      source: headerString(r.message.headers, 'dlq_source_topic'),
+      offset: headerString(r.message.headers, 'dlq_source_offset'),
+    }));
+    expect(reasons.map((r) => r.code)).toEqual(['DECODE', 'VALIDATION', 'DECODE']);
+    expect(reasons[0]!.reason).toMatch(/magic byte/);
+    expect(reasons[1]!.reason).toMatch(/config\.port/);
+    expect(reasons[2]!.reason).toMatch(/schema id 2147483646/);
+    expect(reasons.every((r) => r.source === topic && r.offset !== undefined)).toBe(true);
+    // Original bytes are kept.
+    expect(dlq.records[0]!.message.value!.toString()).toBe('not avro at all');
+    expect(dlq.records[2]!.message.value!.equals(unknownId)).toBe(true);
+  });
+
+  it('retries retriable handler errors with backoff, then succeeds once', async () => {
+    const bus = await newBus(1);
+    let calls = 0;
+    const consumer = bus.consumer({
+      groupId: `${bus.topics.prefix}g`,
+      retry: { attempts: 5, initialMs: 20, maxMs: 100 },
+      handlers: {
+        'connector.registered': async () => {
+          calls++;
+          if (calls < 3) throw new PreflightError('CONNECTIVITY', 'source blinked');
+        },
+      },
+    });
+    await consumer.start();
+    await bus.producer.publish(registered('r', 1));
+    await eventually('handled', () => consumer.stats.handled === 1);
+    expect(calls).toBe(3);
+    expect(consumer.stats.retries).toBe(2);
+    expect(consumer.stats.deadLettered).toBe(0);
+  });
+
+  it('skips a redelivered eventId (dedupe) so the side effect happens once', async () => {
+    const bus = await newBus(1);
+    const effects: string[] = [];
+    const consumer = bus.consumer({ groupId: `${bus.topics.prefix}g`, handlers: { 'connector.registered': async (e) => void effects.push(e.eventId) } });
+    await consumer.start();
+    const e = registered('d', 1);
+    await bus.producer.publish(e);
+    await bus.producer.publish(e);
+    await bus.producer.publish(registered('d', 2));
+    await eventually('two handled, one duplicate', () => consumer.stats.handled === 2 && consumer.stats.duplicates === 1);
+    expect(effects.filter((id) => id === e.eventId)).toHaveLength(1);
+  });
+
+  it('refuses to publish an event that does not match its schema, naming the field', async () => {
+    const bus = await newBus(1);
+    const bad = { ...registered('x', 1), autoPreflight: 'yes' } as unknown as ConnectorEvent;
+    await expect(bus.producer.publish(bad)).rejects.toThrow(/autoPreflight/);
+  });
+});

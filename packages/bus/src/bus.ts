@@ -1,0 +1,70 @@
+import type { Kafka } from 'kafkajs';
+import type { Logger } from '@preflight/core';
+import { EVENT_TYPES, topicsFor, type EventType, type Topics } from '@preflight/events';
+import { EventCodec } from './codec.js';
+import { createKafka, type BusConfig } from './config.js';
+import { EventConsumer, type EventConsumerOptions } from './consumer.js';
+import { EventProducer } from './producer.js';
+import { ensureTopics, platformTopics } from './topics.js';
+
+export interface Bus {
+  kafka: Kafka;
+  codec: EventCodec;
+  topics: Topics;
+  producer: EventProducer;
+  consumer(options: Omit<EventConsumerOptions, 'kafka' | 'codec' | 'topics' | 'logger'> & { logger?: Logger }): EventConsumer;
+  /** Creates every declared topic that is missing (idempotent). */
+  ensureTopics(partitions?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Wires one process's Kafka client, codec, producer and consumers from a BusConfig. */
+export function createBus(config: BusConfig, logger: Logger, options: { produces?: readonly EventType[] } = {}): Bus {
+  const kafka = createKafka(config, logger);
+  const codec = new EventCodec(config.schemaRegistryUrl);
+  const topics = topicsFor(config.topicPrefix);
+  const producer = new EventProducer({ kafka, codec, topics, logger, types: options.produces ?? EVENT_TYPES });
+  const consumers: EventConsumer[] = [];
+  return {
+    kafka,
+    codec,
+    topics,
+    producer,
+    consumer(opts) {
+      const c = new EventConsumer({ ...opts, kafka, codec, topics, logger: opts.logger ?? logger });
+      consumers.push(c);
+      return c;
+    },
+    async ensureTopics(partitions) {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        await ensureTopics(admin, platformTopics(topics, partitions));
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    async stop() {
+      await Promise.all(consumers.map((c) => c.stop()));
+      await producer.stop();
+    },
+  };
+}
+
+/** Runs `stop` once on SIGTERM or SIGINT, then exits; in-flight work finishes first. */
+export function onShutdown(stop: () => Promise<void>, logger: Logger): void {
+  let done = false;
+  const handler = (signal: NodeJS.Signals): void => {
+    if (done) return;
+    done = true;
+    logger.info({ signal }, 'shutting down');
+    stop()
+      .then(() => process.exit(0))
+      .catch((e: unknown) => {
+        logger.error({ err: e }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', handler);
+  process.once('SIGINT', handler);
+}

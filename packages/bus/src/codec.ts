@@ -1,0 +1,109 @@
+import avro from 'avsc';
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { PreflightError } from '@preflight/core';
+import { eventAvroType, eventSchema, subjectFor, type ConnectorEvent, type EventType, type Topics } from '@preflight/events';
+
+const MAGIC = 0;
+
+/**
+ * Avro in the Confluent wire format (magic byte 0, 4-byte big-endian schema id, Avro body).
+ * Schema ids are resolved once per topic at start; decoding builds one resolver per writer schema
+ * id, from the writer's schema to our reader schema, and reuses it for every later message.
+ */
+export class EventCodec {
+  readonly registry: SchemaRegistry;
+  private readonly writerIds = new Map<string, number>();
+  private readonly resolvers = new Map<string, { reader: avro.Type; resolver: avro.Resolver }>();
+  private readonly pendingResolvers = new Map<string, Promise<{ reader: avro.Type; resolver: avro.Resolver }>>();
+
+  constructor(registryUrl: string, registry?: SchemaRegistry) {
+    this.registry = registry ?? new SchemaRegistry({ host: registryUrl, retry: { retries: 3 } });
+  }
+
+  /** Registers the current schema of each event type under `<topic>-value` and remembers its id. */
+  async registerAll(topics: Topics, types: readonly EventType[]): Promise<Map<EventType, number>> {
+    const out = new Map<EventType, number>();
+    for (const type of types) {
+      const topic = topics.of(type);
+      const { id } = await this.registry
+        .register({ type: SchemaType.AVRO, schema: JSON.stringify(eventSchema(type)) }, { subject: subjectFor(topic) })
+        .catch((e: unknown) => {
+          throw new PreflightError('SCHEMA_REGISTRY', `could not register the schema of ${type} under ${subjectFor(topic)}: ${(e as Error).message}`, { cause: e });
+        });
+      this.writerIds.set(topic, id);
+      out.set(type, id);
+    }
+    return out;
+  }
+
+  writerIdFor(topic: string): number | undefined {
+    return this.writerIds.get(topic);
+  }
+
+  encode(topic: string, event: ConnectorEvent): Buffer {
+    const id = this.writerIds.get(topic);
+    if (id === undefined) throw new PreflightError('BUS', `no schema registered for topic ${topic}; call registerAll first`, { retriable: false });
+    const type = eventAvroType(event.eventType);
+    const paths: string[] = [];
+    if (!type.isValid(event, { errorHook: (p) => paths.push(p.join('.')) })) {
+      throw new PreflightError('VALIDATION', `event ${event.eventType} does not match its schema at: ${paths.join(', ')}`, {
+        retriable: false,
+        issues: paths.map((field) => ({ field, message: 'does not match the Avro schema' })),
+      });
+    }
+    const body = type.toBuffer(event);
+    const header = Buffer.alloc(5);
+    header.writeUInt8(MAGIC, 0);
+    header.writeUInt32BE(id, 1);
+    return Buffer.concat([header, body]);
+  }
+
+  /** Decodes a wire-format value into the reader type of `eventType`. Errors are DECODE, not retriable. */
+  async decode(value: Buffer | null, eventType: EventType): Promise<ConnectorEvent> {
+    if (!value || value.length < 5) throw new PreflightError('DECODE', `value is ${value ? `${value.length} bytes` : 'null'}, too short for the Confluent wire format`, { retriable: false });
+    if (value.readUInt8(0) !== MAGIC) throw new PreflightError('DECODE', `unknown magic byte ${value.readUInt8(0)} (expected 0)`, { retriable: false });
+    const id = value.readUInt32BE(1);
+    const { reader, resolver } = await this.resolverFor(id, eventType);
+    try {
+      return reader.fromBuffer(value.subarray(5), resolver) as ConnectorEvent;
+    } catch (e) {
+      throw new PreflightError('DECODE', `Avro body does not decode with writer schema ${id}: ${(e as Error).message}`, { cause: e, retriable: false });
+    }
+  }
+
+  private resolverFor(id: number, eventType: EventType): Promise<{ reader: avro.Type; resolver: avro.Resolver }> {
+    const key = `${id}:${eventType}`;
+    const ready = this.resolvers.get(key);
+    if (ready) return Promise.resolve(ready);
+    let pending = this.pendingResolvers.get(key);
+    if (!pending) {
+      pending = (async () => {
+        let writerJson: unknown;
+        try {
+          const writer = (await this.registry.getSchema(id)) as unknown as avro.Type;
+          writerJson = writer.schema();
+        } catch (e) {
+          const status = (e as { status?: number }).status;
+          // A 404 means the id will never resolve: dead-letter it. Anything else may pass.
+          const unknownId = status === 404 || /not found/i.test((e as Error).message);
+          throw new PreflightError(unknownId ? 'DECODE' : 'SCHEMA_REGISTRY', `schema id ${id} could not be fetched: ${(e as Error).message}`, {
+            cause: e,
+            retriable: !unknownId,
+          });
+        }
+        const reader = eventAvroType(eventType);
+        let resolver: avro.Resolver;
+        try {
+          resolver = reader.createResolver(avro.Type.forSchema(writerJson as avro.Schema));
+        } catch (e) {
+          throw new PreflightError('DECODE', `writer schema ${id} cannot be read as ${eventType}: ${(e as Error).message}`, { cause: e, retriable: false });
+        }
+        const entry = { reader, resolver };
+        this.resolvers.set(key, entry);
+        return entry;
+      })().finally(() => this.pendingResolvers.delete(key));
+      this.pendingResolvers.set(key, pending);
+    }
+    return pending;
+  }
+}

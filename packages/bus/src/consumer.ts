@@ -1,0 +1,234 @@
+import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { SpanKind, context as otelContext, trace } from '@opentelemetry/api';
+import { contextFromTraceparent, METRIC, PreflightError, toPreflightError, type Logger } from '@preflight/core';
+import type { ConnectorEvent, EventOf, EventType, Topics } from '@preflight/events';
+import type { EventCodec } from './codec.js';
+import { MemoryDedupeStore, type DedupeStore } from './dedupe.js';
+import { headerString } from './headers.js';
+
+export interface MessageMeta {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  headers: IHeaders;
+}
+
+export type Handlers = { [T in EventType]?: (event: EventOf<T>, meta: MessageMeta) => Promise<void> };
+
+export interface RetryPolicy {
+  attempts: number;
+  initialMs: number;
+  maxMs: number;
+}
+
+export interface ConsumerStats {
+  handled: number;
+  duplicates: number;
+  deadLettered: number;
+  retries: number;
+}
+
+export interface EventConsumerOptions {
+  kafka: Kafka;
+  codec: EventCodec;
+  topics: Topics;
+  groupId: string;
+  handlers: Handlers;
+  logger: Logger;
+  dedupe?: DedupeStore;
+  retry?: Partial<RetryPolicy>;
+  fromBeginning?: boolean;
+  /** Partitions handled in parallel; order within a partition is always kept. */
+  partitionsConsumedConcurrently?: number;
+  /** How long the group waits for a crashed member before handing its partitions on. */
+  sessionTimeoutMs?: number;
+  /** Called after a message is dead-lettered, for metrics and tests. */
+  onDeadLetter?: (info: { topic: string; reason: PreflightError }) => void;
+}
+
+const DEFAULT_RETRY: RetryPolicy = { attempts: 5, initialMs: 100, maxMs: 5_000 };
+
+/**
+ * Runs typed handlers over the catalog topics. A message's offset is resolved only after its
+ * handler succeeded or it was dead-lettered, so a crash re-delivers what was in flight and nothing
+ * is lost; handled eventIds are remembered so a re-delivery has no second side effect.
+ */
+export class EventConsumer {
+  readonly consumer: Consumer;
+  private readonly dlqProducer: Producer;
+  private readonly dedupe: DedupeStore;
+  private readonly retry: RetryPolicy;
+  private stopping = false;
+  private running = false;
+  readonly stats: ConsumerStats = { handled: 0, duplicates: 0, deadLettered: 0, retries: 0 };
+
+  constructor(private readonly options: EventConsumerOptions) {
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
+      maxWaitTimeInMs: 100,
+    });
+    this.dlqProducer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.dedupe = options.dedupe ?? new MemoryDedupeStore();
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+  }
+
+  async start(): Promise<void> {
+    const types = Object.keys(this.options.handlers) as EventType[];
+    await this.dlqProducer.connect();
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: types.map((t) => this.options.topics.of(t)), fromBeginning: this.options.fromBeginning ?? true });
+    this.running = true;
+    await this.consumer.run({
+      autoCommit: true,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
+        for (const message of batch.messages) {
+          if (!isRunning() || isStale() || this.stopping) break;
+          const done = await this.handleOne(batch.topic, batch.partition, message);
+          if (!done) break; // shutting down mid-retry: leave it for the next owner of the partition
+          resolveOffset(message.offset);
+          await heartbeat();
+        }
+        await commitOffsetsIfNecessary();
+      },
+    });
+  }
+
+  /** Finishes the message in hand, commits, and leaves the group. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.stopping = true;
+    this.running = false;
+    await this.consumer.disconnect();
+    await this.dlqProducer.disconnect();
+  }
+
+  /** Returns false only when shutdown interrupted a retry, so the offset must not move. */
+  private async handleOne(topic: string, partition: number, message: KafkaMessage): Promise<boolean> {
+    const eventType = this.options.topics.typeOf(topic);
+    const meta: MessageMeta = { topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, headers: message.headers ?? {} };
+    if (!eventType) {
+      await this.deadLetter(meta, message, new PreflightError('DECODE', `topic ${topic} carries no known event type`, { retriable: false }));
+      return true;
+    }
+    let event: ConnectorEvent;
+    try {
+      event = await this.options.codec.decode(message.value, eventType);
+    } catch (e) {
+      const err = toPreflightError(e, 'DECODE');
+      if (err.retriable) return this.retryDecode(meta, message, eventType);
+      await this.deadLetter(meta, message, err);
+      return true;
+    }
+    return this.dispatch(event, meta, message);
+  }
+
+  private async retryDecode(meta: MessageMeta, message: KafkaMessage, eventType: EventType): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      if (this.stopping) return false;
+      await sleep(this.backoff(attempt));
+      try {
+        const event = await this.options.codec.decode(message.value, eventType);
+        return this.dispatch(event, meta, message);
+      } catch (e) {
+        const err = toPreflightError(e, 'DECODE');
+        if (!err.retriable || attempt >= this.retry.attempts) {
+          await this.deadLetter(meta, message, err);
+          return true;
+        }
+      }
+    }
+  }
+
+  private async dispatch(event: ConnectorEvent, meta: MessageMeta, message: KafkaMessage): Promise<boolean> {
+    const { logger } = this.options;
+    if (this.dedupe.has(event.eventId)) {
+      this.stats.duplicates++;
+      logger.debug({ eventId: event.eventId, metric: METRIC.events_duplicate_total }, 'duplicate event skipped');
+      return true;
+    }
+    const handler = this.options.handlers[event.eventType] as ((e: ConnectorEvent, m: MessageMeta) => Promise<void>) | undefined;
+    if (!handler) return true;
+    const parent = contextFromTraceparent(headerString(meta.headers, 'traceparent') ?? event.traceparent);
+    const tracer = trace.getTracer('connector-preflight');
+    for (let attempt = 1; ; attempt++) {
+      const span = tracer.startSpan(
+        `process ${event.eventType}`,
+        {
+          kind: SpanKind.CONSUMER,
+          attributes: {
+            'messaging.system': 'kafka',
+            'messaging.destination.name': meta.topic,
+            'messaging.kafka.partition': meta.partition,
+            'messaging.kafka.offset': meta.offset,
+            'messaging.consumer.group.name': this.options.groupId,
+            'preflight.connector_id': event.connectorId,
+            'preflight.correlation_id': event.correlationId,
+          },
+        },
+        parent,
+      );
+      try {
+        await otelContext.with(trace.setSpan(parent, span), () => handler(event, meta));
+        span.end();
+        this.dedupe.add(event.eventId);
+        this.stats.handled++;
+        return true;
+      } catch (e) {
+        const err = toPreflightError(e);
+        span.recordException(err);
+        span.end();
+        const log = logger.child({ connectorId: event.connectorId, correlationId: event.correlationId, eventId: event.eventId, topic: meta.topic });
+        if (!err.retriable || attempt >= this.retry.attempts) {
+          log.error({ err: err.toJSON(), attempt }, `handler failed (${err.code}); dead-lettering`);
+          await this.deadLetter(meta, message, err);
+          return true;
+        }
+        this.stats.retries++;
+        log.warn({ err: err.toJSON(), attempt }, `handler failed (${err.code}); retrying`);
+        if (this.stopping) return false;
+        await sleep(this.backoff(attempt));
+        if (this.stopping) return false;
+      }
+    }
+  }
+
+  private backoff(attempt: number): number {
+    const base = Math.min(this.retry.maxMs, this.retry.initialMs * 2 ** (attempt - 1));
+    return base / 2 + Math.random() * (base / 2);
+  }
+
+  /** The original bytes and headers go to `<topic>.dlq`, with why and where from in `dlq_*` headers. */
+  private async deadLetter(meta: MessageMeta, message: KafkaMessage, reason: PreflightError): Promise<void> {
+    const headers: IHeaders = {
+      ...meta.headers,
+      dlq_reason: reason.message.slice(0, 2000),
+      dlq_error_code: reason.code,
+      dlq_source_topic: meta.topic,
+      dlq_source_partition: String(meta.partition),
+      dlq_source_offset: meta.offset,
+      dlq_consumer_group: this.options.groupId,
+      dlq_failed_at: new Date().toISOString(),
+    };
+    await this.dlqProducer.send({
+      topic: this.options.topics.dlq(meta.topic),
+      acks: -1,
+      messages: [{ key: message.key, value: message.value, headers }],
+    });
+    this.stats.deadLettered++;
+    this.options.logger.warn(
+      { topic: meta.topic, partition: meta.partition, offset: meta.offset, code: reason.code, metric: METRIC.events_dead_lettered_total },
+      `message dead-lettered: ${reason.message}`,
+    );
+    this.options.onDeadLetter?.({ topic: meta.topic, reason });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

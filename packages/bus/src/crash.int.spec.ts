@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { newEvent, type ConnectorEvent } from '@preflight/events';
+import { eventually } from '@preflight/testkit';
+import { testBus } from './testing/test-bus.js';
+
+const script = fileURLToPath(new URL('./testing/crash-consumer.ts', import.meta.url));
+
+function startChild(env: Record<string, string>): { child: ChildProcess; out: () => string } {
+  let out = '';
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  return { child, out: () => out };
+}
+
+const lines = (file: string): string[] => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
+
+describe('consumer crash and restart on a real broker', () => {
+  it('a consumer killed mid-batch reprocesses only uncommitted messages and dedupe prevents a second side effect', async () => {
+    const bus = await testBus({ partitions: 1 });
+    const dir = mkdtempSync(join(tmpdir(), 'crash-'));
+    const env = {
+      PREFIX: bus.topics.prefix,
+      GROUP: `${bus.topics.prefix}crash`,
+      DEDUPE_FILE: join(dir, 'dedupe.log'),
+      EFFECTS_FILE: join(dir, 'effects.log'),
+      DELAY_MS: '15',
+    };
+    const events: ConnectorEvent[] = Array.from({ length: 80 }, (_, i) =>
+      newEvent('connector.registered', {
+        spec: { name: `n${i}`, sourceType: 'files', configJson: '{}', contractYaml: null, environment: 'development', owner: null, labels: {} },
+        autoPreflight: false,
+      }, { producer: 'test@1', tenantId: 't', connectorId: `c${i % 5}`, correlationId: `a${i}`, actor: 'system:test' }),
+    );
+    await bus.producer.publish(...events);
+
+    const first = startChild(env);
+    await eventually('first consumer handled some', () => lines(env.EFFECTS_FILE).length >= 25, { timeoutMs: 60_000 });
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+    const handledBeforeCrash = lines(env.EFFECTS_FILE).length;
+    expect(handledBeforeCrash).toBeLessThan(events.length);
+
+    const second = startChild(env);
+    await eventually('every event handled', () => new Set(lines(env.EFFECTS_FILE)).size === events.length, { timeoutMs: 90_000 });
+    second.child.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => second.child.once('exit', r));
+    expect(code).toBe(0);
+    const effects = lines(env.EFFECTS_FILE);
+    // Exactly one side effect per event, although some were delivered twice.
+    expect(effects).toHaveLength(events.length);
+    expect(new Set(effects)).toEqual(new Set(events.map((e) => e.eventId)));
+    const stats = JSON.parse(second.out().trim().split('\n').pop()!) as { handled: number; duplicates: number };
+    expect(stats.handled).toBe(events.length - handledBeforeCrash);
+    // Redelivered = only what the crashed consumer had not committed.
+    expect(stats.duplicates).toBeLessThanOrEqual(handledBeforeCrash);
+    await bus.stop();
+  });
+});

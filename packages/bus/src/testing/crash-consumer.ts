@@ -1,0 +1,30 @@
+// A consumer in its own process, so a test can SIGKILL it mid-batch like a real crash.
+import { appendFileSync } from 'node:fs';
+import { busConfigFromEnv, createBus, FileDedupeStore, onShutdown } from '../index.js';
+import { createLogger } from '@preflight/core';
+
+const env = (k: string): string => {
+  const v = process.env[k];
+  if (!v) throw new Error(`missing env ${k}`);
+  return v;
+};
+const logger = createLogger({ service: 'crash-consumer', level: 'warn' });
+const bus = createBus({ ...busConfigFromEnv('crash-consumer'), topicPrefix: env('PREFIX') }, logger);
+const delay = Number(process.env['DELAY_MS'] ?? '10');
+const consumer = bus.consumer({
+  groupId: env('GROUP'),
+  sessionTimeoutMs: 6_000,
+  dedupe: new FileDedupeStore(env('DEDUPE_FILE')),
+  handlers: {
+    'connector.registered': async (e) => {
+      await new Promise((r) => setTimeout(r, delay));
+      appendFileSync(env('EFFECTS_FILE'), `${e.eventId}\n`);
+    },
+  },
+});
+onShutdown(async () => {
+  await consumer.stop();
+  process.stdout.write(JSON.stringify(consumer.stats) + '\n');
+}, logger);
+await consumer.start();
+process.stdout.write('started\n');

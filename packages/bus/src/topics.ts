@@ -1,0 +1,63 @@
+import type { Admin, ITopicConfig } from 'kafkajs';
+import { PreflightError } from '@preflight/core';
+import { EVENT_TYPES, type Topics } from '@preflight/events';
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  /** Kafka topic configs, e.g. retention.ms, cleanup.policy. */
+  config: Record<string, string>;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The platform's topics, declared once. Event topics keep 7 days (replay for rebuilds and late
+ * consumers); dead-letter topics keep 30 days so a person has time to look; the state topic is
+ * compacted because only the latest snapshot per connector matters.
+ */
+export function platformTopics(topics: Topics, partitions = 6): TopicSpec[] {
+  const specs: TopicSpec[] = [];
+  for (const type of EVENT_TYPES) {
+    const topic = topics.of(type);
+    specs.push({ topic, partitions, config: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * DAY_MS) } });
+    specs.push({ topic: topics.dlq(topic), partitions: 1, config: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * DAY_MS) } });
+  }
+  specs.push({
+    topic: topics.state,
+    partitions,
+    config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0', 'segment.ms': String(60 * 60 * 1000) },
+  });
+  return specs;
+}
+
+/** Creates what is missing; leaves existing topics alone but fails if one has fewer partitions than declared. */
+export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<{ created: string[]; existing: string[] }> {
+  const existing = new Set(await admin.listTopics());
+  const missing = specs.filter((s) => !existing.has(s.topic));
+  if (missing.length > 0) {
+    const configs: ITopicConfig[] = missing.map((s) => ({
+      topic: s.topic,
+      numPartitions: s.partitions,
+      replicationFactor: -1,
+      configEntries: Object.entries(s.config).map(([name, value]) => ({ name, value })),
+    }));
+    try {
+      await admin.createTopics({ topics: configs, waitForLeaders: true });
+    } catch (e) {
+      // Another service may have created the same topics a moment ago; that is fine.
+      if (!/already exists/i.test((e as Error).message)) throw new PreflightError('BUS', `creating topics failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  const present = specs.filter((s) => existing.has(s.topic));
+  if (present.length > 0) {
+    const meta = await admin.fetchTopicMetadata({ topics: present.map((s) => s.topic) });
+    for (const t of meta.topics) {
+      const spec = present.find((s) => s.topic === t.name);
+      if (spec && t.partitions.length < spec.partitions) {
+        throw new PreflightError('CONFIG', `topic ${t.name} has ${t.partitions.length} partitions, declared ${spec.partitions}`, { retriable: false });
+      }
+    }
+  }
+  return { created: missing.map((s) => s.topic), existing: present.map((s) => s.topic) };
+}

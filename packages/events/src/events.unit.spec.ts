@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { EVENT_CATALOG, EVENT_TYPES, eventAvroType, eventSchema, sampleEvents, topicsFor } from './index.js';
+
+function fieldNames(schema: Record<string, unknown>): string[] {
+  return (schema['fields'] as Array<{ name: string }>).map((f) => f.name).sort();
+}
+
+describe('event schemas and TypeScript types', () => {
+  const samples = sampleEvents();
+
+  it('has a sample for every event type in the catalog', () => {
+    expect(Object.keys(samples).sort()).toEqual([...EVENT_TYPES].sort());
+  });
+
+  it.each(EVENT_TYPES)('%s: the typed sample has exactly the schema fields and round-trips through avsc', (type) => {
+    const sample = samples[type];
+    const schema = eventSchema(type);
+    expect(Object.keys(sample).sort()).toEqual(fieldNames(schema));
+    const avroType = eventAvroType(type);
+    const errors: string[] = [];
+    const valid = avroType.isValid(sample, { errorHook: (path) => errors.push(path.join('.')) });
+    expect(errors).toEqual([]);
+    expect(valid).toBe(true);
+    const decoded: unknown = avroType.fromBuffer(avroType.toBuffer(sample));
+    expect(JSON.parse(JSON.stringify(decoded))).toEqual(sample);
+    expect(sample.eventVersion).toBe(EVENT_CATALOG[type].version);
+  });
+
+  it('every schema carries the envelope fields', () => {
+    const envelope = ['actor', 'causationId', 'connectorId', 'correlationId', 'eventId', 'eventType', 'eventVersion', 'idempotencyKey', 'occurredAt', 'producer', 'tenantId', 'traceparent'];
+    for (const type of EVENT_TYPES) expect(fieldNames(eventSchema(type))).toEqual(expect.arrayContaining(envelope));
+  });
+
+  it('every schema file on disk is in the catalog, and the other way round', () => {
+    const dir = fileURLToPath(new URL('../../../schemas/events/connector/', import.meta.url));
+    const onDisk = readdirSync(dir).filter((f) => f.endsWith('.avsc')).map((f) => f.replace(/\.v\d+\.avsc$/, '')).sort();
+    expect([...new Set(onDisk)]).toEqual(EVENT_TYPES.map((t) => EVENT_CATALOG[t].file).sort());
+  });
+
+  it('rejects a sample whose field has the wrong type (the drift check can fail)', () => {
+    const bad = { ...samples['connector.handshake'], attempts: 'one' };
+    expect(eventAvroType('connector.handshake').isValid(bad)).toBe(false);
+  });
+
+  it('prefixes topic names per deployment and maps them back', () => {
+    const t = topicsFor('t123.');
+    expect(t.of('connector.validated')).toBe('t123.connector.validated');
+    expect(t.typeOf('t123.connector.validated')).toBe('connector.validated');
+    expect(t.dlq(t.of('connector.handshake'))).toBe('t123.connector.handshake.dlq');
+    expect(t.typeOf('connector.validated')).toBeUndefined();
+  });
+});
+
+describe('derived event ids', () => {
+  it('are stable UUIDs for the same inputs and differ otherwise', async () => {
+    const { derivedEventId } = await import('./index.js');
+    const a = derivedEventId('e1', 'connector.handshake');
+    expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(derivedEventId('e1', 'connector.handshake')).toBe(a);
+    expect(derivedEventId('e2', 'connector.handshake')).not.toBe(a);
+  });
+});

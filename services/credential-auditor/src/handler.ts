@@ -1,0 +1,92 @@
+import { toPreflightError, type Logger } from '@preflight/core';
+import type { ConnectorEvent, ConnectorHandshake, ConnectorSpec } from '@preflight/events';
+import { newEvent, causedBy } from '@preflight/events';
+import type { Handlers } from '@preflight/bus';
+import type { ConnectorModule, SecretProvider } from '@preflight/connectors';
+import { contractDatasets, parseContract } from '@preflight/contracts';
+import { judgeCredential, PRODUCER, type AuditFacts, type AuditPolicy, DEFAULT_POLICY } from './judge.js';
+
+export interface AuditorDeps {
+  connectors: (sourceType: string) => ConnectorModule;
+  secrets: SecretProvider;
+  logger: Logger;
+  policy?: AuditPolicy;
+  publish: (...events: ConnectorEvent[]) => Promise<void>;
+}
+
+function configSecretRef(config: Record<string, unknown>): string | null {
+  if (typeof config['secretRef'] === 'string') return config['secretRef'];
+  const auth = config['auth'];
+  if (auth && typeof auth === 'object' && typeof (auth as Record<string, unknown>)['secretRef'] === 'string') return (auth as Record<string, string>)['secretRef'] ?? null;
+  return null;
+}
+
+function configPrincipal(config: Record<string, unknown>): string | null {
+  if (typeof config['user'] === 'string') return config['user'];
+  const auth = config['auth'];
+  if (auth && typeof auth === 'object' && typeof (auth as Record<string, unknown>)['username'] === 'string') return (auth as Record<string, string>)['username'] ?? null;
+  return null;
+}
+
+/** Gathers the facts through the facade and the secrets provider; never holds the secret longer than the call. */
+export async function gatherFacts(spec: ConnectorSpec, deps: Pick<AuditorDeps, 'connectors' | 'secrets'>, logger: Logger): Promise<AuditFacts> {
+  const module = deps.connectors(spec.sourceType);
+  const raw = JSON.parse(spec.configJson) as Record<string, unknown>;
+  const config = module.parseConfig(raw);
+  const secretRef = configSecretRef(raw);
+  let secret: AuditFacts['secret'] = null;
+  if (secretRef) {
+    try {
+      const r = await deps.secrets.resolve(secretRef);
+      secret = { resolved: true, scheme: r.scheme, ageDays: r.ageDays ?? null };
+    } catch (e) {
+      secret = { resolved: false, reason: toPreflightError(e).message };
+    }
+  }
+  const datasets = spec.contractYaml ? contractDatasets(parseContract(spec.contractYaml)) : [];
+  const access = secret && !secret.resolved ? null : await module.auditAccess(config, { secrets: deps.secrets, logger }, datasets);
+  return { sourceType: spec.sourceType, expectedPrincipal: configPrincipal(raw), secretRef, secret, access, contractDatasets: datasets };
+}
+
+export function auditorHandlers(deps: AuditorDeps): Handlers {
+  return {
+    'connector.handshake': async (input: ConnectorHandshake) => {
+      if (input.status !== 'COMPLETED') return;
+      const log = deps.logger.child({ connectorId: input.connectorId, correlationId: input.correlationId, tenantId: input.tenantId });
+      const started = performance.now();
+      const ctx = causedBy(input, PRODUCER, { outputType: 'connector.credentials.audited' });
+      let event: ConnectorEvent;
+      try {
+        const facts = await gatherFacts(input.spec, deps, log);
+        const verdict = judgeCredential(facts, deps.policy ?? DEFAULT_POLICY);
+        event = newEvent(
+          'connector.credentials.audited',
+          {
+            status: verdict.status,
+            findings: verdict.findings,
+            principal: facts.access?.principal ?? facts.expectedPrincipal,
+            secretScheme: facts.secret?.resolved ? facts.secret.scheme : null,
+            rotationAgeDays: facts.secret?.resolved ? facts.secret.ageDays : null,
+            tls: facts.access?.tls ?? false,
+            durationMs: performance.now() - started,
+            error: null,
+          },
+          ctx,
+        );
+        for (const f of verdict.findings.filter((x) => x.severity === 'HIGH' || x.severity === 'CRITICAL')) {
+          log.error({ finding: f.code, severity: f.severity, object: f.object }, `credential audit failed for ${input.spec.name}: ${f.code}: ${f.message}`);
+        }
+        if (verdict.status === 'PASS') log.info({ findings: verdict.findings.length }, 'credential audit passed');
+      } catch (e) {
+        const err = toPreflightError(e, 'SOURCE');
+        log.error({ code: err.code, reason: err.message }, `credential audit could not run for ${input.spec.name}: ${err.code}`);
+        event = newEvent(
+          'connector.credentials.audited',
+          { status: 'ERROR', findings: [], principal: null, secretScheme: null, rotationAgeDays: null, tls: false, durationMs: performance.now() - started, error: { code: err.code, message: err.message, retriable: err.retriable } },
+          ctx,
+        );
+      }
+      await deps.publish(event);
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { judgeCredential, type AuditFacts } from './judge.js';
+
+const leastPrivilege: AuditFacts = {
+  sourceType: 'postgres',
+  expectedPrincipal: 'reader',
+  secretRef: 'file:/run/secrets/pg',
+  secret: { resolved: true, scheme: 'file', ageDays: 3 },
+  access: { principal: 'reader', superuser: false, canCreateRole: false, canCreateDb: false, readable: ['public.customers', 'public.orders'], writable: [], tls: false, host: '127.0.0.1' },
+  contractDatasets: ['customers', 'orders'],
+};
+
+const codes = (f: AuditFacts): string[] => judgeCredential(f).findings.filter((x) => x.severity === 'HIGH' || x.severity === 'CRITICAL').map((x) => x.code);
+
+describe('judgeCredential', () => {
+  it('passes a least-privilege, recently rotated credential from the store', () => {
+    const r = judgeCredential(leastPrivilege);
+    expect(r.status).toBe('PASS');
+    expect(codes(leastPrivilege)).toEqual([]);
+  });
+
+  it('fails an over-privileged credential: superuser, role creation, write grants', () => {
+    const f: AuditFacts = { ...leastPrivilege, access: { ...leastPrivilege.access!, superuser: true, canCreateRole: true, writable: ['public.orders'] } };
+    expect(judgeCredential(f).status).toBe('FAIL');
+    expect(codes(f)).toEqual(['SUPERUSER', 'CREATE_ROLE', 'WRITE_PRIVILEGE']);
+  });
+
+  it('names the contract table the credential cannot read', () => {
+    const f: AuditFacts = { ...leastPrivilege, access: { ...leastPrivilege.access!, readable: ['public.customers'] } };
+    const r = judgeCredential(f);
+    expect(r.status).toBe('FAIL');
+    expect(r.findings.find((x) => x.code === 'MISSING_SELECT')).toMatchObject({ object: 'orders', message: expect.stringContaining('"orders"') });
+  });
+
+  it('enforces rotation age and flags an unknown age as a warning only', () => {
+    expect(codes({ ...leastPrivilege, secret: { resolved: true, scheme: 'file', ageDays: 400 } })).toEqual(['ROTATION_AGE']);
+    const env = judgeCredential({ ...leastPrivilege, secretRef: 'env:PG_PW', secret: { resolved: true, scheme: 'env', ageDays: null } });
+    expect(env.status).toBe('PASS');
+    expect(env.findings.map((x) => x.code)).toContain('ROTATION_UNKNOWN');
+  });
+
+  it('requires TLS for non-loopback hosts only', () => {
+    expect(codes({ ...leastPrivilege, access: { ...leastPrivilege.access!, host: 'db.internal', tls: false } })).toEqual(['TLS_REQUIRED']);
+    expect(codes({ ...leastPrivilege, access: { ...leastPrivilege.access!, host: 'db.internal', tls: true } })).toEqual([]);
+  });
+
+  it('rejects unresolvable secrets, foreign stores and a wrong principal', () => {
+    expect(codes({ ...leastPrivilege, secret: { resolved: false, reason: 'file not found' } })).toEqual(['SECRET_UNRESOLVED']);
+    expect(codes({ ...leastPrivilege, secretRef: 'plain:hunter2' })).toContain('SECRET_STORE');
+    expect(codes({ ...leastPrivilege, access: { ...leastPrivilege.access!, principal: 'postgres' } })).toEqual(['PRINCIPAL_MISMATCH']);
+  });
+
+  it('flags token scopes that allow writing', () => {
+    const rest: AuditFacts = { ...leastPrivilege, sourceType: 'rest', access: { ...leastPrivilege.access!, tokenScopes: ['orders:read', 'orders:write'] } };
+    expect(codes(rest)).toEqual(['TOKEN_SCOPE']);
+    expect(codes({ ...rest, access: { ...rest.access!, tokenScopes: ['orders:read', 'customers:read'] } })).toEqual([]);
+  });
+
+  it('needs no credential for local files', () => {
+    const files: AuditFacts = { ...leastPrivilege, sourceType: 'files', expectedPrincipal: null, secretRef: null, secret: null };
+    expect(judgeCredential(files).status).toBe('PASS');
+  });
+});

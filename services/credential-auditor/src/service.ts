@@ -1,0 +1,32 @@
+import type { Bus } from '@preflight/bus';
+import type { Logger } from '@preflight/core';
+import { defaultSecretProvider, getConnector, type SecretProvider } from '@preflight/connectors';
+import { SERVICE_NAME, type AuditPolicy } from './judge.js';
+import { auditorHandlers } from './handler.js';
+
+export interface AuditorServiceOptions {
+  bus: Bus;
+  logger: Logger;
+  groupId?: string;
+  secrets?: SecretProvider;
+  policy?: AuditPolicy;
+}
+
+export async function startCredentialAuditorService(options: AuditorServiceOptions): Promise<{ stop(): Promise<void> }> {
+  const { bus, logger } = options;
+  await bus.producer.start();
+  const consumer = bus.consumer({
+    groupId: options.groupId ?? `${bus.topics.prefix}preflight.${SERVICE_NAME}`,
+    partitionsConsumedConcurrently: 3,
+    handlers: auditorHandlers({
+      connectors: getConnector,
+      secrets: options.secrets ?? defaultSecretProvider,
+      logger,
+      ...(options.policy ? { policy: options.policy } : {}),
+      publish: (...events) => bus.producer.publish(...events),
+    }),
+  });
+  await consumer.start();
+  logger.info(`${SERVICE_NAME} service started`);
+  return { stop: () => consumer.stop() };
+}

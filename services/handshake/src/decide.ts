@@ -1,0 +1,70 @@
+import { causedBy, derivedEventId, newEvent, type ConnectorEvent, type ConnectorHandshakeRequested, type ConnectorRegistered, type ErrorInfo } from '@preflight/events';
+
+export const SERVICE_NAME = 'handshake';
+export const SERVICE_VERSION = '0.1.0';
+export const PRODUCER = `${SERVICE_NAME}@${SERVICE_VERSION}`;
+
+export type HandshakeTrigger = ConnectorRegistered | ConnectorHandshakeRequested;
+
+interface OutcomeBase {
+  connectorVersion: string;
+  attempts: number;
+  durationMs: number;
+  audit: Record<string, string>;
+}
+
+export type HandshakeOutcome =
+  | (OutcomeBase & {
+      ok: true;
+      serverVersion: string;
+      tls: { enabled: boolean; protocol?: string | undefined; cipher?: string | undefined };
+      latencyMs: number;
+      principal: string;
+    })
+  | (OutcomeBase & { ok: false; error: ErrorInfo });
+
+/** Failures that mean "the source is not reachable as configured": ops must hear about them. */
+const ALERTING_CODES = new Set(['CONNECTIVITY', 'TIMEOUT', 'TLS']);
+
+/** A registration without autoPreflight only records the connector; an admin starts it later. */
+export function shouldHandshake(input: HandshakeTrigger): boolean {
+  return input.eventType === 'connector.handshake.requested' || input.autoPreflight;
+}
+
+/** Pure: the events that report one handshake outcome. */
+export function decideHandshake(input: HandshakeTrigger, outcome: HandshakeOutcome): ConnectorEvent[] {
+  const handshake = newEvent(
+    'connector.handshake',
+    {
+      status: outcome.ok ? 'COMPLETED' : 'FAILED',
+      spec: input.spec,
+      trigger: input.eventType === 'connector.registered' ? 'REGISTERED' : 'REQUESTED',
+      operationId: input.eventType === 'connector.handshake.requested' ? input.operationId : null,
+      connectorVersion: outcome.connectorVersion,
+      attempts: outcome.attempts,
+      durationMs: outcome.durationMs,
+      serverVersion: outcome.ok ? outcome.serverVersion : null,
+      tls: outcome.ok ? { enabled: outcome.tls.enabled, protocol: outcome.tls.protocol ?? null, cipher: outcome.tls.cipher ?? null } : null,
+      latencyMs: outcome.ok ? outcome.latencyMs : null,
+      principal: outcome.ok ? outcome.principal : null,
+      error: outcome.ok ? null : outcome.error,
+      audit: outcome.audit,
+    },
+    causedBy(input, PRODUCER, { outputType: 'connector.handshake' }),
+  );
+  if (outcome.ok || !ALERTING_CODES.has(outcome.error.code)) return [handshake];
+  const alertId = `ALR-${derivedEventId(handshake.eventId, 'alert').slice(0, 8)}`;
+  const alert = newEvent(
+    'connector.alert.raised',
+    {
+      alertId,
+      kind: outcome.error.code,
+      severity: 'CRITICAL',
+      summary: `${input.spec.name}: ${input.spec.sourceType} source unreachable (${outcome.error.code}): ${outcome.error.message}`,
+      errorCode: outcome.error.code,
+      details: { connector: input.spec.name, sourceType: input.spec.sourceType, attempts: String(outcome.attempts), ...outcome.audit },
+    },
+    causedBy(handshake, PRODUCER, { outputType: 'connector.alert.raised' }),
+  );
+  return [handshake, alert];
+}

@@ -1,0 +1,69 @@
+import { scrubText, toPreflightError, type Logger } from '@preflight/core';
+import type { ConnectorEvent, ConnectorSpec } from '@preflight/events';
+import type { Handlers } from '@preflight/bus';
+import { auditFields, type ConnectorModule, type SecretProvider } from '@preflight/connectors';
+import { decideHandshake, shouldHandshake, type HandshakeOutcome, type HandshakeTrigger } from './decide.js';
+
+export interface HandshakeDeps {
+  connectors: (sourceType: string) => ConnectorModule;
+  secrets: SecretProvider;
+  logger: Logger;
+  publish: (...events: ConnectorEvent[]) => Promise<void>;
+}
+
+/** Runs the connector's handshake through the facade; every failure becomes a typed outcome. */
+export async function performHandshake(spec: ConnectorSpec, deps: Pick<HandshakeDeps, 'connectors' | 'secrets'>, logger: Logger): Promise<HandshakeOutcome> {
+  const started = performance.now();
+  let connectorVersion = 'unknown';
+  let audit: Record<string, string> = {};
+  try {
+    const module = deps.connectors(spec.sourceType);
+    connectorVersion = module.manifest.version;
+    const config = module.parseConfig(parseJson(spec.configJson));
+    audit = auditFields(module, config);
+    const r = await module.handshake(config, { secrets: deps.secrets, logger });
+    return {
+      ok: true,
+      connectorVersion,
+      attempts: r.attempts,
+      durationMs: r.durationMs,
+      serverVersion: r.serverVersion,
+      tls: r.tls,
+      latencyMs: r.latencyMs,
+      principal: r.principal,
+      audit,
+    };
+  } catch (e) {
+    const err = toPreflightError(e, 'SOURCE');
+    const attempts = typeof err.details['attempts'] === 'number' ? err.details['attempts'] : 1;
+    return {
+      ok: false,
+      connectorVersion,
+      attempts,
+      durationMs: performance.now() - started,
+      error: { code: err.code, message: scrubText(err.message, []), retriable: err.retriable },
+      audit,
+    };
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw toPreflightError(new Error(`spec.configJson is not valid JSON: ${(e as Error).message}`), 'CONFIG');
+  }
+}
+
+export function handshakeHandlers(deps: HandshakeDeps): Handlers {
+  const run = async (input: HandshakeTrigger): Promise<void> => {
+    if (!shouldHandshake(input)) return;
+    const log = deps.logger.child({ connectorId: input.connectorId, correlationId: input.correlationId, tenantId: input.tenantId });
+    const outcome = await performHandshake(input.spec, deps, log);
+    const events = decideHandshake(input, outcome);
+    if (outcome.ok) log.info({ durationMs: outcome.durationMs, serverVersion: outcome.serverVersion, tls: outcome.tls.enabled }, 'handshake completed');
+    else log.error({ code: outcome.error.code, reason: outcome.error.message, attempts: outcome.attempts }, `handshake failed: ${outcome.error.code}`);
+    await deps.publish(...events);
+  };
+  return { 'connector.registered': run, 'connector.handshake.requested': run };
+}

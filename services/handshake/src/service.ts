@@ -1,0 +1,33 @@
+import type { Bus, DedupeStore } from '@preflight/bus';
+import type { Logger } from '@preflight/core';
+import { defaultSecretProvider, getConnector, type SecretProvider } from '@preflight/connectors';
+import { handshakeHandlers } from './handler.js';
+import { SERVICE_NAME } from './decide.js';
+
+export interface HandshakeServiceOptions {
+  bus: Bus;
+  logger: Logger;
+  groupId?: string;
+  secrets?: SecretProvider;
+  dedupe?: DedupeStore;
+}
+
+/** The Kafka adapter: one consumer group over registrations and handshake requests. */
+export async function startHandshakeService(options: HandshakeServiceOptions): Promise<{ stop(): Promise<void> }> {
+  const { bus, logger } = options;
+  await bus.producer.start();
+  const consumer = bus.consumer({
+    groupId: options.groupId ?? `${bus.topics.prefix}preflight.${SERVICE_NAME}`,
+    partitionsConsumedConcurrently: 3,
+    ...(options.dedupe ? { dedupe: options.dedupe } : {}),
+    handlers: handshakeHandlers({
+      connectors: getConnector,
+      secrets: options.secrets ?? defaultSecretProvider,
+      logger,
+      publish: (...events) => bus.producer.publish(...events),
+    }),
+  });
+  await consumer.start();
+  logger.info({ groupId: options.groupId }, `${SERVICE_NAME} service started`);
+  return { stop: () => consumer.stop() };
+}

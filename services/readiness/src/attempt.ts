@@ -1,0 +1,67 @@
+import type {
+  ConnectorApprovalDecided,
+  ConnectorCredentialsAudited,
+  ConnectorHandshake,
+  ConnectorSchemaChecked,
+  ConnectorValidated,
+} from '@preflight/events';
+
+/** Where an input event sits on the bus: the receipt's evidence. */
+export interface EventRef {
+  eventId: string;
+  ref: string;
+}
+
+export type ReadinessInput = ConnectorHandshake | ConnectorSchemaChecked | ConnectorCredentialsAudited | ConnectorApprovalDecided | ConnectorValidated;
+
+/** Everything readiness knows about one preflight attempt (one correlationId). */
+export interface Attempt {
+  correlationId: string;
+  connectorId: string;
+  tenantId: string;
+  /** Earliest instant known for the attempt; the preflight timeout runs from here. */
+  startedAtMs: number;
+  handshake?: ConnectorHandshake;
+  schema?: ConnectorSchemaChecked;
+  credentials?: ConnectorCredentialsAudited;
+  approval?: ConnectorApprovalDecided;
+  approvalRequestedAtMs?: number;
+  evidence: EventRef[];
+  /** Set once the single outcome has been emitted (or seen on the validated topic). */
+  outcome?: 'READY' | 'FAILED';
+}
+
+/** Pure fold: the attempt after one more input event. Order of arrival does not matter. */
+export function evolve(attempt: Attempt | undefined, event: ReadinessInput, ref: string): Attempt {
+  const occurred = Date.parse(event.occurredAt);
+  const startOf = event.eventType === 'connector.handshake' ? occurred - event.durationMs : occurred;
+  const base: Attempt = attempt ?? {
+    correlationId: event.correlationId,
+    connectorId: event.connectorId,
+    tenantId: event.tenantId,
+    startedAtMs: startOf,
+    evidence: [],
+  };
+  const next: Attempt = { ...base, startedAtMs: Math.min(base.startedAtMs, startOf) };
+  if (event.eventType !== 'connector.validated' && !next.evidence.some((e) => e.eventId === event.eventId)) {
+    next.evidence = [...next.evidence, { eventId: event.eventId, ref }];
+  }
+  switch (event.eventType) {
+    case 'connector.handshake':
+      next.handshake = event;
+      break;
+    case 'connector.schema.checked':
+      next.schema = event;
+      break;
+    case 'connector.credentials.audited':
+      next.credentials = event;
+      break;
+    case 'connector.approval.decided':
+      next.approval = event;
+      break;
+    case 'connector.validated':
+      next.outcome = event.status;
+      break;
+  }
+  return next;
+}

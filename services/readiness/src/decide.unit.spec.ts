@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { newEvent, sampleEvents, type ConnectorEvent } from '@preflight/events';
+import { evolve, type Attempt, type ReadinessInput } from './attempt.js';
+import { decide, type ReadinessSettings } from './decide.js';
+import { DEFAULT_APPROVAL_POLICY } from './policy.js';
+
+const s = sampleEvents({ correlationId: 'att-1', connectorId: 'c-1' });
+const t0 = Date.parse('2026-11-22T10:00:00.000Z');
+const at = (ms: number): Date => new Date(t0 + ms);
+
+const handshake = { ...s['connector.handshake'], occurredAt: at(0).toISOString(), durationMs: 0, status: 'COMPLETED' as const, error: null, spec: { ...s['connector.handshake'].spec, environment: 'staging' } };
+const schemaPass = { ...s['connector.schema.checked'], occurredAt: at(100).toISOString(), status: 'PASS' as const, diff: [], checkpoint: { ...s['connector.schema.checked'].checkpoint!, success: true }, severity: null, error: null };
+const credsPass = { ...s['connector.credentials.audited'], occurredAt: at(120).toISOString(), status: 'PASS' as const, findings: [], error: null };
+
+const settings = (pii = false): ReadinessSettings => ({
+  preflightTimeoutMs: 5_000,
+  approvalTimeoutMs: 60_000,
+  policy: DEFAULT_APPROVAL_POLICY,
+  contractFacts: () => ({ id: 'erp-orders', version: '1.0.0', pii }),
+});
+
+function fold(events: ReadinessInput[]): Attempt {
+  let a: Attempt | undefined;
+  events.forEach((e, i) => (a = evolve(a, e, `kafka://${e.eventType}/0/${i}`)));
+  return a!;
+}
+
+function outcome(events: ConnectorEvent[]): Extract<ConnectorEvent, { eventType: 'connector.validated' }> {
+  const v = events.find((e) => e.eventType === 'connector.validated');
+  if (!v || v.eventType !== 'connector.validated') throw new Error('no outcome');
+  return v;
+}
+
+describe('readiness decide', () => {
+  it('READY when all three checks pass, auto-approved by the fallback policy, with a YAML receipt', () => {
+    const { events, attempt } = decide(fold([credsPass, handshake, schemaPass]), at(200), settings());
+    const v = outcome(events);
+    expect(v.status).toBe('READY');
+    expect(v.validatedBy).toBe('policy:auto-approve');
+    expect(attempt.outcome).toBe('READY');
+    const receipt = parse(v.receiptYaml) as Record<string, unknown>;
+    for (const key of ['connector', 'handshake', 'schema_check', 'credential_audit', 'validated_by', 'status', 'attempt_id', 'contract', 'checks', 'evidence']) expect(receipt).toHaveProperty(key);
+    expect(receipt['status']).toBe('READY');
+    expect(receipt['attempt_id']).toBe('att-1');
+    expect((receipt['contract'] as { version: string }).version).toBe('1.0.0');
+    expect(v.receipt.evidence).toHaveLength(3);
+    expect(v.receipt.checks.map((c) => c.name)).toEqual(['handshake', 'schema_check', 'credential_audit']);
+    expect(v.durationMs).toBe(200);
+  });
+
+  it('emits nothing more once decided, and the outcome id derives from the attempt', () => {
+    const first = decide(fold([handshake, schemaPass, credsPass]), at(200), settings());
+    expect(decide(first.attempt, at(300), settings()).events).toEqual([]);
+    const again = decide(fold([schemaPass, credsPass, handshake]), at(250), settings());
+    expect(outcome(again.events).eventId).toBe(outcome(first.events).eventId);
+  });
+
+  it('waits for missing checks, then fails as TIMEOUT naming them', () => {
+    const a = fold([handshake, schemaPass]);
+    expect(decide(a, at(4_000), settings()).events).toEqual([]);
+    const v = outcome(decide(a, at(5_001), settings()).events);
+    expect(v.status).toBe('FAILED');
+    expect(v.reason).toBe('TIMEOUT');
+    expect(v.receipt.checks.find((c) => c.name === 'credential_audit')?.status).toBe('MISSING');
+  });
+
+  it('fails at once on a failed handshake', () => {
+    const failed = { ...handshake, status: 'FAILED' as const, error: { code: 'AUTH', message: 'password authentication failed', retriable: false } };
+    const v = outcome(decide(fold([failed]), at(10), settings()).events);
+    expect(v).toMatchObject({ status: 'FAILED', reason: 'HANDSHAKE_AUTH' });
+  });
+
+  it('names schema mismatch, quality and credential failures', () => {
+    const mismatch = { ...schemaPass, status: 'FAIL' as const, diff: s['connector.schema.checked'].diff };
+    expect(outcome(decide(fold([handshake, mismatch, credsPass]), at(200), settings()).events).reason).toBe('SCHEMA_MISMATCH');
+    const quality = { ...schemaPass, status: 'FAIL' as const, checkpoint: { ...schemaPass.checkpoint, success: false } };
+    expect(outcome(decide(fold([handshake, quality, credsPass]), at(200), settings()).events).reason).toBe('QUALITY');
+    const creds = { ...credsPass, status: 'FAIL' as const };
+    expect(outcome(decide(fold([handshake, schemaPass, creds]), at(200), settings()).events).reason).toBe('CREDENTIALS');
+  });
+
+  it('PII in production needs a security admin: asks once, then READY on approval or FAILED on rejection', () => {
+    const prod = { ...handshake, spec: { ...handshake.spec, environment: 'production' } };
+    const first = decide(fold([prod, schemaPass, credsPass]), at(200), settings(true));
+    expect(first.events.map((e) => e.eventType)).toEqual(['connector.approval.requested']);
+    expect(first.events[0]).toMatchObject({ policy: 'pii-in-production', requiredRole: 'security_admin' });
+    expect(decide(first.attempt, at(300), settings(true)).events).toEqual([]);
+    const approve = newEvent('connector.approval.decided', { decision: 'APPROVED', policy: 'pii-in-production', comment: null }, { producer: 'api@1', tenantId: 'tenant-a', connectorId: 'c-1', correlationId: 'att-1', actor: 'user:sam' });
+    const ready = outcome(decide(evolve(first.attempt, approve, 'ref'), at(400), settings(true)).events);
+    expect(ready).toMatchObject({ status: 'READY', validatedBy: 'user:sam (policy:pii-in-production)' });
+    const reject = { ...approve, decision: 'REJECTED' as const };
+    expect(outcome(decide(evolve(first.attempt, reject, 'ref'), at(400), settings(true)).events)).toMatchObject({ status: 'FAILED', reason: 'APPROVAL_REJECTED' });
+    expect(outcome(decide(first.attempt, at(200 + 60_000), settings(true)).events).reason).toBe('APPROVAL_TIMEOUT');
+  });
+
+  it('a seen connector.validated marks the attempt decided (restart safety)', () => {
+    const a = fold([handshake, schemaPass, s['connector.validated']]);
+    expect(a.outcome).toBe('READY');
+    expect(decide(evolve(a, credsPass, 'r'), at(200), settings()).events).toEqual([]);
+  });
+});

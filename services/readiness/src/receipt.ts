@@ -1,0 +1,148 @@
+import { stringify } from 'yaml';
+import type { CheckSummary, Receipt } from '@preflight/events';
+import type { Attempt } from './attempt.js';
+
+export interface ReceiptInput {
+  attempt: Attempt;
+  status: 'READY' | 'FAILED';
+  reason: string | null;
+  validatedBy: string;
+  finishedAt: Date;
+  contract: { id: string | null; version: string | null };
+  missing: string[];
+}
+
+/** The receipt as structured data (Avro) — one summary line per check. */
+export function receiptOf(input: ReceiptInput): Receipt {
+  const { attempt: a } = input;
+  const checks: CheckSummary[] = [];
+  if (a.handshake) {
+    const h = a.handshake;
+    checks.push({
+      name: 'handshake',
+      status: h.status,
+      durationMs: h.durationMs,
+      eventId: h.eventId,
+      summary: h.status === 'COMPLETED' ? `${h.serverVersion ?? 'source'}${h.tls?.enabled ? ` over ${h.tls.protocol ?? 'TLS'}` : ''}, ${h.latencyMs?.toFixed(1) ?? '?'} ms round trip` : `${h.error?.code}: ${h.error?.message}`,
+    });
+  }
+  if (a.schema) {
+    const s = a.schema;
+    const errors = s.diff.filter((d) => d.severity === 'ERROR').length;
+    const cp = s.checkpoint;
+    checks.push({
+      name: 'schema_check',
+      status: s.status,
+      durationMs: s.durationMs,
+      eventId: s.eventId,
+      summary: s.error
+        ? `${s.error.code}: ${s.error.message}`
+        : `${errors} contract difference(s); checkpoint ${cp ? `${cp.successfulExpectations}/${cp.evaluatedExpectations} expectations met` : 'not run'}${s.severity ? `; severity ${s.severity}` : ''}`,
+    });
+  }
+  if (a.credentials) {
+    const c = a.credentials;
+    const bad = c.findings.filter((f) => f.severity === 'HIGH' || f.severity === 'CRITICAL');
+    checks.push({
+      name: 'credential_audit',
+      status: c.status,
+      durationMs: c.durationMs,
+      eventId: c.eventId,
+      summary: c.error ? `${c.error.code}: ${c.error.message}` : bad.length ? bad.map((f) => f.code).join(', ') : `least privilege as ${c.principal ?? 'n/a'}`,
+    });
+  }
+  if (a.approval) {
+    checks.push({ name: 'approval', status: a.approval.decision, durationMs: null, eventId: a.approval.eventId, summary: `${a.approval.actor} (${a.approval.policy})` });
+  }
+  for (const name of input.missing) checks.push({ name, status: 'MISSING', durationMs: null, eventId: null, summary: 'no result before the preflight timeout' });
+  return {
+    attemptId: a.correlationId,
+    connector: a.handshake?.spec.name ?? a.connectorId,
+    sourceType: a.handshake?.spec.sourceType ?? 'unknown',
+    contractVersion: input.contract.version,
+    startedAt: new Date(a.startedAtMs).toISOString(),
+    finishedAt: input.finishedAt.toISOString(),
+    checks,
+    evidence: a.evidence.map((e) => e.ref),
+  };
+}
+
+/** The receipt as YAML: what a person reads and what `preflight receipt` prints. */
+export function receiptYaml(input: ReceiptInput, receipt: Receipt = receiptOf(input)): string {
+  const a = input.attempt;
+  const h = a.handshake;
+  const s = a.schema;
+  const c = a.credentials;
+  const doc = {
+    receipt_version: 1,
+    status: input.status,
+    reason: input.reason,
+    validated_by: input.validatedBy,
+    attempt_id: a.correlationId,
+    connector: {
+      id: a.connectorId,
+      name: receipt.connector,
+      tenant: a.tenantId,
+      source_type: receipt.sourceType,
+      environment: h?.spec.environment ?? null,
+    },
+    contract: { id: input.contract.id, version: input.contract.version },
+    started_at: receipt.startedAt,
+    finished_at: receipt.finishedAt,
+    duration_ms: Math.max(0, input.finishedAt.getTime() - a.startedAtMs),
+    handshake: h
+      ? {
+          status: h.status,
+          duration_ms: round(h.durationMs),
+          attempts: h.attempts,
+          server_version: h.serverVersion,
+          tls: h.tls ? { enabled: h.tls.enabled, protocol: h.tls.protocol } : { enabled: false },
+          latency_ms: h.latencyMs === null ? null : round(h.latencyMs),
+          principal: h.principal,
+          connector_version: h.connectorVersion,
+          error: h.error ? { code: h.error.code, message: h.error.message } : null,
+          event_id: h.eventId,
+        }
+      : { status: 'MISSING' },
+    schema_check: s
+      ? {
+          status: s.status,
+          duration_ms: round(s.durationMs),
+          datasets_discovered: s.datasetsDiscovered,
+          differences: s.diff.map((d) => ({ kind: d.kind, dataset: d.dataset, field: d.field, expected: d.expected, actual: d.actual, severity: d.severity })),
+          checkpoint: s.checkpoint
+            ? {
+                success: s.checkpoint.success,
+                engine: s.checkpoint.engine,
+                evaluated_expectations: s.checkpoint.evaluatedExpectations,
+                successful_expectations: s.checkpoint.successfulExpectations,
+                success_percent: round(s.checkpoint.successPercent),
+                failed: s.checkpoint.results.filter((r) => !r.success).map((r) => ({ expectation_type: r.expectationType, kwargs: JSON.parse(r.kwargsJson) as unknown, unexpected_count: r.unexpectedCount, unexpected_percent: r.unexpectedPercent })),
+              }
+            : null,
+          severity: s.severity,
+          error: s.error ? { code: s.error.code, message: s.error.message } : null,
+          event_id: s.eventId,
+        }
+      : { status: 'MISSING' },
+    credential_audit: c
+      ? {
+          status: c.status,
+          duration_ms: round(c.durationMs),
+          principal: c.principal,
+          secret_store: c.secretScheme,
+          rotation_age_days: c.rotationAgeDays === null ? null : round(c.rotationAgeDays),
+          tls: c.tls,
+          findings: c.findings.map((f) => ({ code: f.code, severity: f.severity, message: f.message })),
+          error: c.error ? { code: c.error.code, message: c.error.message } : null,
+          event_id: c.eventId,
+        }
+      : { status: 'MISSING' },
+    approval: a.approval ? { decision: a.approval.decision, by: a.approval.actor, policy: a.approval.policy, comment: a.approval.comment } : null,
+    checks: receipt.checks.map((k) => ({ name: k.name, status: k.status, duration_ms: k.durationMs === null ? null : round(k.durationMs) })),
+    evidence: receipt.evidence,
+  };
+  return stringify(doc, { lineWidth: 0 });
+}
+
+const round = (n: number): number => Math.round(n * 100) / 100;

@@ -1,0 +1,107 @@
+import type { Bus, MessageMeta } from '@preflight/bus';
+import type { Logger } from '@preflight/core';
+import { evolve, type Attempt, type ReadinessInput } from './attempt.js';
+import { contractFacts } from './contract-facts.js';
+import { decide, SERVICE_NAME, type ReadinessSettings } from './decide.js';
+import { DEFAULT_APPROVAL_POLICY } from './policy.js';
+
+export interface ReadinessServiceOptions {
+  bus: Bus;
+  logger: Logger;
+  groupId?: string;
+  settings?: Partial<ReadinessSettings>;
+  /** How often pending attempts are checked against their timeouts. */
+  tickMs?: number;
+}
+
+export const DEFAULT_SETTINGS: ReadinessSettings = {
+  preflightTimeoutMs: Number(process.env['PREFLIGHT_TIMEOUT_MS'] ?? 60_000),
+  approvalTimeoutMs: Number(process.env['APPROVAL_TIMEOUT_MS'] ?? 24 * 60 * 60 * 1000),
+  policy: DEFAULT_APPROVAL_POLICY,
+  contractFacts,
+};
+
+/** Finished attempts are forgotten after this long; late duplicates are still caught by eventId. */
+const RETAIN_FINISHED_MS = 10 * 60 * 1000;
+
+export async function startReadinessService(options: ReadinessServiceOptions): Promise<{ stop(): Promise<void>; attempts: Map<string, Attempt> }> {
+  const { bus, logger } = options;
+  const settings: ReadinessSettings = { ...DEFAULT_SETTINGS, ...options.settings };
+  const attempts = new Map<string, Attempt>();
+  const finishedAt = new Map<string, number>();
+  await bus.producer.start();
+
+  /** Decides one attempt; the new state is stored before publishing so a concurrent step sees it. */
+  const step = async (id: string): Promise<void> => {
+    const before = attempts.get(id);
+    if (!before || before.outcome) return;
+    const { attempt, events } = decide(before, new Date(), settings);
+    if (events.length === 0) return;
+    attempts.set(id, attempt);
+    try {
+      await bus.producer.publish(...events);
+    } catch (e) {
+      attempts.set(id, before);
+      throw e;
+    }
+    const log = logger.child({ connectorId: attempt.connectorId, correlationId: id });
+    for (const e of events) {
+      if (e.eventType === 'connector.validated') {
+        finishedAt.set(id, Date.now());
+        if (e.status === 'READY') log.info({ validatedBy: e.validatedBy, durationMs: e.durationMs }, 'connector READY');
+        else log.error({ reason: e.reason, validatedBy: e.validatedBy }, `connector FAILED: ${e.reason}`);
+      } else log.warn({ policy: e.eventType === 'connector.approval.requested' ? e.policy : undefined }, 'approval requested');
+    }
+  };
+
+  const apply = async (event: ReadinessInput, meta: MessageMeta): Promise<void> => {
+    const id = event.correlationId;
+    attempts.set(id, evolve(attempts.get(id), event, `kafka://${meta.topic}/${meta.partition}/${meta.offset}`));
+    if (event.eventType === 'connector.validated') finishedAt.set(id, Date.now());
+    await step(id);
+  };
+
+  const consumer = bus.consumer({
+    groupId: options.groupId ?? `${bus.topics.prefix}preflight.${SERVICE_NAME}`,
+    partitionsConsumedConcurrently: 3,
+    handlers: {
+      'connector.handshake': apply,
+      'connector.schema.checked': apply,
+      'connector.credentials.audited': apply,
+      'connector.approval.decided': apply,
+      // Our own outcomes: after a restart they tell us which attempts are already decided.
+      'connector.validated': apply,
+    },
+  });
+  await consumer.start();
+
+  let ticking = false;
+  const timer = setInterval(() => {
+    if (ticking) return;
+    ticking = true;
+    void (async () => {
+      const now = Date.now();
+      for (const [id, a] of attempts) {
+        if (a.outcome) {
+          if (now - (finishedAt.get(id) ?? now) > RETAIN_FINISHED_MS) {
+            attempts.delete(id);
+            finishedAt.delete(id);
+          }
+          continue;
+        }
+        await step(id).catch((e: unknown) => logger.warn({ err: e, correlationId: id }, 'timeout check failed; will retry'));
+      }
+    })().finally(() => {
+      ticking = false;
+    });
+  }, options.tickMs ?? 250);
+
+  logger.info({ preflightTimeoutMs: settings.preflightTimeoutMs }, `${SERVICE_NAME} service started`);
+  return {
+    attempts,
+    stop: async () => {
+      clearInterval(timer);
+      await consumer.stop();
+    },
+  };
+}
