@@ -86,15 +86,16 @@ export class EventConsumer {
       autoCommit: true,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
+      eachBatch: async (payload) => {
+        const { batch } = payload;
         for (const message of batch.messages) {
-          if (!isRunning() || isStale() || this.stopping) break;
+          if (!payload.isRunning() || payload.isStale() || this.stopping) break;
           const done = await this.handleOne(batch.topic, batch.partition, message);
           if (!done) break; // shutting down mid-retry: leave it for the next owner of the partition
-          resolveOffset(message.offset);
-          await heartbeat();
+          payload.resolveOffset(message.offset);
+          await payload.heartbeat();
         }
-        await commitOffsetsIfNecessary();
+        await payload.commitOffsetsIfNecessary();
       },
     });
   }

@@ -42,11 +42,20 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<{ 
       replicationFactor: -1,
       configEntries: Object.entries(s.config).map(([name, value]) => ({ name, value })),
     }));
-    try {
-      await admin.createTopics({ topics: configs, waitForLeaders: true });
-    } catch (e) {
-      // Another service may have created the same topics a moment ago; that is fine.
-      if (!/already exists/i.test((e as Error).message)) throw new PreflightError('BUS', `creating topics failed: ${(e as Error).message}`, { cause: e });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await admin.createTopics({ topics: configs, waitForLeaders: true });
+        break;
+      } catch (e) {
+        // Another service may have created the same topics a moment ago; that is fine. Right after
+        // creation the metadata can lag behind ("does not host this topic-partition"): retry.
+        const err = e as Error & { retriable?: boolean };
+        if (/already exists/i.test(err.message)) break;
+        if (!err.retriable || attempt >= 8) throw new PreflightError('BUS', `creating topics failed: ${err.message}`, { cause: e });
+        await new Promise((r) => setTimeout(r, 100 * attempt));
+        const now = new Set(await admin.listTopics());
+        if (missing.every((s) => now.has(s.topic))) break;
+      }
     }
   }
   const present = specs.filter((s) => existing.has(s.topic));
