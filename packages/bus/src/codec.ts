@@ -44,14 +44,19 @@ export class EventCodec {
     const id = this.writerIds.get(topic);
     if (id === undefined) throw new PreflightError('BUS', `no schema registered for topic ${topic}; call registerAll first`, { retriable: false });
     const type = eventAvroType(event.eventType);
-    const paths: string[] = [];
-    if (!type.isValid(event, { errorHook: (p) => paths.push(p.join('.')) })) {
-      throw new PreflightError('VALIDATION', `event ${event.eventType} does not match its schema at: ${paths.join(', ')}`, {
+    let body: Buffer;
+    try {
+      body = type.toBuffer(event);
+    } catch (e) {
+      // Only the failure path pays for the full walk that names every offending field.
+      const paths: string[] = [];
+      type.isValid(event, { errorHook: (p) => paths.push(p.join('.')) });
+      throw new PreflightError('VALIDATION', `event ${event.eventType} does not match its schema at: ${paths.join(', ') || (e as Error).message}`, {
+        cause: e,
         retriable: false,
         issues: paths.map((field) => ({ field, message: 'does not match the Avro schema' })),
       });
     }
-    const body = type.toBuffer(event);
     const header = Buffer.alloc(5);
     header.writeUInt8(MAGIC, 0);
     header.writeUInt32BE(id, 1);

@@ -26,6 +26,10 @@ const LEVEL: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 };
 
 /** A kafkajs client whose own log lines go through pino, one JSON format for the whole process. */
+// We pick the partitioner explicitly (kafkajs' default is Java-compatible murmur2), so the v2
+// migration notice is noise in every service's log.
+process.env['KAFKAJS_NO_PARTITIONER_WARNING'] ??= '1';
+
 export function createKafka(config: Pick<BusConfig, 'brokers' | 'clientId'>, logger: Logger, extra: Partial<KafkaConfig> = {}): Kafka {
   return new Kafka({
     clientId: config.clientId,
@@ -38,7 +42,10 @@ export function createKafka(config: Pick<BusConfig, 'brokers' | 'clientId'>, log
       () =>
       ({ namespace, level, log }: LogEntry) => {
         const { message, ...rest } = log;
-        logger[LEVEL[level] ?? 'info']({ kafkajs: namespace, ...rest }, message);
+        // Retries are bounded on purpose: a publish that cannot succeed must fail (retriable) to
+        // its caller instead of blocking a partition forever; the notice says nothing new.
+        const lvl = message.startsWith('Limiting retries for the idempotent producer') ? 'debug' : (LEVEL[level] ?? 'info');
+        logger[lvl]({ kafkajs: namespace, ...rest }, message);
       },
     ...extra,
   });

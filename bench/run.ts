@@ -1,0 +1,159 @@
+// npm run bench — the whole preflight pipeline on the real broker: N file-source connectors
+// registered at once, preflights/s and registered→validated latency p50/p99, next to a raw
+// kafkajs four-hop relay (the same number of hops as registered→handshake→checks→validated)
+// of the same message count, in the same run. Services run in this process so the figures
+// measure the pipeline, not process start-up.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { createBus } from '@preflight/bus';
+import { createLogger } from '@preflight/core';
+import { newEvent, type ConnectorSpec } from '@preflight/events';
+import { repoRoot } from '@preflight/local-infra';
+import { startHandshakeService } from '@preflight/handshake';
+import { startSchemaValidatorService } from '@preflight/schema-validator';
+import { startCredentialAuditorService } from '@preflight/credential-auditor';
+import { startReadinessService } from '@preflight/readiness';
+import { benchInfra, fmt, percentile, row } from './env.js';
+import { benchProjectorFold } from './projector.js';
+
+const sizes = (process.env['BENCH_SIZES'] ?? '200,2000').split(',').map(Number);
+const infra = await benchInfra();
+const logger = createLogger({ service: 'bench', level: 'error' });
+const root = repoRoot();
+const dir = mkdtempSync(join(tmpdir(), 'bench-files-'));
+cpSync(join(root, 'examples', 'demo', 'data'), dir, { recursive: true });
+const contractYaml = readFileSync(join(root, 'examples', 'demo', 'contracts', 'customers.odcs.yaml'), 'utf8');
+
+interface Result { n: number; rate: number; p50: number; p99: number; ready: number }
+
+async function pipeline(n: number): Promise<Result> {
+  const prefix = `bench${randomBytes(4).toString('hex')}.`;
+  const bus = createBus({ brokers: [infra.brokers], schemaRegistryUrl: infra.registryUrl, topicPrefix: prefix, clientId: 'bench' }, logger);
+  await bus.ensureTopics(6);
+  await bus.producer.start();
+  const services = [
+    await startHandshakeService({ bus, logger }),
+    await startSchemaValidatorService({ bus, logger }),
+    await startCredentialAuditorService({ bus, logger }),
+    await startReadinessService({ bus, logger, settings: { preflightTimeoutMs: 600_000 } }),
+  ];
+  const sent = new Map<string, number>();
+  const lat: number[] = [];
+  let ready = 0;
+  let last = 0;
+  let resolve!: () => void;
+  const done = new Promise<void>((r) => (resolve = r));
+  const watch = bus.consumer({
+    groupId: `${prefix}watch`,
+    handlers: {
+      'connector.validated': async (e) => {
+        const t = sent.get(e.connectorId);
+        if (t === undefined) return;
+        sent.delete(e.connectorId);
+        last = performance.now();
+        lat.push(last - t);
+        if (e.status === 'READY') ready++;
+        if (lat.length === n) resolve();
+      },
+    },
+  });
+  await watch.start();
+  await new Promise((r) => setTimeout(r, 1500));
+  const spec: ConnectorSpec = { name: 'bench-files', sourceType: 'files', configJson: JSON.stringify({ type: 'files', path: dir }), contractYaml, environment: 'development', owner: null, labels: {} };
+  const first = performance.now();
+  let progress = 0;
+  const ticker = setInterval(() => {
+    if (lat.length !== progress) process.stdout.write(`\r  N=${n}: ${(progress = lat.length)}/${n} validated`);
+  }, 500);
+  for (let i = 0; i < n; i += 200) {
+    const batch = Array.from({ length: Math.min(200, n - i) }, (_, j) => {
+      const connectorId = `bench-${i + j}`;
+      return newEvent('connector.registered', { spec: { ...spec, name: connectorId }, autoPreflight: true }, { producer: 'bench@1', tenantId: 'bench', connectorId, correlationId: randomUUID(), actor: 'system:bench' });
+    });
+    const now = performance.now();
+    for (const e of batch) sent.set(e.connectorId, now);
+    await bus.producer.publish(...batch);
+  }
+  await done;
+  clearInterval(ticker);
+  process.stdout.write('\r\x1b[2K');
+  await watch.stop();
+  for (const s of services) await s.stop();
+  await bus.stop();
+  lat.sort((a, b) => a - b);
+  return { n, rate: n / ((last - first) / 1000), p50: percentile(lat, 50), p99: percentile(lat, 99), ready };
+}
+
+/** The same message count through four raw kafkajs consume→produce hops; JSON values of similar size. */
+async function rawRelay(n: number): Promise<Result> {
+  const prefix = `raw${randomBytes(4).toString('hex')}.`;
+  const kafka = new Kafka({ brokers: [infra.brokers], clientId: 'bench-raw', logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const topics = [0, 1, 2, 3, 4].map((i) => `${prefix}hop${i}`);
+  await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: 6 })), waitForLeaders: true });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const consumers = [];
+  for (let hop = 0; hop < 4; hop++) {
+    const c = kafka.consumer({ groupId: `${prefix}relay${hop}`, maxWaitTimeInMs: 100 });
+    await c.connect();
+    await c.subscribe({ topic: topics[hop]!, fromBeginning: true });
+    await c.run({
+      partitionsConsumedConcurrently: 3,
+      eachBatch: async ({ batch }) => {
+        await producer.send({ topic: topics[hop + 1]!, acks: -1, messages: batch.messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers })) });
+      },
+    });
+    consumers.push(c);
+  }
+  const sent = new Map<string, number>();
+  const lat: number[] = [];
+  let last = 0;
+  let resolve!: () => void;
+  const done = new Promise<void>((r) => (resolve = r));
+  const sinkC = kafka.consumer({ groupId: `${prefix}sink`, maxWaitTimeInMs: 100 });
+  await sinkC.connect();
+  await sinkC.subscribe({ topic: topics[4]!, fromBeginning: true });
+  await sinkC.run({
+    eachMessage: async ({ message }) => {
+      const t = sent.get(message.key!.toString());
+      if (t === undefined) return;
+      last = performance.now();
+      lat.push(last - t);
+      if (lat.length === n) resolve();
+    },
+  });
+  await new Promise((r) => setTimeout(r, 1500));
+  const value = Buffer.from(JSON.stringify({ spec: { name: 'bench-files', sourceType: 'files', configJson: JSON.stringify({ type: 'files', path: dir }), contractYaml } }));
+  const first = performance.now();
+  for (let i = 0; i < n; i += 200) {
+    const keys = Array.from({ length: Math.min(200, n - i) }, (_, j) => `k${i + j}`);
+    const now = performance.now();
+    for (const k of keys) sent.set(k, now);
+    await producer.send({ topic: topics[0]!, acks: -1, messages: keys.map((key) => ({ key, value })) });
+  }
+  await done;
+  for (const c of [...consumers, sinkC]) await c.disconnect();
+  await producer.disconnect();
+  await admin.disconnect();
+  lat.sort((a, b) => a - b);
+  return { n, rate: n / ((last - first) / 1000), p50: percentile(lat, 50), p99: percentile(lat, 99), ready: n };
+}
+
+const w = [26, 8, 14, 12, 12, 10];
+console.log('\npipeline bench: file-source connectors registered at once; services in-process; 6 partitions\n');
+console.log(row(['', 'N', 'preflights/s', 'p50 (ms)', 'p99 (ms)', 'READY'], w));
+for (const n of sizes) {
+  const p = await pipeline(n);
+  const r = await rawRelay(n);
+  console.log(row(['preflight pipeline', n, fmt(p.rate, 1), fmt(p.p50), fmt(p.p99), `${p.ready}/${n}`], w));
+  console.log(row(['raw kafkajs 4-hop relay', n, fmt(r.rate, 1), fmt(r.p50), fmt(r.p99), '—'], w));
+  console.log(row(['pipeline / raw', '', fmt(p.rate / r.rate, 3), fmt(p.p50 / r.p50, 1), fmt(p.p99 / r.p99, 1), ''], w));
+}
+
+await benchProjectorFold({ brokers: infra.brokers, registryUrl: infra.registryUrl });
+await infra.stop();
