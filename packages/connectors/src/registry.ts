@@ -1,0 +1,36 @@
+import { PreflightError } from '@preflight/core';
+import type { ConnectorModule } from './facade.js';
+import { filesConnector } from './sources/files.js';
+import { mysqlConnector } from './sources/mysql.js';
+import { postgresConnector } from './sources/postgres.js';
+import { restConnector } from './sources/rest.js';
+
+const MODULES = new Map<string, ConnectorModule>([
+  ['postgres', postgresConnector as ConnectorModule],
+  ['mysql', mysqlConnector as ConnectorModule],
+  ['mariadb', mysqlConnector as ConnectorModule],
+  ['rest', restConnector as ConnectorModule],
+  ['files', filesConnector as ConnectorModule],
+]);
+
+/** The only way services reach a source: by type, through the facade. */
+export function getConnector(type: string): ConnectorModule {
+  const m = MODULES.get(type);
+  if (!m) throw new PreflightError('CONFIG', `type: unknown source type "${type}"; supported: postgres, mysql (mariadb), rest, files`, { retriable: false, issues: [{ field: 'type', message: 'unknown source type', value: type }] });
+  return m;
+}
+
+export function listConnectors(): ConnectorModule[] {
+  return [...new Set(MODULES.values())];
+}
+
+/** The manifest's audit field mapping applied to a config: `source.<path>` → value, redactions honoured. */
+export function auditFields(module: ConnectorModule, config: unknown): Record<string, string> {
+  const out: Record<string, string> = { 'connector.type': module.manifest.type, 'connector.version': module.manifest.version };
+  for (const path of module.manifest.audit.fields) {
+    if (module.manifest.audit.redacted.includes(path)) continue;
+    const v = path.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), config);
+    if (v !== undefined && v !== null && typeof v !== 'object') out[`source.${path}`] = String(v);
+  }
+  return out;
+}

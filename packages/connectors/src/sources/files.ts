@@ -1,0 +1,187 @@
+import { constants } from 'node:fs';
+import { access, open, readdir, stat } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { METRIC, PreflightError } from '@preflight/core';
+import { ConfigReader } from '../config.js';
+import type { ConnectorManifest, ConnectorModule, DiscoveredDataset, LogicalType, OperationContext } from '../facade.js';
+import { runOperation } from '../operation.js';
+import { parseCsv } from './csv.js';
+
+export interface FilesConfig {
+  type: 'files';
+  path: string;
+  format?: 'csv' | 'jsonl';
+}
+
+/** Types are inferred from at most this many rows: discovery must stay fast on large files. */
+const INFER_ROWS = 1_000;
+/** Bytes read from a file for inference and sampling; files can be far bigger. */
+const READ_BYTES = 16 * 1024 * 1024;
+
+export const filesManifest: ConnectorManifest = {
+  type: 'files',
+  displayName: 'Local files (CSV, JSON Lines)',
+  version: '1.0.0',
+  class: 'data-movement',
+  contract: {
+    configSchema: { type: 'object', required: ['path'], properties: { path: { type: 'string', description: 'a directory of *.csv / *.jsonl files, or one file' }, format: { enum: ['csv', 'jsonl'] } } },
+    secretFields: [],
+  },
+  retry: { retriableCodes: ['TIMEOUT'], attempts: 2, initialBackoffMs: 100, maxBackoffMs: 500 },
+  timeouts: { handshake: 5_000, discover: 30_000, sample: 30_000, pushdown: 30_000, auditAccess: 5_000 },
+  idempotency: { description: 'the absolute path', key: (c) => `files://${(c as FilesConfig).path}` },
+  approvalHook: { name: 'pii-in-production', description: 'READY needs a security_admin approval when the contract has PII and the connector targets production' },
+  audit: { fields: ['path', 'format'], redacted: [] },
+  observability: { spans: ['connector.files.handshake', 'connector.files.discover', 'connector.files.sample', 'connector.files.auditAccess'], metrics: [METRIC.handshake_duration_ms, METRIC.schema_check_duration_ms] },
+  rollback: 'Read-only: files are never modified. Remove the connector; the files stay as they are.',
+};
+
+function parseConfig(raw: unknown): FilesConfig {
+  const r = new ConfigReader(raw, 'files');
+  const path = r.string('path', { required: true }) ?? '';
+  if (path && !path.startsWith('/')) r.issues.push({ field: 'config.path', message: 'must be an absolute path', value: path });
+  const format = r.string('format', { oneOf: ['csv', 'jsonl'] }) as FilesConfig['format'];
+  return r.done({ type: 'files', path, ...(format ? { format } : {}) });
+}
+
+const formatOf = (file: string, cfg: FilesConfig): 'csv' | 'jsonl' | undefined => {
+  if (cfg.format) return cfg.format;
+  const ext = extname(file).toLowerCase();
+  return ext === '.csv' ? 'csv' : ext === '.jsonl' || ext === '.ndjson' ? 'jsonl' : undefined;
+};
+
+async function listFiles(cfg: FilesConfig): Promise<Map<string, string>> {
+  let st;
+  try {
+    st = await stat(cfg.path);
+  } catch (e) {
+    throw new PreflightError('CONFIG', `config.path: ${cfg.path} does not exist or is not readable (${(e as NodeJS.ErrnoException).code})`, { cause: e, retriable: false });
+  }
+  const files = st.isDirectory() ? (await readdir(cfg.path)).map((f) => join(cfg.path, f)) : [cfg.path];
+  const out = new Map<string, string>();
+  for (const f of files.sort()) if (formatOf(f, cfg)) out.set(basename(f, extname(f)), f);
+  return out;
+}
+
+async function head(file: string): Promise<{ text: string; complete: boolean }> {
+  const fh = await open(file, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const buf = Buffer.alloc(Math.min(size, READ_BYTES));
+    await fh.read(buf, 0, buf.length, 0);
+    let text = buf.toString('utf8');
+    const complete = size <= READ_BYTES;
+    if (!complete) text = text.slice(0, text.lastIndexOf('\n') + 1);
+    return { text, complete };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Raw rows as read: CSV cells are strings ('' = missing); JSON Lines values as parsed. */
+async function readRows(file: string, cfg: FilesConfig, limit: number): Promise<{ rows: Array<Record<string, unknown>>; truncated: boolean; columns: string[] }> {
+  const { text, complete } = await head(file);
+  if (formatOf(file, cfg) === 'csv') {
+    const { header, rows, truncated } = parseCsv(text, limit);
+    return { columns: header, rows: rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] === undefined || r[i] === '' ? null : r[i]]))), truncated: truncated || !complete };
+  }
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  const rows = lines.slice(0, limit).map((l, i) => {
+    try {
+      return JSON.parse(l) as Record<string, unknown>;
+    } catch {
+      throw new PreflightError('SOURCE', `${basename(file)} line ${i + 1}: not valid JSON`, { retriable: false });
+    }
+  });
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  return { columns, rows, truncated: lines.length > limit || !complete };
+}
+
+const INT = /^-?\d+$/;
+const NUM = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const TS = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+export function inferType(values: unknown[]): LogicalType {
+  const present = values.filter((v) => v !== null && v !== undefined);
+  if (present.length === 0) return 'unknown';
+  const all = (test: (v: unknown) => boolean): boolean => present.every(test);
+  if (all((v) => typeof v === 'boolean' || v === 'true' || v === 'false')) return 'boolean';
+  if (all((v) => (typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'string' && INT.test(v)))) return 'integer';
+  if (all((v) => typeof v === 'number' || (typeof v === 'string' && NUM.test(v)))) return 'number';
+  if (all((v) => typeof v === 'string' && DATE.test(v))) return 'date';
+  if (all((v) => typeof v === 'string' && (TS.test(v) || DATE.test(v)))) return 'timestamp';
+  if (all((v) => Array.isArray(v))) return 'array';
+  if (all((v) => typeof v === 'object')) return 'object';
+  return 'string';
+}
+
+function convert(v: unknown, t: LogicalType): unknown {
+  if (v === null || v === undefined || typeof v !== 'string') return v ?? null;
+  if (t === 'integer' || t === 'number') return Number(v);
+  if (t === 'boolean') return v === 'true';
+  return v;
+}
+
+async function discoverFile(name: string, file: string, cfg: FilesConfig): Promise<DiscoveredDataset> {
+  const { rows, columns } = await readRows(file, cfg, INFER_ROWS);
+  return {
+    name,
+    kind: 'file',
+    primaryKey: [],
+    fields: columns.map((c) => {
+      const values = rows.map((r) => r[c]);
+      return { name: c, logicalType: inferType(values), physicalType: formatOf(file, cfg) === 'csv' ? 'csv' : 'json', nullable: values.some((v) => v === null || v === undefined), primaryKey: false };
+    }),
+  };
+}
+
+export const filesConnector: ConnectorModule<FilesConfig> = {
+  manifest: filesManifest,
+  parseConfig,
+
+  async handshake(cfg, ctx: OperationContext) {
+    const r = await runOperation(filesManifest, 'handshake', ctx, async () => {
+      const t0 = performance.now();
+      const files = await listFiles(cfg);
+      await access(cfg.path, constants.R_OK);
+      return { serverVersion: `local files (${files.size} dataset${files.size === 1 ? '' : 's'})`, principal: `uid:${process.getuid?.() ?? 'n/a'}`, latencyMs: performance.now() - t0, tls: { enabled: false } };
+    });
+    return { ...r.value, attempts: r.attempts, durationMs: r.durationMs };
+  },
+
+  async discover(cfg, ctx, opts) {
+    const r = await runOperation(filesManifest, 'discover', ctx, async () => {
+      const files = await listFiles(cfg);
+      const wanted = opts?.datasets?.map((d) => d.toLowerCase());
+      const out: DiscoveredDataset[] = [];
+      for (const [name, file] of files) if (!wanted || wanted.includes(name.toLowerCase())) out.push(await discoverFile(name, file, cfg));
+      return out;
+    });
+    return { datasets: r.value, durationMs: r.durationMs };
+  },
+
+  async sample(cfg, ctx, dataset, limit) {
+    const r = await runOperation(filesManifest, 'sample', ctx, async () => {
+      const file = (await listFiles(cfg)).get(dataset);
+      if (!file) throw new PreflightError('SOURCE', `dataset ${dataset}: no such file under ${cfg.path}`, { retriable: false });
+      const { rows, truncated, columns } = await readRows(file, cfg, limit);
+      const types = new Map(columns.map((c) => [c, inferType(rows.map((x) => x[c]))] as const));
+      return { rows: rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, convert(v, types.get(k) ?? 'string')]))), truncated };
+    });
+    return { dataset, ...r.value };
+  },
+
+  async auditAccess(cfg, ctx) {
+    const r = await runOperation(filesManifest, 'auditAccess', ctx, async () => {
+      const files = await listFiles(cfg);
+      const readable: string[] = [];
+      for (const [name, file] of files) {
+        if (await access(file, constants.R_OK).then(() => true, () => false)) readable.push(name);
+      }
+      // The preflight only reads files; the process's own write access is not a credential's scope.
+      return { principal: `uid:${process.getuid?.() ?? 'n/a'}`, superuser: false, canCreateRole: false, canCreateDb: false, readable, writable: [], grants: readable.map((object) => ({ object, privilege: 'READ' })), tls: false, host: 'localhost' };
+    });
+    return r.value;
+  },
+};

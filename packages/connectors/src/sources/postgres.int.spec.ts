@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { freePort, startPostgres, type DbServerHandle } from '@preflight/local-infra';
+import { conformanceSuite } from '../testing/conformance.js';
+import { startSilentPort } from '../testing/erp-api.js';
+import { SchemeSecretProvider } from '../secrets.js';
+import { postgresConnector } from './postgres.js';
+
+const pw = (): string => `pw-${randomBytes(8).toString('hex')}`;
+const secrets = new Map<string, string>();
+const provider = new SchemeSecretProvider().register('test', async (name, ref) => ({ value: secrets.get(name) ?? '', ref, scheme: 'test' }));
+
+async function seed(pg: DbServerHandle): Promise<void> {
+  secrets.set('reader', pw());
+  secrets.set('boss', pw());
+  secrets.set('nogrant', pw());
+  await pg.exec(`CREATE ROLE reader LOGIN PASSWORD '${secrets.get('reader')}'; CREATE ROLE boss LOGIN SUPERUSER PASSWORD '${secrets.get('boss')}'; CREATE ROLE nogrant LOGIN PASSWORD '${secrets.get('nogrant')}'`);
+  await pg.exec(`CREATE TABLE customers (id integer PRIMARY KEY, email text NOT NULL, country text, created_at timestamptz DEFAULT now(), score numeric, active boolean, tags jsonb)`);
+  await pg.exec(`INSERT INTO customers (id, email, country) SELECT g, 'c' || g || '@example.com', 'DE' FROM generate_series(1, 50) g`);
+  await pg.exec(`CREATE TABLE orders (id integer PRIMARY KEY, customer_id integer)`);
+  await pg.exec(`GRANT SELECT ON customers TO reader; GRANT SELECT ON orders TO reader; GRANT SELECT ON orders TO nogrant`);
+  await pg.exec(`CREATE SCHEMA wide; ${Array.from({ length: 210 }, (_, i) => `CREATE TABLE wide.t${i} (id integer PRIMARY KEY, a text, b integer, c timestamptz);`).join(' ')} GRANT USAGE ON SCHEMA wide TO reader; GRANT SELECT ON ALL TABLES IN SCHEMA wide TO reader`);
+}
+
+const cfg = (pg: { port: number }, user: string, extra: Record<string, unknown> = {}) => ({ type: 'postgres', host: '127.0.0.1', port: pg.port, database: 'postgres', user, secretRef: `test:${user}`, ...extra });
+
+let shared: DbServerHandle;
+conformanceSuite('postgres', postgresConnector, { network: true, grants: true, manyTables: true }, async () => {
+  shared = await startPostgres();
+  await seed(shared);
+  const silent = await startSilentPort();
+  secrets.set('wrong', 'not-the-password');
+  return {
+    secrets: provider,
+    good: cfg(shared, 'reader'),
+    dataset: 'customers',
+    wrongPassword: { ...cfg(shared, 'reader'), secretRef: 'test:wrong' },
+    closedPort: cfg({ port: await freePort() }, 'reader'),
+    silent: cfg({ port: silent.port }, 'reader'),
+    missingGrant: cfg(shared, 'nogrant'),
+    manyTables: { config: cfg(shared, 'reader', { schema: 'wide' }), count: 200, maxMs: 10_000 },
+    teardown: async () => {
+      await silent.close();
+      await shared.stop();
+    },
+  };
+});
+
+describe('postgres specifics', () => {
+  let pg: DbServerHandle;
+  beforeAll(async () => {
+    pg = await startPostgres();
+    await seed(pg);
+  }, 120_000);
+  afterAll(async () => pg?.stop());
+  const ctx = { secrets: provider };
+
+  it('role fixtures: least privilege, superuser, missing SELECT', async () => {
+    const least = await postgresConnector.auditAccess(postgresConnector.parseConfig(cfg(pg, 'reader')), ctx, ['customers', 'orders']);
+    expect(least).toMatchObject({ principal: 'reader', superuser: false, canCreateRole: false, canCreateDb: false, writable: [] });
+    expect(least.readable).toEqual(expect.arrayContaining(['public.customers', 'public.orders']));
+    const boss = await postgresConnector.auditAccess(postgresConnector.parseConfig(cfg(pg, 'boss')), ctx, ['customers']);
+    expect(boss.superuser).toBe(true);
+    expect(boss.writable).toContain('public.customers');
+    const missing = await postgresConnector.auditAccess(postgresConnector.parseConfig(cfg(pg, 'nogrant')), ctx, ['customers', 'orders']);
+    expect(missing.readable).toContain('public.orders');
+    expect(missing.readable).not.toContain('public.customers');
+  });
+
+  it('negotiates TLS when the server offers it, and reports protocol and cipher', async () => {
+    const r = await postgresConnector.handshake(postgresConnector.parseConfig(cfg(pg, 'reader', { tls: { mode: 'require' } })), ctx);
+    expect(r.tls.enabled).toBe(true);
+    expect(r.tls.protocol).toMatch(/^TLSv1\.[23]$/);
+    const plain = await postgresConnector.handshake(postgresConnector.parseConfig(cfg(pg, 'reader', { tls: { mode: 'disable' } })), ctx);
+    expect(plain.tls.enabled).toBe(false);
+  });
+
+  it('maps catalog types to logical types and finds the primary key', async () => {
+    const d = await postgresConnector.discover(postgresConnector.parseConfig(cfg(pg, 'reader')), ctx, { datasets: ['customers'] });
+    const t = d.datasets[0]!;
+    expect(t.primaryKey).toEqual(['id']);
+    expect(Object.fromEntries(t.fields.map((f) => [f.name, [f.logicalType, f.nullable]]))).toEqual({
+      id: ['integer', false], email: ['string', false], country: ['string', true], created_at: ['timestamp', true], score: ['number', true], active: ['boolean', true], tags: ['object', true],
+    });
+  });
+
+  it('runs pushdown queries with parameters in the configured schema', async () => {
+    const rows = await postgresConnector.pushdown!.query(postgresConnector.parseConfig(cfg(pg, 'reader')), ctx, 'SELECT COUNT(*)::int AS n FROM customers WHERE country = $1', ['DE']);
+    expect(rows).toEqual([{ n: 50 }]);
+  });
+
+  it('a missing database is a CONFIG error naming the field', async () => {
+    await expect(postgresConnector.handshake(postgresConnector.parseConfig({ ...cfg(pg, 'reader'), database: 'nope' }), ctx)).rejects.toMatchObject({ code: 'CONFIG', message: expect.stringMatching(/^config\.database/) });
+  });
+});

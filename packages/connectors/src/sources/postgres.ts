@@ -1,0 +1,246 @@
+import { TLSSocket } from 'node:tls';
+import pg from 'pg';
+import { METRIC, PreflightError } from '@preflight/core';
+import { ConfigReader } from '../config.js';
+import { networkError, RETRIABLE_SOURCE_CODES, sourceError } from '../errors.js';
+import type { AccessFacts, ConnectorManifest, ConnectorModule, DiscoveredDataset, LogicalType, OperationContext } from '../facade.js';
+import { runOperation } from '../operation.js';
+
+export interface PostgresConfig {
+  type: 'postgres';
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  secretRef: string;
+  schema: string;
+  tls: { mode: 'disable' | 'prefer' | 'require' | 'verify-full' };
+}
+
+export const postgresManifest: ConnectorManifest = {
+  type: 'postgres',
+  displayName: 'PostgreSQL',
+  version: '1.0.0',
+  class: 'data-movement',
+  contract: {
+    configSchema: {
+      type: 'object',
+      required: ['host', 'database', 'user', 'secretRef'],
+      properties: {
+        host: { type: 'string' },
+        port: { type: 'integer', default: 5432 },
+        database: { type: 'string' },
+        user: { type: 'string' },
+        secretRef: { type: 'string', secret: true, description: 'env:NAME or file:/path holding the password' },
+        schema: { type: 'string', default: 'public' },
+        tls: { type: 'object', properties: { mode: { enum: ['disable', 'prefer', 'require', 'verify-full'], default: 'prefer' } } },
+      },
+    },
+    secretFields: ['secretRef'],
+  },
+  retry: { retriableCodes: RETRIABLE_SOURCE_CODES, attempts: 3, initialBackoffMs: 200, maxBackoffMs: 2_000 },
+  timeouts: { handshake: 10_000, discover: 30_000, sample: 30_000, pushdown: 60_000, auditAccess: 30_000 },
+  idempotency: { description: 'host:port/database as user — one source identity per connector', key: (c) => { const x = c as PostgresConfig; return `postgres://${x.user}@${x.host}:${x.port}/${x.database}`; } },
+  approvalHook: { name: 'pii-in-production', description: 'READY needs a security_admin approval when the contract has PII and the connector targets production' },
+  audit: { fields: ['host', 'port', 'database', 'user', 'schema', 'tls.mode'], redacted: ['secretRef'] },
+  observability: { spans: ['connector.postgres.handshake', 'connector.postgres.discover', 'connector.postgres.sample', 'connector.postgres.pushdown', 'connector.postgres.auditAccess'], metrics: [METRIC.handshake_duration_ms, METRIC.schema_check_duration_ms, METRIC.credential_audit_duration_ms] },
+  rollback: 'Read-only: the connector never writes to the source. Removing it needs only dropping its role grants (REVOKE SELECT …) and deleting the secret.',
+};
+
+function parseConfig(raw: unknown): PostgresConfig {
+  const r = new ConfigReader(raw, 'postgres');
+  const cfg: PostgresConfig = {
+    type: 'postgres',
+    host: r.string('host', { required: true }) ?? '',
+    port: r.port('port', { default: 5432 }),
+    database: r.string('database', { required: true }) ?? '',
+    user: r.string('user', { required: true }) ?? '',
+    secretRef: r.secretRef('secretRef', true) ?? '',
+    schema: r.string('schema', { default: 'public' }) ?? 'public',
+    tls: { mode: (r.string('tls.mode', { oneOf: ['disable', 'prefer', 'require', 'verify-full'], default: 'prefer' }) ?? 'prefer') as PostgresConfig['tls']['mode'] },
+  };
+  return r.done(cfg);
+}
+
+function mapError(e: unknown, cfg: PostgresConfig, secret: string): PreflightError {
+  if (e instanceof PreflightError) return e;
+  const where = `postgres ${cfg.host}:${cfg.port}/${cfg.database}`;
+  const net = networkError(e, where, [secret]);
+  if (net) return net;
+  const pgErr = e as { code?: string; message?: string; routine?: string };
+  const m = pgErr.message ?? String(e);
+  switch (pgErr.code) {
+    case '28P01':
+    case '28000':
+      return sourceError('AUTH', `${where}: authentication failed for user "${cfg.user}" (${m}); check the secret behind ${cfg.secretRef}`, e, [secret]);
+    case '42501':
+      return sourceError('PERMISSION', `${where}: permission denied for user "${cfg.user}": ${m}; grant the missing privilege (e.g. GRANT SELECT ON <table> TO ${cfg.user})`, e, [secret]);
+    case '3D000':
+      return sourceError('CONFIG', `config.database: ${m}`, e, [secret]);
+    case '57014':
+      return sourceError('TIMEOUT', `${where}: statement cancelled: ${m}`, e, [secret], true);
+    default:
+      if (/SSL|TLS|certificate/i.test(m)) return sourceError('TLS', `${where}: ${m} (check config.tls.mode)`, e, [secret]);
+      if (/timeout/i.test(m)) return sourceError('TIMEOUT', `${where}: ${m}`, e, [secret], true);
+      if (/Connection terminated/i.test(m)) return sourceError('CONNECTIVITY', `${where}: ${m}`, e, [secret], true);
+      return sourceError('SOURCE', `${where}: PostgreSQL said: "${m}"${pgErr.code ? ` (SQLSTATE ${pgErr.code})` : ''}`, e, [secret]);
+  }
+}
+
+/** Opens a client for one attempt and tears its socket down when the signal fires. */
+async function withClient<T>(cfg: PostgresConfig, ctx: OperationContext, signal: AbortSignal, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const secret = await ctx.secrets.resolve(cfg.secretRef, signal);
+  const ssl = cfg.tls.mode === 'disable' ? false : cfg.tls.mode === 'verify-full' ? { rejectUnauthorized: true, servername: cfg.host } : { rejectUnauthorized: false };
+  const client = new pg.Client({ host: cfg.host, port: cfg.port, database: cfg.database, user: cfg.user, password: secret.value, ssl, application_name: 'connector-preflight' });
+  client.on('error', () => undefined);
+  const kill = (): void => {
+    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  };
+  signal.addEventListener('abort', kill, { once: true });
+  try {
+    try {
+      await client.connect();
+    } catch (e) {
+      // `prefer`: a server without TLS is acceptable, so retry once in plaintext.
+      if (cfg.tls.mode === 'prefer' && /does not support SSL/i.test((e as Error).message)) {
+        return await withClient({ ...cfg, tls: { mode: 'disable' } }, ctx, signal, fn);
+      }
+      throw e;
+    }
+    return await fn(client);
+  } catch (e) {
+    throw mapError(e, cfg, secret.value);
+  } finally {
+    signal.removeEventListener('abort', kill);
+    kill();
+    await client.end().catch(() => undefined);
+  }
+}
+
+function tlsOf(c: pg.Client): { enabled: boolean; protocol?: string; cipher?: string } {
+  const stream = (c as unknown as { connection?: { stream?: unknown } }).connection?.stream;
+  if (stream instanceof TLSSocket) return { enabled: true, protocol: stream.getProtocol() ?? undefined, cipher: stream.getCipher()?.name };
+  return { enabled: false };
+}
+
+/** Logical type from the catalog's type name and category (pg_type.typname / typcategory). */
+export function pgLogicalType(typname: string, category: string): LogicalType {
+  if (category === 'A') return 'array';
+  if (['int2', 'int4', 'int8'].includes(typname)) return 'integer';
+  if (['numeric', 'float4', 'float8', 'money'].includes(typname)) return 'number';
+  if (typname === 'bool') return 'boolean';
+  if (typname === 'date') return 'date';
+  if (typname === 'timestamp' || typname === 'timestamptz') return 'timestamp';
+  if (typname === 'json' || typname === 'jsonb') return 'object';
+  if (typname === 'bytea') return 'binary';
+  if (category === 'S' || category === 'E' || ['uuid', 'time', 'timetz', 'interval', 'inet', 'cidr', 'macaddr', 'xml'].includes(typname)) return 'string';
+  return 'unknown';
+}
+
+const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+const tableRef = (cfg: PostgresConfig, dataset: string): string => (dataset.includes('.') ? dataset.split('.').map(quoteIdent).join('.') : `${quoteIdent(cfg.schema)}.${quoteIdent(dataset)}`);
+
+export const postgresConnector: ConnectorModule<PostgresConfig> = {
+  manifest: postgresManifest,
+  parseConfig,
+
+  async handshake(cfg, ctx) {
+    const r = await runOperation(postgresManifest, 'handshake', ctx, (signal) =>
+      withClient(cfg, ctx, signal, async (c) => {
+        const t0 = performance.now();
+        await c.query('SELECT 1');
+        const latencyMs = performance.now() - t0;
+        const row = (await c.query<{ v: string; u: string }>('SELECT version() AS v, current_user AS u')).rows[0];
+        return { serverVersion: row?.v.split(' on ')[0] ?? 'PostgreSQL', principal: row?.u ?? cfg.user, latencyMs, tls: tlsOf(c) };
+      }),
+    );
+    return { ...r.value, attempts: r.attempts, durationMs: r.durationMs };
+  },
+
+  async discover(cfg, ctx, opts) {
+    const r = await runOperation(postgresManifest, 'discover', ctx, (signal) =>
+      withClient(cfg, ctx, signal, async (c) => {
+        // One catalog query for every table: discovery time must not grow with round trips.
+        // pg_catalog, not information_schema: the latter hides keys of tables the role only reads.
+        const res = await c.query<{ table_schema: string; table_name: string; relkind: string; column_name: string; physical: string; typname: string; typcategory: string; nullable: boolean; pk: boolean }>(
+          `SELECT n.nspname AS table_schema, c.relname AS table_name, c.relkind, a.attname AS column_name,
+                  format_type(a.atttypid, a.atttypmod) AS physical, t.typname, t.typcategory, NOT a.attnotnull AS nullable,
+                  COALESCE(a.attnum = ANY (k.conkey), false) AS pk
+           FROM pg_class c
+           JOIN pg_namespace n ON n.oid = c.relnamespace
+           JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+           JOIN pg_type t ON t.oid = a.atttypid
+           LEFT JOIN pg_constraint k ON k.conrelid = c.oid AND k.contype = 'p'
+           WHERE n.nspname = $1 AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
+           ORDER BY c.relname, a.attnum`,
+          [cfg.schema],
+        );
+        const wanted = opts?.datasets?.map((d) => d.toLowerCase().split('.').pop()!);
+        const byTable = new Map<string, DiscoveredDataset>();
+        for (const row of res.rows) {
+          if (wanted && !wanted.includes(row.table_name.toLowerCase())) continue;
+          let ds = byTable.get(row.table_name);
+          if (!ds) {
+            ds = { name: row.table_name, namespace: row.table_schema, kind: row.relkind === 'v' || row.relkind === 'm' ? 'view' : 'table', fields: [], primaryKey: [] };
+            byTable.set(row.table_name, ds);
+          }
+          ds.fields.push({ name: row.column_name, logicalType: pgLogicalType(row.typname, row.typcategory), physicalType: row.physical, nullable: row.nullable, primaryKey: row.pk });
+          if (row.pk) ds.primaryKey.push(row.column_name);
+        }
+        return [...byTable.values()];
+      }),
+    );
+    return { datasets: r.value, durationMs: r.durationMs };
+  },
+
+  async sample(cfg, ctx, dataset, limit) {
+    const r = await runOperation(postgresManifest, 'sample', ctx, (signal) =>
+      withClient(cfg, ctx, signal, async (c) => (await c.query(`SELECT * FROM ${tableRef(cfg, dataset)} LIMIT $1`, [limit + 1])).rows as Array<Record<string, unknown>>),
+    );
+    return { dataset, rows: r.value.slice(0, limit), truncated: r.value.length > limit };
+  },
+
+  pushdown: {
+    dialect: 'postgres',
+    quoteIdent,
+    async query(cfg, ctx, sql, params) {
+      const r = await runOperation(postgresManifest, 'pushdown', ctx, (signal) =>
+        withClient(cfg, ctx, signal, async (c) => {
+          await c.query(`SET statement_timeout = ${Math.floor(ctx.timeoutMs ?? postgresManifest.timeouts.pushdown)}`);
+          // Contract table names are unqualified: resolve them in the configured schema.
+          await c.query(`SET search_path = ${quoteIdent(cfg.schema)}`);
+          return (await c.query(sql, params)).rows as Array<Record<string, unknown>>;
+        }),
+      );
+      return r.value;
+    },
+  },
+
+  async auditAccess(cfg, ctx, _datasets) {
+    const r = await runOperation(postgresManifest, 'auditAccess', ctx, (signal) =>
+      withClient(cfg, ctx, signal, async (c): Promise<AccessFacts> => {
+        const role = (await c.query<{ rolname: string; rolsuper: boolean; rolcreaterole: boolean; rolcreatedb: boolean }>('SELECT rolname, rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user')).rows[0];
+        const tables = await c.query<{ nspname: string; relname: string; sel: boolean; ins: boolean; upd: boolean; del: boolean; trn: boolean }>(
+          `SELECT n.nspname, c.relname,
+                  has_table_privilege(c.oid, 'SELECT') AS sel, has_table_privilege(c.oid, 'INSERT') AS ins,
+                  has_table_privilege(c.oid, 'UPDATE') AS upd, has_table_privilege(c.oid, 'DELETE') AS del,
+                  has_table_privilege(c.oid, 'TRUNCATE') AS trn
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'`,
+        );
+        const grants: AccessFacts['grants'] = [];
+        const readable: string[] = [];
+        const writable: string[] = [];
+        for (const t of tables.rows) {
+          const name = `${t.nspname}.${t.relname}`;
+          const privs = (['sel', 'ins', 'upd', 'del', 'trn'] as const).filter((k) => t[k]).map((k) => ({ sel: 'SELECT', ins: 'INSERT', upd: 'UPDATE', del: 'DELETE', trn: 'TRUNCATE' })[k]);
+          for (const p of privs) grants.push({ object: name, privilege: p });
+          if (t.sel) readable.push(name);
+          if (t.ins || t.upd || t.del || t.trn) writable.push(name);
+        }
+        return { principal: role?.rolname ?? cfg.user, superuser: role?.rolsuper ?? false, canCreateRole: role?.rolcreaterole ?? false, canCreateDb: role?.rolcreatedb ?? false, readable, writable, grants, tls: tlsOf(c).enabled, host: cfg.host };
+      }),
+    );
+    return r.value;
+  },
+};

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { freePort } from '@preflight/local-infra';
+import { conformanceSuite } from '../testing/conformance.js';
+import { startErpApiFixture } from '../testing/erp-api.js';
+import { SchemeSecretProvider } from '../secrets.js';
+import { restConnector } from './rest.js';
+
+const secrets = new Map<string, string>([['token', 'tok-7f3a9c2e1b'], ['wrong', 'tok-wrong']]);
+const provider = new SchemeSecretProvider().register('test', async (name, ref) => ({ value: secrets.get(name) ?? '', ref, scheme: 'test' }));
+const cfg = (url: string, ref = 'test:token', extra: Record<string, unknown> = {}) => ({ type: 'rest', baseUrl: url, auth: { kind: 'bearer', secretRef: ref }, tokenInfoPath: '/auth/tokeninfo', pageSize: 25, ...extra });
+
+conformanceSuite('rest', restConnector, { network: true, grants: true, manyTables: false }, async () => {
+  const api = await startErpApiFixture({ token: secrets.get('token') });
+  const narrow = await startErpApiFixture({ token: secrets.get('token'), scopes: ['orders:read'] });
+  const silent = await startErpApiFixture({ token: secrets.get('token'), silent: true });
+  return {
+    secrets: provider,
+    good: cfg(api.url),
+    dataset: 'customers',
+    wrongPassword: cfg(api.url, 'test:wrong'),
+    closedPort: cfg(`http://127.0.0.1:${await freePort()}`),
+    silent: cfg(silent.url),
+    missingGrant: cfg(narrow.url),
+    teardown: async () => {
+      await Promise.all([api.close(), narrow.close(), silent.close()]);
+    },
+  };
+});
+
+describe('rest specifics', () => {
+  it('discovers datasets from OpenAPI, pages through samples, reads token scopes, and supports basic auth', async () => {
+    const api = await startErpApiFixture({ basic: { username: 'svc', password: 'basic-secret-99' }, scopes: ['customers:read', 'orders:read', 'orders:write'] });
+    secrets.set('basic', 'basic-secret-99');
+    try {
+      const c = restConnector.parseConfig(cfg(api.url, 'test:basic', { auth: { kind: 'basic', username: 'svc', secretRef: 'test:basic' } }));
+      const ctx = { secrets: provider };
+      const d = await restConnector.discover(c, ctx);
+      expect(d.datasets.map((x) => x.name).sort()).toEqual(['customers', 'orders']);
+      const customers = d.datasets.find((x) => x.name === 'customers')!;
+      expect(customers.fields.find((f) => f.name === 'created_at')).toMatchObject({ logicalType: 'timestamp', nullable: true });
+      expect(customers.fields.find((f) => f.name === 'email')).toMatchObject({ logicalType: 'string', nullable: false });
+      expect(d.datasets.find((x) => x.name === 'orders')!.primaryKey).toEqual(['order_id']);
+      const s = await restConnector.sample(c, ctx, 'customers', 60);
+      expect(s.rows).toHaveLength(60);
+      expect(s.truncated).toBe(true);
+      expect(api.requests.filter((r) => r.startsWith('GET /customers?')).length).toBe(3);
+      const facts = await restConnector.auditAccess(c, ctx, ['customers', 'orders']);
+      expect(facts).toMatchObject({ principal: 'svc', tokenScopes: ['customers:read', 'orders:read', 'orders:write'], readable: ['customers', 'orders'] });
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('rejects credentials in the URL and a missing username for basic auth, all at once', () => {
+    expect(() => restConnector.parseConfig({ type: 'rest', baseUrl: 'http://u:p@h', auth: { kind: 'basic', secretRef: 'env:X' } })).toThrow(/config\.baseUrl: must not carry credentials.*config\.auth\.username: is required/);
+  });
+});

@@ -1,0 +1,220 @@
+import { METRIC, PreflightError } from '@preflight/core';
+import { ConfigReader } from '../config.js';
+import { networkError, RETRIABLE_SOURCE_CODES } from '../errors.js';
+import type { AccessFacts, ConnectorManifest, ConnectorModule, DiscoveredDataset, LogicalType, OperationContext } from '../facade.js';
+import { runOperation } from '../operation.js';
+
+export interface RestConfig {
+  type: 'rest';
+  baseUrl: string;
+  auth: { kind: 'bearer' | 'basic'; username?: string; secretRef: string };
+  healthPath: string;
+  openApiPath: string;
+  tokenInfoPath?: string;
+  pageSize: number;
+}
+
+export const restManifest: ConnectorManifest = {
+  type: 'rest',
+  displayName: 'REST / HTTP JSON API',
+  version: '1.0.0',
+  class: 'data-movement',
+  contract: {
+    configSchema: {
+      type: 'object',
+      required: ['baseUrl', 'auth'],
+      properties: {
+        baseUrl: { type: 'string', format: 'uri' },
+        auth: { type: 'object', required: ['kind', 'secretRef'], properties: { kind: { enum: ['bearer', 'basic'] }, username: { type: 'string' }, secretRef: { type: 'string', secret: true } } },
+        healthPath: { type: 'string', default: '/health' },
+        openApiPath: { type: 'string', default: '/openapi.json' },
+        tokenInfoPath: { type: 'string' },
+        pageSize: { type: 'integer', default: 100 },
+      },
+    },
+    secretFields: ['auth.secretRef'],
+  },
+  retry: { retriableCodes: RETRIABLE_SOURCE_CODES, attempts: 3, initialBackoffMs: 200, maxBackoffMs: 2_000 },
+  timeouts: { handshake: 10_000, discover: 20_000, sample: 30_000, pushdown: 30_000, auditAccess: 20_000 },
+  idempotency: { description: 'base URL and principal', key: (c) => { const x = c as RestConfig; return `${x.baseUrl}#${x.auth.username ?? x.auth.kind}`; } },
+  approvalHook: { name: 'pii-in-production', description: 'READY needs a security_admin approval when the contract has PII and the connector targets production' },
+  audit: { fields: ['baseUrl', 'auth.kind', 'auth.username', 'healthPath'], redacted: ['auth.secretRef'] },
+  observability: { spans: ['connector.rest.handshake', 'connector.rest.discover', 'connector.rest.sample', 'connector.rest.auditAccess'], metrics: [METRIC.handshake_duration_ms, METRIC.schema_check_duration_ms, METRIC.credential_audit_duration_ms] },
+  rollback: 'Read-only: only GET requests are sent. Revoke the token at the API provider and delete the secret.',
+};
+
+function parseConfig(raw: unknown): RestConfig {
+  const r = new ConfigReader(raw, 'rest');
+  const baseUrl = r.string('baseUrl', { required: true }) ?? '';
+  if (baseUrl) {
+    try {
+      const u = new URL(baseUrl);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') r.issues.push({ field: 'config.baseUrl', message: 'must be an http(s) URL', value: baseUrl });
+      if (u.username || u.password) r.issues.push({ field: 'config.baseUrl', message: 'must not carry credentials; use auth.secretRef', value: '[REDACTED]' });
+    } catch {
+      r.issues.push({ field: 'config.baseUrl', message: 'is not a URL', value: baseUrl });
+    }
+  }
+  const kind = (r.string('auth.kind', { required: true, oneOf: ['bearer', 'basic'] }) ?? 'bearer') as RestConfig['auth']['kind'];
+  const username = r.string('auth.username', { required: kind === 'basic' });
+  const pageSize = typeof r.raw['pageSize'] === 'number' ? r.raw['pageSize'] : 100;
+  const tokenInfoPath = r.string('tokenInfoPath');
+  return r.done({
+    type: 'rest',
+    baseUrl: baseUrl.replace(/\/$/, ''),
+    auth: { kind, ...(username ? { username } : {}), secretRef: r.secretRef('auth.secretRef', true) ?? '' },
+    healthPath: r.string('healthPath', { default: '/health' }) ?? '/health',
+    openApiPath: r.string('openApiPath', { default: '/openapi.json' }) ?? '/openapi.json',
+    ...(tokenInfoPath ? { tokenInfoPath } : {}),
+    pageSize,
+  });
+}
+
+async function call(cfg: RestConfig, ctx: OperationContext, signal: AbortSignal, path: string): Promise<{ status: number; body: unknown; headers: Headers; ms: number }> {
+  const secret = await ctx.secrets.resolve(cfg.auth.secretRef, signal);
+  const auth = cfg.auth.kind === 'bearer' ? `Bearer ${secret.value}` : `Basic ${Buffer.from(`${cfg.auth.username ?? ''}:${secret.value}`).toString('base64')}`;
+  const url = `${cfg.baseUrl}${path}`;
+  const t0 = performance.now();
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: { authorization: auth, accept: 'application/json' }, signal });
+  } catch (e) {
+    if (signal.aborted) throw signal.reason;
+    throw networkError(e, `GET ${url}`, [secret.value]) ?? new PreflightError('CONNECTIVITY', `GET ${url}: ${(e as Error).message}`, { cause: e, retriable: true });
+  }
+  const ms = performance.now() - t0;
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* not JSON; callers that need JSON say so */
+  }
+  if (res.status === 401) throw new PreflightError('AUTH', `GET ${url}: 401 Unauthorized; check the ${cfg.auth.kind} credential behind ${cfg.auth.secretRef}`, { retriable: false });
+  if (res.status === 403) throw new PreflightError('PERMISSION', `GET ${url}: 403 Forbidden; the credential lacks read access to ${path}`, { retriable: false, details: { path } });
+  if (res.status === 429 || res.status >= 500) throw new PreflightError('CONNECTIVITY', `GET ${url}: HTTP ${res.status}`, { retriable: true });
+  return { status: res.status, body, headers: res.headers, ms };
+}
+
+type JsonSchema = { type?: string | string[]; format?: string; properties?: Record<string, JsonSchema>; required?: string[]; items?: JsonSchema; $ref?: string; nullable?: boolean; 'x-primary-key'?: string[] };
+
+function logical(s: JsonSchema): LogicalType {
+  const t = Array.isArray(s.type) ? s.type.find((x) => x !== 'null') : s.type;
+  if (t === 'integer') return 'integer';
+  if (t === 'number') return 'number';
+  if (t === 'boolean') return 'boolean';
+  if (t === 'string') return s.format === 'date' ? 'date' : s.format === 'date-time' ? 'timestamp' : s.format === 'byte' || s.format === 'binary' ? 'binary' : 'string';
+  if (t === 'object') return 'object';
+  if (t === 'array') return 'array';
+  return 'unknown';
+}
+
+/** Datasets from an OpenAPI 3 document: every GET path whose 200 response is a list of objects. */
+export function datasetsFromOpenApi(doc: unknown): DiscoveredDataset[] {
+  const d = doc as { paths?: Record<string, { get?: { responses?: Record<string, { content?: Record<string, { schema?: JsonSchema }> }> } }>; components?: { schemas?: Record<string, JsonSchema> } };
+  const resolve = (s: JsonSchema | undefined): JsonSchema | undefined => {
+    if (!s?.$ref) return s;
+    const name = s.$ref.split('/').pop()!;
+    return d.components?.schemas?.[name];
+  };
+  const out: DiscoveredDataset[] = [];
+  for (const [path, item] of Object.entries(d.paths ?? {})) {
+    if (path.includes('{')) continue;
+    let schema = resolve(item.get?.responses?.['200']?.content?.['application/json']?.schema);
+    if (schema?.type === 'object') schema = resolve(schema.properties?.['data'] ?? schema.properties?.['items']);
+    if (schema?.type !== 'array') continue;
+    const row = resolve(schema.items);
+    if (!row?.properties) continue;
+    const required = new Set(row.required ?? []);
+    const pk = row['x-primary-key'] ?? (row.properties['id'] ? ['id'] : []);
+    out.push({
+      name: path.replace(/^\//, ''),
+      kind: 'endpoint',
+      primaryKey: pk,
+      fields: Object.entries(row.properties).map(([name, p]) => {
+        const prop = resolve(p) ?? {};
+        const nullable = !required.has(name) || prop.nullable === true || (Array.isArray(prop.type) && prop.type.includes('null'));
+        return { name, logicalType: logical(prop), physicalType: [prop.type, prop.format].filter(Boolean).join(':') || 'any', nullable, primaryKey: pk.includes(name) };
+      }),
+    });
+  }
+  return out;
+}
+
+const rowsOf = (body: unknown): Array<Record<string, unknown>> => {
+  if (Array.isArray(body)) return body as Array<Record<string, unknown>>;
+  const b = body as { data?: unknown; items?: unknown };
+  if (Array.isArray(b?.data)) return b.data as Array<Record<string, unknown>>;
+  if (Array.isArray(b?.items)) return b.items as Array<Record<string, unknown>>;
+  throw new PreflightError('SOURCE', 'the API answered with something other than a list of records', { retriable: false });
+};
+
+export const restConnector: ConnectorModule<RestConfig> = {
+  manifest: restManifest,
+  parseConfig,
+
+  async handshake(cfg, ctx) {
+    const r = await runOperation(restManifest, 'handshake', ctx, async (signal) => {
+      const res = await call(cfg, ctx, signal, cfg.healthPath);
+      if (res.status >= 400) throw new PreflightError(res.status === 404 ? 'CONFIG' : 'SOURCE', `config.healthPath: GET ${cfg.healthPath} answered HTTP ${res.status}`, { retriable: false });
+      const b = res.body as { version?: string; principal?: string; sub?: string };
+      return {
+        serverVersion: b?.version ?? res.headers.get('server') ?? 'HTTP API',
+        principal: b?.principal ?? b?.sub ?? cfg.auth.username ?? 'token',
+        latencyMs: res.ms,
+        tls: { enabled: cfg.baseUrl.startsWith('https:') },
+      };
+    });
+    return { ...r.value, attempts: r.attempts, durationMs: r.durationMs };
+  },
+
+  async discover(cfg, ctx, opts) {
+    const r = await runOperation(restManifest, 'discover', ctx, async (signal) => {
+      const res = await call(cfg, ctx, signal, cfg.openApiPath);
+      if (res.status !== 200 || typeof res.body !== 'object') throw new PreflightError('CONFIG', `config.openApiPath: GET ${cfg.openApiPath} did not return an OpenAPI document (HTTP ${res.status})`, { retriable: false });
+      const all = datasetsFromOpenApi(res.body);
+      const wanted = opts?.datasets?.map((d) => d.toLowerCase());
+      return wanted ? all.filter((d) => wanted.includes(d.name.toLowerCase())) : all;
+    });
+    return { datasets: r.value, durationMs: r.durationMs };
+  },
+
+  async sample(cfg, ctx, dataset, limit) {
+    const r = await runOperation(restManifest, 'sample', ctx, async (signal) => {
+      const rows: Array<Record<string, unknown>> = [];
+      for (let offset = 0; rows.length < limit; offset += cfg.pageSize) {
+        const res = await call(cfg, ctx, signal, `/${dataset}?limit=${cfg.pageSize}&offset=${offset}`);
+        if (res.status !== 200) throw new PreflightError('SOURCE', `GET /${dataset} answered HTTP ${res.status}`, { retriable: false });
+        const page = rowsOf(res.body);
+        rows.push(...page);
+        if (page.length < cfg.pageSize) return { rows: rows.slice(0, limit), truncated: false };
+      }
+      return { rows: rows.slice(0, limit), truncated: true };
+    });
+    return { dataset, ...r.value };
+  },
+
+  async auditAccess(cfg, ctx, datasets) {
+    const r = await runOperation(restManifest, 'auditAccess', ctx, async (signal): Promise<AccessFacts> => {
+      let principal = cfg.auth.username ?? 'token';
+      let scopes: string[] | undefined;
+      if (cfg.tokenInfoPath) {
+        const info = (await call(cfg, ctx, signal, cfg.tokenInfoPath)).body as { sub?: string; principal?: string; scopes?: string[]; scope?: string };
+        principal = info.principal ?? info.sub ?? principal;
+        scopes = info.scopes ?? info.scope?.split(/\s+/).filter(Boolean);
+      }
+      const readable: string[] = [];
+      for (const ds of datasets) {
+        try {
+          const res = await call(cfg, ctx, signal, `/${ds}?limit=1`);
+          if (res.status === 200) readable.push(ds);
+        } catch (e) {
+          if (!(e instanceof PreflightError && e.code === 'PERMISSION')) throw e;
+        }
+      }
+      const admin = (scopes ?? []).some((s) => /^(admin|\*)$/i.test(s));
+      return { principal, superuser: admin, canCreateRole: admin, canCreateDb: false, readable, writable: [], grants: (scopes ?? []).map((s) => ({ object: 'token', privilege: s })), ...(scopes ? { tokenScopes: scopes } : {}), tls: cfg.baseUrl.startsWith('https:'), host: new URL(cfg.baseUrl).hostname };
+    });
+    return r.value;
+  },
+};
