@@ -74,7 +74,8 @@ export interface Checkpoint {
 
 export interface Finding {
   code: string;
-  severity: 'INFO' | 'WARNING' | 'HIGH' | 'CRITICAL' | string;
+  /** INFO | WARNING | HIGH | CRITICAL (a string in the schema, so new levels stay compatible). */
+  severity: string;
   message: string;
   object: string | null;
 }

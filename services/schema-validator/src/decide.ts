@@ -1,32 +1,12 @@
+import type { CheckpointResult, DiffEntry as ContractDiffEntry } from '@preflight/contracts';
 import { causedBy, derivedEventId, newEvent, type Checkpoint, type ConnectorEvent, type ConnectorHandshake, type DiffEntry, type ErrorInfo } from '@preflight/events';
 
 export const SERVICE_NAME = 'schema-validator';
 export const SERVICE_VERSION = '0.1.0';
 export const PRODUCER = `${SERVICE_NAME}@${SERVICE_VERSION}`;
 
-/** Great Expectations' validation result, as @preflight/contracts produces it. */
-export interface GeResult {
-  success: boolean;
-  statistics: { evaluated_expectations: number; successful_expectations: number; unsuccessful_expectations: number; success_percent: number | null };
-  results: Array<{
-    expectation_config: { expectation_type: string; kwargs: Record<string, unknown> };
-    success: boolean;
-    result: { element_count?: number; unexpected_count?: number; unexpected_percent?: number | null; partial_unexpected_list?: unknown[]; observed_value?: unknown };
-    exception_info?: { raised_exception: boolean; exception_message: string | null };
-  }>;
-  meta: { engine: string } & Record<string, unknown>;
-}
-
-export interface SchemaDiffEntry {
-  kind: string;
-  dataset: string;
-  field?: string | undefined;
-  expected?: string | undefined;
-  actual?: string | undefined;
-  severity: 'ERROR' | 'WARNING';
-  message: string;
-  pii: boolean;
-}
+export type GeResult = CheckpointResult;
+export type SchemaDiffEntry = ContractDiffEntry;
 
 export type SchemaCheckOutcome =
   | {

@@ -3,7 +3,7 @@ import type { ConnectorEvent, ConnectorHandshake, ConnectorSpec } from '@preflig
 import type { Handlers } from '@preflight/bus';
 import type { ConnectorModule, OperationContext, SecretProvider } from '@preflight/connectors';
 import { checkpointSeverity, contractDatasets, diffSchema, parseContract, runCheckpoint, type CheckpointExecutor } from '@preflight/contracts';
-import { decideSchemaCheck, incidentFor, type GeResult, type SchemaCheckOutcome } from './decide.js';
+import { decideSchemaCheck, incidentFor, type SchemaCheckOutcome } from './decide.js';
 import type { IncidentSink } from './sink.js';
 
 export interface SchemaValidatorDeps {
@@ -42,7 +42,7 @@ export async function performSchemaCheck(spec: ConnectorSpec, attemptId: string,
     const ctx: OperationContext = { secrets: deps.secrets, logger };
     const discovered = await module.discover(config, ctx, { datasets: contractDatasets(contract) });
     const diff = diffSchema(contract, discovered);
-    const checkpoint = (await runCheckpoint(contract, executorFor(module, config, ctx), { runId: attemptId })) as GeResult;
+    const checkpoint = await runCheckpoint(contract, executorFor(module, config, ctx), { runId: attemptId });
     return {
       ok: true,
       contractId: contract.id,

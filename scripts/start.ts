@@ -1,0 +1,201 @@
+// `npm start` — the local platform on one machine, and a demo that shows it doing its job:
+// Kafka + schema registry + every service as its own process, then two file-source connectors
+// (one READY, one FAILED on a schema mismatch with an incident), and one PostgreSQL connector
+// when PostgreSQL is installed. Prints the receipts and what to look at next.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createBus } from '@preflight/bus';
+import { createLogger } from '@preflight/core';
+import { newEvent, type ConnectorEvent, type ConnectorSpec, type ConnectorValidated } from '@preflight/events';
+import { dataRoot, portOpen, repoRoot, startKafka, startPostgres, waitFor, type DbServerHandle, type KafkaHandle } from '@preflight/local-infra';
+import { startSchemaRegistry } from '@preflight/schema-registry';
+
+const once = process.argv.includes('--once') || process.env['CI'] === 'true';
+const root = repoRoot();
+const data = dataRoot();
+const logs = join(data, 'logs');
+mkdirSync(logs, { recursive: true });
+const tty = process.stdout.isTTY;
+const say = (s = ''): void => void process.stdout.write(`${s}\n`);
+const bold = (s: string): string => (tty ? `\x1b[1m${s}\x1b[0m` : s);
+const green = (s: string): string => (tty ? `\x1b[32m${s}\x1b[0m` : s);
+const red = (s: string): string => (tty ? `\x1b[31m${s}\x1b[0m` : s);
+const dim = (s: string): string => (tty ? `\x1b[2m${s}\x1b[0m` : s);
+
+const cleanups: Array<() => Promise<void>> = [];
+async function shutdown(code: number): Promise<never> {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  process.exit(code);
+}
+process.once('SIGINT', () => void shutdown(0));
+process.once('SIGTERM', () => void shutdown(0));
+
+say(bold('Connector Preflight — local platform'));
+
+// 1. Kafka and the schema registry: reuse running ones (npm run infra:up), else start our own.
+let brokers = process.env['KAFKA_BROKERS'];
+const kafkaPort = Number(process.env['KAFKA_PORT'] ?? 9092);
+if (!brokers && (await portOpen(kafkaPort))) brokers = `127.0.0.1:${kafkaPort}`;
+if (!brokers) {
+  let kafka: KafkaHandle;
+  try {
+    kafka = await startKafka({ port: kafkaPort, controllerPort: kafkaPort + 1, dir: join(data, 'kafka-start'), log: (l) => say(dim(`  ${l}`)) });
+  } catch {
+    kafka = await startKafka({ log: (l) => say(dim(`  ${l}`)) });
+  }
+  brokers = kafka.brokers;
+  cleanups.push(() => kafka.stop());
+}
+say(`  Kafka            ${brokers}`);
+let registryUrl = process.env['SCHEMA_REGISTRY_URL'];
+const registryPort = Number(process.env['SCHEMA_REGISTRY_PORT'] ?? 8081);
+if (!registryUrl && (await portOpen(registryPort))) registryUrl = `http://127.0.0.1:${registryPort}`;
+if (!registryUrl) {
+  const reg = await startSchemaRegistry({ brokers, port: (await portOpen(registryPort)) ? 0 : registryPort });
+  registryUrl = reg.url;
+  cleanups.push(() => reg.close());
+}
+say(`  schema registry  ${registryUrl}`);
+
+const logger = createLogger({ service: 'demo', level: 'warn' });
+const bus = createBus({ brokers: [brokers], schemaRegistryUrl: registryUrl, topicPrefix: process.env['TOPIC_PREFIX'] ?? '', clientId: 'demo' }, logger);
+await bus.ensureTopics();
+await bus.producer.start();
+cleanups.push(() => bus.stop());
+
+// 2. The demo sources: the bundled files, and PostgreSQL when it is installed.
+const demoDir = join(data, 'demo');
+cpSync(join(root, 'examples', 'demo', 'data'), demoDir, { recursive: true });
+const contract = (name: string): string => readFileSync(join(root, 'examples', 'demo', 'contracts', name), 'utf8');
+const run = randomBytes(3).toString('hex');
+const specs: Array<{ connectorId: string; spec: ConnectorSpec; expect: string }> = [
+  {
+    connectorId: `demo-files-customers-${run}`,
+    expect: 'READY',
+    spec: { name: 'files-customers', sourceType: 'files', configJson: JSON.stringify({ type: 'files', path: demoDir }), contractYaml: contract('customers.odcs.yaml'), environment: 'development', owner: 'demo', labels: { demo: 'true' } },
+  },
+  {
+    connectorId: `demo-files-customers-v2-${run}`,
+    expect: 'FAILED (schema mismatch)',
+    spec: { name: 'files-customers-v2', sourceType: 'files', configJson: JSON.stringify({ type: 'files', path: demoDir }), contractYaml: contract('customers-drifted.odcs.yaml'), environment: 'development', owner: 'demo', labels: { demo: 'true' } },
+  },
+];
+
+let pg: DbServerHandle | undefined;
+try {
+  pg = await startPostgres({ log: () => undefined });
+  cleanups.push(() => pg!.stop());
+  const pw = `demo-${randomBytes(6).toString('hex')}`;
+  await pg.exec(`CREATE ROLE demo_reader LOGIN PASSWORD '${pw}'`);
+  await pg.exec(`CREATE TABLE customers (id integer PRIMARY KEY, email text NOT NULL, country text NOT NULL, created_at timestamptz)`);
+  await pg.exec(`INSERT INTO customers SELECT g, 'customer' || g || '@example.com', (ARRAY['DE','FR','NL','US'])[1 + g % 4], now() - g * interval '1 day' FROM generate_series(1, 500) g`);
+  await pg.exec(`GRANT SELECT ON customers TO demo_reader`);
+  process.env['DEMO_PG_PASSWORD'] = pw;
+  say(`  PostgreSQL       127.0.0.1:${pg.port} ${dim('(demo database, role demo_reader)')}`);
+  specs.push({
+    connectorId: `demo-postgres-customers-${run}`,
+    expect: 'READY',
+    spec: {
+      name: 'postgres-customers',
+      sourceType: 'postgres',
+      configJson: JSON.stringify({ type: 'postgres', host: '127.0.0.1', port: pg.port, database: 'postgres', user: 'demo_reader', secretRef: 'env:DEMO_PG_PASSWORD', schema: 'public' }),
+      contractYaml: contract('customers.odcs.yaml'),
+      environment: 'development',
+      owner: 'demo',
+      labels: { demo: 'true' },
+    },
+  });
+} catch (e) {
+  say(dim(`  PostgreSQL       not available (${(e as Error).message.split('\n')[0]}); running the file-source demo only`));
+}
+// 3. Every service in its own process, as in production (after the demo secrets exist, so
+//    the services inherit the env: secretRefs they resolve).
+const apiPort = Number(process.env['API_PORT'] ?? 8080);
+const services = ['handshake', 'schema-validator', 'credential-auditor', 'readiness', 'projector'].filter((s) => existsSync(join(root, 'services', s, 'src', 'main.ts')));
+const children: ChildProcess[] = [];
+for (const name of services) {
+  const out = openSync(join(logs, `${name}.log`), 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'services', name, 'src', 'main.ts')], {
+    stdio: ['ignore', out, out],
+    env: { ...process.env, KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: registryUrl, API_PORT: String(apiPort), API_HOST: '127.0.0.1' },
+  });
+  children.push(child);
+}
+cleanups.push(async () => {
+  for (const c of children) c.kill('SIGTERM');
+  await Promise.all(children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r)))));
+});
+say(`  services         ${services.join(', ')} ${dim(`(logs: ${logs})`)}`);
+
+// 4. Watch the outcomes as they happen.
+const outcomes = new Map<string, ConnectorValidated>();
+const seen = new Map<string, string[]>();
+const watcher = bus.consumer({
+  groupId: `demo-watch-${run}`,
+  fromBeginning: false,
+  handlers: Object.fromEntries(
+    (['connector.handshake', 'connector.schema.checked', 'connector.credentials.audited', 'connector.incident.opened', 'connector.validated'] as const).map((t) => [
+      t,
+      async (e: ConnectorEvent) => {
+        seen.set(e.connectorId, [...(seen.get(e.connectorId) ?? []), e.eventType.replace('connector.', '')]);
+        if (e.eventType === 'connector.validated') outcomes.set(e.connectorId, e);
+      },
+    ]),
+  ),
+});
+await watcher.start();
+await new Promise((r) => setTimeout(r, 1500));
+
+say();
+say(bold(`Registering ${specs.length} connectors (upstream publishes connector.registered)…`));
+for (const s of specs) {
+  await bus.producer.publish(newEvent('connector.registered', { spec: s.spec, autoPreflight: true }, {
+    producer: 'demo@0.1.0', tenantId: 'demo', connectorId: s.connectorId, correlationId: randomUUID(), actor: 'system:demo-upstream',
+  }));
+  say(`  ${s.connectorId}  ${dim(`${s.spec.sourceType}, expected ${s.expect}`)}`);
+}
+
+const started = Date.now();
+await waitFor('every preflight outcome', async () => {
+  const line = specs.map((s) => {
+    const o = outcomes.get(s.connectorId);
+    return `${s.spec.name}: ${o ? (o.status === 'READY' ? green('READY') : red('FAILED')) : (seen.get(s.connectorId)?.at(-1) ?? 'registered')}`;
+  }).join('  |  ');
+  if (tty) process.stdout.write(`\r\x1b[2K  ⏳ ${((Date.now() - started) / 1000).toFixed(1)}s  ${line}`);
+  return outcomes.size === specs.length;
+}, { timeoutMs: 120_000, intervalMs: 200 }).catch(async (e: unknown) => {
+  say();
+  say(red(`Demo did not finish: ${(e as Error).message}. Service logs are in ${logs}.`));
+  await shutdown(1);
+});
+if (tty) say();
+
+for (const s of specs) {
+  const o = outcomes.get(s.connectorId)!;
+  say();
+  say(bold(`── receipt: ${s.connectorId} → ${o.status === 'READY' ? green('READY') : red('FAILED')} ──`));
+  say(o.receiptYaml.trimEnd());
+}
+
+const apiUp = await portOpen(apiPort);
+say();
+say(bold('What to look at next'));
+if (apiUp) {
+  say(`  dashboard     http://127.0.0.1:${apiPort}/   (dev token: npx preflight token --role platform_admin --tenant demo)`);
+  say(`  API           http://127.0.0.1:${apiPort}/openapi.json`);
+  say(`  CLI           npx preflight status   ·   npx preflight receipt ${specs[0]!.connectorId}`);
+}
+say(`  events        every connector.* topic on ${brokers}; schemas at ${registryUrl}/subjects`);
+say(`  service logs  ${logs}`);
+
+const ok = specs.every((s) => (outcomes.get(s.connectorId)?.status === 'READY') === s.expect.startsWith('READY'));
+if (once) {
+  say();
+  say(ok ? green('Demo finished as expected.') : red('Demo outcomes differ from what was expected.'));
+  await watcher.stop();
+  await shutdown(ok ? 0 : 1);
+}
+say();
+say(dim('The platform keeps running; press Ctrl-C to stop it.'));

@@ -1,0 +1,183 @@
+import { expect } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { getConnector } from '@preflight/connectors';
+import { newEvent, type ConnectorSpec } from '@preflight/events';
+import { freePort } from '@preflight/local-infra';
+import { eventually } from '@preflight/testkit';
+import { runFeature, Steps } from '../support/gherkin.js';
+import { contractYaml, disposeWorld, eventsOf, newWorld, registration, sharedPostgres, startServices, waitForEvent, type World } from './world.js';
+
+type Variant = 'good' | 'over-privileged' | 'closed-port' | 'null-country' | 'null-email';
+
+async function registerSource(world: World, variant: Variant = 'good'): Promise<void> {
+  const { pg, readerPassword, adminPassword } = await sharedPostgres();
+  const t = world.table;
+  await pg.exec(`CREATE TABLE ${t} (id integer PRIMARY KEY, email text, country text, created_at timestamptz DEFAULT now())`);
+  await pg.exec(
+    `INSERT INTO ${t} SELECT g, 'user' || g || '@example.com', (ARRAY['DE','FR','NL','US'])[1 + g % 4], now() - g * interval '1 day' FROM generate_series(1, 200) g`,
+  );
+  if (variant === 'null-country') await pg.exec(`UPDATE ${t} SET country = NULL WHERE id % 10 = 0`);
+  if (variant === 'null-email') await pg.exec(`UPDATE ${t} SET email = NULL WHERE id % 10 = 0`);
+  await pg.exec(`GRANT SELECT ON ${t} TO pf_reader`);
+  const admin = variant === 'over-privileged';
+  const envName = `E2E_PG_PASSWORD_${world.connectorId.replace(/\W/g, '_').toUpperCase()}`;
+  process.env[envName] = admin ? adminPassword : readerPassword;
+  world.secrets.push(admin ? adminPassword : readerPassword);
+  const port = variant === 'closed-port' ? await freePort() : pg.port;
+  const spec: ConnectorSpec = {
+    name: `crm-customers-${world.connectorId}`,
+    sourceType: 'postgres',
+    configJson: JSON.stringify({ type: 'postgres', host: '127.0.0.1', port, database: 'postgres', user: admin ? 'pf_admin' : 'pf_reader', secretRef: `env:${envName}`, schema: 'public' }),
+    contractYaml: contractYaml(t),
+    environment: 'staging',
+    owner: 'team-crm',
+    labels: { domain: 'crm' },
+  };
+  world.spec = spec;
+  world.registration = registration(world, spec);
+  await startServices(world);
+  await world.bus.producer.publish(world.registration);
+}
+
+async function initiateHandshake(world: World): Promise<void> {
+  await startServices(world);
+  await world.bus.producer.publish(
+    newEvent('connector.handshake.requested', { spec: world.spec!, operationId: null, reason: 'preflight before first sync' }, {
+      producer: 'cli@0.1.0',
+      tenantId: world.tenantId,
+      connectorId: world.connectorId,
+      correlationId: world.correlationId,
+      actor: 'user:platform-admin',
+    }),
+  );
+}
+
+const steps = new Steps<World>()
+  .define('data source is registered', (w) => registerSource(w))
+  .define('data source is registered with an over-privileged credential', (w) => registerSource(w, 'over-privileged'))
+  .define('data source is registered on a closed port', (w) => registerSource(w, 'closed-port'))
+  .define('data source is registered with null values in a non-PII required column', (w) => registerSource(w, 'null-country'))
+  .define('data source is registered with null values in a PII column', (w) => registerSource(w, 'null-email'))
+  .define('connector is deployed', async (w) => {
+    // The connector module for the source type is installed and its manifest is complete…
+    const module = getConnector(w.spec!.sourceType);
+    expect(module.manifest.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(() => module.parseConfig(JSON.parse(w.spec!.configJson))).not.toThrow();
+    // …and the registration is on the bus, with no preflight started yet.
+    await eventually('registration on the bus', () => w.events.some((e) => e.eventId === w.registration!.eventId));
+    expect(eventsOf(w, 'connector.handshake')).toEqual([]);
+  })
+  .define('Platform Admin initiates handshake', (w) => initiateHandshake(w))
+  .define('connector preflight detects schema mismatch', async (w) => {
+    // The source drifted after the contract was agreed: a contract column was renamed.
+    const { pg } = await sharedPostgres();
+    await pg.exec(`ALTER TABLE ${w.table} RENAME COLUMN country TO country_code`);
+    await initiateHandshake(w);
+    const checked = await waitForEvent(w, 'connector.schema.checked');
+    expect(checked.status).toBe('FAIL');
+    expect(checked.diff).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'MISSING_FIELD', field: 'country', severity: 'ERROR' })]));
+  })
+  .define('schema validation passes', async (w) => {
+    const checked = await waitForEvent(w, 'connector.schema.checked');
+    expect(checked.error).toBeNull();
+    expect(checked.status).toBe('PASS');
+    expect(checked.checkpoint?.success).toBe(true);
+    expect(checked.checkpoint?.engine).toBe('pushdown-sql');
+    expect(checked.checkpoint!.evaluatedExpectations).toBeGreaterThan(3);
+  })
+  .define('connector status is READY', async (w) => {
+    const v = await waitForEvent(w, 'connector.validated');
+    expect(v.reason).toBeNull();
+    expect(v.status).toBe('READY');
+    expect(v.receiptYaml).toMatch(/^status: READY$/m);
+    expect(v.receiptYaml).toMatch(/^validated_by: policy:auto-approve$/m);
+    for (const s of w.secrets) expect(JSON.stringify(w.events)).not.toContain(s);
+  })
+  .define('connector status is FAILED', async (w) => {
+    const v = await waitForEvent(w, 'connector.validated');
+    expect(v.status).toBe('FAILED');
+    expect(v.receiptYaml).toMatch(/^status: FAILED$/m);
+  })
+  .define('connector status is FAILED with reason {string}', async (w, reason) => {
+    const v = await waitForEvent(w, 'connector.validated', w.preflightTimeoutMs + 30_000);
+    expect(v.status).toBe('FAILED');
+    expect(v.reason).toBe(reason);
+  })
+  .define('incident ticket is created', async (w) => {
+    const incident = await waitForEvent(w, 'connector.incident.opened');
+    expect(incident.kind).toBe('SCHEMA_MISMATCH');
+    expect(incident.incidentId).toMatch(/^INC-/);
+    expect(incident.delivery).toBe('delivered:201');
+    await eventually('webhook received the ticket', () => w.incidentsReceived.find((t) => t['incidentId'] === incident.incidentId));
+  })
+  .define('incident ticket is created with severity {string}', async (w, severity) => {
+    const incident = await waitForEvent(w, 'connector.incident.opened');
+    expect(incident.kind).toBe('QUALITY');
+    expect(incident.severity).toBe(severity);
+    const checked = eventsOf(w, 'connector.schema.checked')[0]!;
+    expect(checked.severity).toBe(severity);
+    // PII values never leave the source in evidence.
+    const failed = checked.checkpoint!.results.filter((r) => !r.success);
+    expect(failed.length).toBeGreaterThan(0);
+    expect(JSON.stringify(checked)).not.toMatch(/user\d+@example\.com/);
+  })
+  .define('the credential audit reports {string}', async (w, code) => {
+    const audit = await waitForEvent(w, 'connector.credentials.audited');
+    expect(audit.status).toBe('FAIL');
+    expect(audit.findings.map((f) => f.code)).toContain(code);
+  })
+  .define('an error is logged naming the connector and {string} but not the secret', async (w, code) => {
+    const line = await eventually('error log line', () =>
+      w.logLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['level'] === 'error' && l['finding'] === code && l['connectorId'] === w.connectorId),
+    );
+    expect(String(line['msg'])).toContain(w.spec!.name);
+    expect(line['correlationId']).toBe(w.correlationId);
+    for (const s of w.secrets) expect(w.logLines.join('\n')).not.toContain(s);
+  })
+  .define('the handshake fails with {string}', async (w, code) => {
+    const h = await waitForEvent(w, 'connector.handshake');
+    expect(h.status).toBe('FAILED');
+    expect(h.error?.code).toBe(code);
+  })
+  .define('an alert is raised', async (w) => {
+    const alert = await waitForEvent(w, 'connector.alert.raised');
+    expect(alert.kind).toBe('CONNECTIVITY');
+    expect(alert.severity).toBe('CRITICAL');
+  })
+  .define('the credential auditor is down', async (w) => {
+    w.down.add('credential-auditor');
+    w.preflightTimeoutMs = 4_000;
+  })
+  .define('the same registration is delivered twice', async (w) => {
+    // Upstream re-registers with autoPreflight, and its retry delivers that very event (same
+    // eventId) twice.
+    const again = { ...w.registration!, eventId: randomUUID(), autoPreflight: true };
+    await w.bus.producer.publish(again);
+    await w.bus.producer.publish(again);
+  })
+  .define('every service log line of the attempt carries its connector, attempt and one trace id', async (w) => {
+    const lines = w.logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['correlationId'] === w.correlationId);
+    const services = new Set(lines.map((l) => l['service']));
+    expect(services).toEqual(new Set(['handshake', 'schema-validator', 'credential-auditor', 'readiness']));
+    expect(lines.every((l) => l['connectorId'] === w.connectorId)).toBe(true);
+    const traces = new Set(lines.map((l) => l['traceId']));
+    expect(traces.size).toBe(1);
+    expect([...traces][0]).toMatch(/^[0-9a-f]{32}$/);
+    // The events carry the same trace in their W3C traceparent.
+    const ids = eventsOf(w, 'connector.validated').map((e) => e.traceparent?.split('-')[1]);
+    expect(ids).toEqual([...traces]);
+  })
+  .define('exactly one outcome is published for the attempt', async (w) => {
+    await waitForEvent(w, 'connector.validated');
+    // Give a duplicate every chance to show up.
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(eventsOf(w, 'connector.validated')).toHaveLength(1);
+    expect(eventsOf(w, 'connector.handshake')).toHaveLength(1);
+  });
+
+runFeature(new URL('../features/preflight.feature', import.meta.url), {
+  steps,
+  world: newWorld,
+  dispose: disposeWorld,
+  timeoutMs: 150_000,
+});
