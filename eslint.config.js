@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'infra/kafka/jars/**', '.data/**', '**/*.js', '**/*.mjs', 'services/projector/src/dashboard/static/**'] },
+  { ignores: ['**/dist/**', 'dist-*/**', '**/*.tmp.ts', '**/node_modules/**', 'infra/kafka/jars/**', '.data/**', '**/*.js', '**/*.mjs', 'services/projector/src/dashboard/static/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createBus } from '@preflight/bus';
 import { createLogger } from '@preflight/core';
-import { newEvent, type ConnectorEvent, type ConnectorSpec, type ConnectorValidated } from '@preflight/events';
+import { newEvent, type ConnectorEvent, type ConnectorIncidentOpened, type ConnectorSpec, type ConnectorValidated } from '@preflight/events';
 import { dataRoot, portOpen, repoRoot, startKafka, startPostgres, waitFor, type DbServerHandle, type KafkaHandle } from '@preflight/local-infra';
 import { startSchemaRegistry } from '@preflight/schema-registry';
 
@@ -85,6 +85,7 @@ const specs: Array<{ connectorId: string; spec: ConnectorSpec; expect: string }>
 
 let pg: DbServerHandle | undefined;
 try {
+  if (process.env['PREFLIGHT_SKIP_POSTGRES']) throw new Error('skipped (PREFLIGHT_SKIP_POSTGRES)');
   pg = await startPostgres({ log: () => undefined });
   cleanups.push(() => pg!.stop());
   const pw = `demo-${randomBytes(6).toString('hex')}`;
@@ -132,6 +133,7 @@ say(`  services         ${services.join(', ')} ${dim(`(logs: ${logs})`)}`);
 // 4. Watch the outcomes as they happen.
 const outcomes = new Map<string, ConnectorValidated>();
 const seen = new Map<string, string[]>();
+const incidents = new Map<string, ConnectorIncidentOpened>();
 const watcher = bus.consumer({
   groupId: `demo-watch-${run}`,
   fromBeginning: false,
@@ -141,6 +143,7 @@ const watcher = bus.consumer({
       async (e: ConnectorEvent) => {
         seen.set(e.connectorId, [...(seen.get(e.connectorId) ?? []), e.eventType.replace('connector.', '')]);
         if (e.eventType === 'connector.validated') outcomes.set(e.connectorId, e);
+        if (e.eventType === 'connector.incident.opened') incidents.set(e.connectorId, e);
       },
     ]),
   ),
@@ -177,6 +180,8 @@ for (const s of specs) {
   say();
   say(bold(`── receipt: ${s.connectorId} → ${o.status === 'READY' ? green('READY') : red('FAILED')} ──`));
   say(o.receiptYaml.trimEnd());
+  const inc = incidents.get(s.connectorId);
+  if (inc) say(red(`incident ${inc.incidentId} opened (${inc.kind}, severity ${inc.severity}): ${inc.summary} [sink: ${inc.delivery ?? 'none'}]`));
 }
 
 const apiUp = await portOpen(apiPort);

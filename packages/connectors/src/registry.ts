@@ -6,11 +6,11 @@ import { postgresConnector } from './sources/postgres.js';
 import { restConnector } from './sources/rest.js';
 
 const MODULES = new Map<string, ConnectorModule>([
-  ['postgres', postgresConnector as ConnectorModule],
-  ['mysql', mysqlConnector as ConnectorModule],
-  ['mariadb', mysqlConnector as ConnectorModule],
-  ['rest', restConnector as ConnectorModule],
-  ['files', filesConnector as ConnectorModule],
+  ['postgres', postgresConnector],
+  ['mysql', mysqlConnector],
+  ['mariadb', mysqlConnector],
+  ['rest', restConnector],
+  ['files', filesConnector],
 ]);
 
 /** The only way services reach a source: by type, through the facade. */
@@ -30,7 +30,7 @@ export function auditFields(module: ConnectorModule, config: unknown): Record<st
   for (const path of module.manifest.audit.fields) {
     if (module.manifest.audit.redacted.includes(path)) continue;
     const v = path.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), config);
-    if (v !== undefined && v !== null && typeof v !== 'object') out[`source.${path}`] = String(v);
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[`source.${path}`] = String(v);
   }
   return out;
 }

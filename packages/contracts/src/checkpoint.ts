@@ -63,7 +63,7 @@ function decide(e: Expectation, m: Metric): ExpectationValidationResult['result'
 }
 
 const isMissing = (v: unknown, extra: unknown[] = []): boolean => v === null || v === undefined || extra.some((x) => x === v);
-const asNumber = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : Number(v as string));
+const asNumber = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : Number(v));
 
 // ---------- in memory, over a bounded sample ----------
 

@@ -116,7 +116,7 @@ function customImplementation(rule: QualityRule, at: string): { type: string; kw
     }
   }
   const o = (impl ?? {}) as Record<string, unknown>;
-  const type = (o['expectation_type'] ?? o['type']) as unknown;
+  const type = (o['expectation_type'] ?? o['type']);
   if (typeof type !== 'string' || !(SUPPORTED_EXPECTATIONS as readonly string[]).includes(type)) {
     throw validationError([{ field: `${at}.implementation`, message: `unsupported expectation type; supported: ${SUPPORTED_EXPECTATIONS.join(', ')}`, value: type }]);
   }

@@ -89,7 +89,7 @@ export function receiptYaml(input: ReceiptInput, receipt: Receipt = receiptOf(in
     contract: { id: input.contract.id, version: input.contract.version },
     started_at: receipt.startedAt,
     finished_at: receipt.finishedAt,
-    duration_ms: Math.max(0, input.finishedAt.getTime() - a.startedAtMs),
+    duration_ms: round(Math.max(0, input.finishedAt.getTime() - a.startedAtMs)),
     handshake: h
       ? {
           status: h.status,

@@ -66,7 +66,10 @@ export class SchemaLog {
 
   private release(): void {
     const still: typeof this.waiters = [];
-    for (const w of this.waiters) (w.offset < this.next ? w.resolve() : still.push(w));
+    for (const w of this.waiters) {
+      if (w.offset < this.next) w.resolve();
+      else still.push(w);
+    }
     this.waiters = still;
   }
 

@@ -1,7 +1,8 @@
 import { checkAvroCompatibility, type CompatibilityLevel } from './compat.js';
 import { CODES, RegistryError, schemaNotFound, subjectNotFound, versionNotFound } from './errors.js';
 import type { SchemaLog } from './log.js';
-import { canonicalize, RegistryState, type SchemaReference, type SchemaType, type VersionRecord } from './store.js';
+import type { RegistryState} from './store.js';
+import { canonicalize, type SchemaReference, type SchemaType, type VersionRecord } from './store.js';
 
 export interface RegisterInput {
   schema: string;

@@ -121,7 +121,7 @@ export class RegistryState {
       return;
     }
     const id = Number(value['id']);
-    const schema = String(value['schema'] ?? '');
+    const schema = typeof value['schema'] === 'string' ? value['schema'] : '';
     const schemaType = (typeof value['schemaType'] === 'string' ? value['schemaType'] : 'AVRO') as SchemaType;
     const references = Array.isArray(value['references']) ? (value['references'] as SchemaReference[]) : [];
     let canonical: string;

@@ -195,7 +195,7 @@ export const mysqlConnector: ConnectorModule<MysqlConfig> = {
     const r = await runOperation(mysqlManifest, 'sample', ctx, (signal) =>
       withConn(cfg, ctx, signal, mysqlManifest.timeouts.sample, async (c) => {
         const [rows] = await c.query<mysql.RowDataPacket[]>(`SELECT * FROM ${quoteIdent(dataset)} LIMIT ?`, [limit + 1]);
-        return rows as Array<Record<string, unknown>>;
+        return rows;
       }),
     );
     return { dataset, rows: r.value.slice(0, limit), truncated: r.value.length > limit };
@@ -208,7 +208,7 @@ export const mysqlConnector: ConnectorModule<MysqlConfig> = {
       const r = await runOperation(mysqlManifest, 'pushdown', ctx, (signal) =>
         withConn(cfg, ctx, signal, mysqlManifest.timeouts.pushdown, async (c) => {
           const [rows] = await c.query<mysql.RowDataPacket[]>({ sql, timeout: ctx.timeoutMs ?? mysqlManifest.timeouts.pushdown }, params);
-          return rows as Array<Record<string, unknown>>;
+          return rows;
         }),
       );
       return r.value;

@@ -79,17 +79,17 @@ export function conformanceSuite(name: string, module: ConnectorModule, cases: C
 
     if (cases.network) {
       it('fails a wrong password as AUTH, without retrying', async () => {
-        expect(await code(module.handshake(module.parseConfig(s.wrongPassword!), ctx()))).toBe('AUTH');
+        expect(await code(module.handshake(module.parseConfig(s.wrongPassword), ctx()))).toBe('AUTH');
       });
 
       it('fails a closed port as CONNECTIVITY', async () => {
-        expect(await code(module.handshake(module.parseConfig(s.closedPort!), ctx(500)))).toBe('CONNECTIVITY');
+        expect(await code(module.handshake(module.parseConfig(s.closedPort), ctx(500)))).toBe('CONNECTIVITY');
       });
 
       it('fails a port that accepts and never answers as TIMEOUT within the configured timeout', async () => {
         const timeoutMs = 600;
         const t0 = performance.now();
-        expect(await code(module.handshake(module.parseConfig(s.silent!), ctx(timeoutMs)))).toBe('TIMEOUT');
+        expect(await code(module.handshake(module.parseConfig(s.silent), ctx(timeoutMs)))).toBe('TIMEOUT');
         const { attempts, maxBackoffMs } = module.manifest.retry;
         const bound = attempts * timeoutMs + (attempts - 1) * maxBackoffMs + 1_000;
         const elapsed = performance.now() - t0;
@@ -99,7 +99,7 @@ export function conformanceSuite(name: string, module: ConnectorModule, cases: C
     }
     if (cases.grants) {
       it('a credential without the grant cannot read the dataset (PERMISSION, and auditAccess says so)', async () => {
-        const cfg = module.parseConfig(s.missingGrant!);
+        const cfg = module.parseConfig(s.missingGrant);
         const facts = await module.auditAccess(cfg, ctx(), [s.dataset]);
         expect(facts.readable.some((r) => r.split('.').pop() === s.dataset.split('.').pop())).toBe(false);
         expect(await code(module.sample(cfg, ctx(), s.dataset, 1))).toBe('PERMISSION');
