@@ -1,11 +1,11 @@
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { getConnector } from '@preflight/connectors';
 import { newEvent, type ConnectorSpec } from '@preflight/events';
 import { freePort } from '@preflight/local-infra';
 import { eventually } from '@preflight/testkit';
 import { runFeature, Steps } from '../support/gherkin.js';
-import { contractYaml, disposeWorld, eventsOf, newWorld, registration, sharedPostgres, startServices, waitForEvent, type World } from './world.js';
+import { contractYaml, disposeWorld, stopSharedPostgres, eventsOf, newWorld, registration, sharedPostgres, startServices, waitForEvent, type World } from './world.js';
 
 type Variant = 'good' | 'over-privileged' | 'closed-port' | 'null-country' | 'null-email';
 
@@ -174,6 +174,8 @@ const steps = new Steps<World>()
     expect(eventsOf(w, 'connector.validated')).toHaveLength(1);
     expect(eventsOf(w, 'connector.handshake')).toHaveLength(1);
   });
+
+afterAll(stopSharedPostgres);
 
 runFeature(new URL('../features/preflight.feature', import.meta.url), {
   steps,

@@ -14,6 +14,12 @@ import { startReadinessService } from '@preflight/readiness';
 /** One PostgreSQL for the whole file: starting it is the slow part, and scenarios own their tables. */
 let pgPromise: Promise<{ pg: DbServerHandle; readerPassword: string; adminPassword: string }> | undefined;
 
+export async function stopSharedPostgres(): Promise<void> {
+  const p = pgPromise;
+  pgPromise = undefined;
+  if (p) await (await p).pg.stop();
+}
+
 export function sharedPostgres(): Promise<{ pg: DbServerHandle; readerPassword: string; adminPassword: string }> {
   pgPromise ??= (async () => {
     const pg = await startPostgres();
