@@ -11,6 +11,8 @@ export default defineConfig({
           name: 'unit',
           include: ['packages/**/src/**/*.unit.spec.ts', 'services/**/src/**/*.unit.spec.ts', 'scripts/**/*.unit.spec.ts'],
           testTimeout: 10_000,
+          // Pure tests first: they fail fast, before the broker starts.
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -23,6 +25,7 @@ export default defineConfig({
           // Two cores: more workers only make the broker and the databases fight for CPU.
           maxWorkers: 2,
           fileParallelism: true,
+          sequence: { groupOrder: 1 },
         },
       },
     ],
