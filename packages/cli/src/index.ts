@@ -1,0 +1,1 @@
+export { Client, ApiError } from './client.js';

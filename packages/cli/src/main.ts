@@ -1,0 +1,184 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { ROLES, signDevToken, type Role } from '@preflight/projector';
+import { ApiError, Client } from './client.js';
+
+interface Flags {
+  json: boolean;
+  wait: boolean;
+  api: string;
+  timeoutS: number;
+  role?: string;
+  tenant?: string;
+  sub?: string;
+}
+
+const USAGE = `preflight — connector preflight from the command line
+
+  preflight register <spec.yaml>          register a connector (name, sourceType, config, contract|contractFile, environment)
+  preflight handshake <connector>         start a preflight and wait for READY/FAILED (--no-wait to return the operation)
+  preflight status [<connector>]          all connectors by state, or one connector with its timeline
+  preflight receipt <connector>           the last receipt (YAML)
+  preflight topics                        message rate and consumer lag per topic
+  preflight token --role <role> [--tenant t] [--sub s]   a local development token
+
+flags: --json (machine output) --api <url> (or PREFLIGHT_API_URL, default http://127.0.0.1:8080) --timeout <s>
+token: PREFLIGHT_TOKEN; on a loopback API without one, a local development token is used.
+exit: 0 READY / success, 1 FAILED, 2 usage or API error, 3 timed out`;
+
+function parseArgs(argv: string[]): { cmd: string | undefined; args: string[]; flags: Flags } {
+  const flags: Flags = { json: false, wait: true, api: process.env['PREFLIGHT_API_URL'] ?? 'http://127.0.0.1:8080', timeoutS: 300 };
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--json') flags.json = true;
+    else if (a === '--no-wait') flags.wait = false;
+    else if (a === '--api') flags.api = argv[++i] ?? flags.api;
+    else if (a === '--timeout') flags.timeoutS = Number(argv[++i] ?? flags.timeoutS);
+    else if (a === '--role') flags.role = argv[++i];
+    else if (a === '--tenant') flags.tenant = argv[++i];
+    else if (a === '--sub') flags.sub = argv[++i];
+    else if (a === '-h' || a === '--help') args.unshift('help');
+    else args.push(a);
+  }
+  return { cmd: args.shift(), args, flags };
+}
+
+const out = (s: string): void => void process.stdout.write(`${s}\n`);
+const tty = process.stdout.isTTY;
+const color = (code: number, s: string): string => (tty ? `\x1b[${code}m${s}\x1b[0m` : s);
+const statusColor = (s: string): string => (s === 'READY' ? color(32, s) : s === 'FAILED' ? color(31, s) : color(33, s));
+
+async function tokenFor(flags: Flags): Promise<string> {
+  if (process.env['PREFLIGHT_TOKEN']) return process.env['PREFLIGHT_TOKEN'];
+  const host = new URL(flags.api).hostname;
+  if (host === '127.0.0.1' || host === 'localhost' || host === '::1') return signDevToken({ sub: 'cli', roles: ['platform_admin'], tenant: 'demo' }, process.env['PREFLIGHT_JWT_SECRET']);
+  throw new ApiError(0, { message: 'set PREFLIGHT_TOKEN to a bearer token for this API' });
+}
+
+interface Operation {
+  id: string;
+  status: string;
+  done: boolean;
+  statusUrl: string;
+  pollInterval: number;
+  result: { status: 'READY' | 'FAILED'; reason: string | null; validatedBy: string } | null;
+  error: { code: string; message: string } | null;
+}
+
+async function handshake(client: Client, id: string, flags: Flags): Promise<number> {
+  let op = await client.call<Operation>('POST', `/api/connectors/${encodeURIComponent(id)}/preflight`, { reason: 'requested from the CLI' });
+  if (!flags.wait) {
+    out(flags.json ? JSON.stringify(op) : `operation ${op.id} ${op.status}; poll ${flags.api}${op.statusUrl}`);
+    return 0;
+  }
+  const started = Date.now();
+  const spin = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+  let i = 0;
+  while (!op.done) {
+    if (Date.now() - started > flags.timeoutS * 1000) {
+      if (tty) process.stderr.write('\n');
+      process.stderr.write(`gave up waiting after ${flags.timeoutS} s; operation ${op.id} is still ${op.status}\n`);
+      return 3;
+    }
+    await new Promise((r) => setTimeout(r, Math.max(200, op.pollInterval * 1000 / 2)));
+    op = await client.call<Operation>('GET', op.statusUrl);
+    const c = await client.call<{ status: string; history: Array<{ eventType: string }> }>('GET', `/api/connectors/${encodeURIComponent(id)}`).catch(() => undefined);
+    const line = `${spin[i++ % spin.length]} preflight ${id}: ${c?.status ?? op.status} (${c?.history.at(-1)?.eventType.replace('connector.', '') ?? '…'}) ${((Date.now() - started) / 1000).toFixed(1)}s`;
+    if (tty) process.stderr.write(`\r\x1b[2K${line}`);
+    else if (!flags.json) process.stderr.write(`${line}\n`);
+  }
+  if (tty) process.stderr.write('\r\x1b[2K');
+  if (flags.json) out(JSON.stringify(op));
+  if (op.error) {
+    if (!flags.json) out(`${color(31, 'FAILED')} ${id}: ${op.error.code}: ${op.error.message}`);
+    return 1;
+  }
+  const r = op.result!;
+  if (!flags.json) out(`${statusColor(r.status)} ${id}${r.reason ? ` (${r.reason})` : ''} — validated by ${r.validatedBy}. Receipt: preflight receipt ${id}`);
+  return r.status === 'READY' ? 0 : 1;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { cmd, args, flags } = parseArgs(argv);
+  if (!cmd || cmd === 'help') {
+    out(USAGE);
+    return cmd ? 0 : 2;
+  }
+  if (cmd === 'token') {
+    if (!flags.role || !(ROLES as readonly string[]).includes(flags.role)) throw new ApiError(0, { message: `--role must be one of ${ROLES.join(', ')}` });
+    out(await signDevToken({ roles: [flags.role as Role], tenant: flags.tenant ?? 'demo', ...(flags.sub ? { sub: flags.sub } : {}) }, process.env['PREFLIGHT_JWT_SECRET']));
+    return 0;
+  }
+  const client = new Client(flags.api.replace(/\/$/, ''), await tokenFor(flags));
+  switch (cmd) {
+    case 'register': {
+      const file = args[0];
+      if (!file) throw new ApiError(0, { message: 'usage: preflight register <spec.yaml>' });
+      const spec = parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      if (typeof spec['contractFile'] === 'string') {
+        spec['contract'] = readFileSync(resolve(dirname(file), spec['contractFile']), 'utf8');
+        delete spec['contractFile'];
+      }
+      const r = await client.call<{ connectorId: string; attemptId: string | null }>('POST', '/api/connectors', spec);
+      out(flags.json ? JSON.stringify(r) : `registered ${r.connectorId}${r.attemptId ? ` (preflight ${r.attemptId} started)` : ''}`);
+      return 0;
+    }
+    case 'handshake':
+      if (!args[0]) throw new ApiError(0, { message: 'usage: preflight handshake <connector>' });
+      return handshake(client, args[0], flags);
+    case 'status': {
+      if (args[0]) {
+        const c = await client.call<{ connectorId: string; status: string; tenantId: string; sourceType: string; attempts: number; history: Array<{ at: string; eventType: string; status: string | null; summary: string }> }>('GET', `/api/connectors/${encodeURIComponent(args[0])}`);
+        if (flags.json) out(JSON.stringify(c));
+        else {
+          out(`${c.connectorId}  ${statusColor(c.status)}  tenant ${c.tenantId}  ${c.sourceType}  ${c.attempts} attempt(s)`);
+          for (const h of c.history.slice(-15)) out(`  ${h.at}  ${h.eventType.replace('connector.', '').padEnd(20)} ${(h.status ?? '').padEnd(10)} ${h.summary}`);
+        }
+        return c.status === 'FAILED' ? 1 : 0;
+      }
+      const list = await client.call<{ connectors: Array<{ connectorId: string; status: string; tenantId: string; sourceType: string; updatedAt: string }> }>('GET', '/api/connectors');
+      if (flags.json) out(JSON.stringify(list));
+      else {
+        out(`${'CONNECTOR'.padEnd(40)} ${'STATE'.padEnd(18)} ${'TENANT'.padEnd(12)} ${'SOURCE'.padEnd(9)} UPDATED`);
+        for (const c of list.connectors) out(`${c.connectorId.padEnd(40)} ${statusColor(c.status.padEnd(18))} ${c.tenantId.padEnd(12)} ${c.sourceType.padEnd(9)} ${c.updatedAt}`);
+        out(`${list.connectors.length} connector(s)`);
+      }
+      return 0;
+    }
+    case 'receipt': {
+      if (!args[0]) throw new ApiError(0, { message: 'usage: preflight receipt <connector>' });
+      const path = `/api/connectors/${encodeURIComponent(args[0])}/receipt`;
+      if (flags.json) {
+        const r = await client.call<{ status: string }>('GET', path);
+        out(JSON.stringify(r));
+        return r.status === 'READY' ? 0 : 1;
+      }
+      const yaml = await client.text(path, 'application/yaml');
+      out(yaml.trimEnd());
+      return /^status: READY$/m.test(yaml) ? 0 : 1;
+    }
+    case 'topics': {
+      const t = await client.call<{ topics: Array<{ topic: string; messages: number; ratePerSec: number; lag: Array<{ group: string; lag: number }> }> }>('GET', '/api/topics');
+      if (flags.json) out(JSON.stringify(t));
+      else {
+        out(`${'TOPIC'.padEnd(40)} ${'MESSAGES'.padStart(9)} ${'MSGS/S'.padStart(8)}  LAG`);
+        for (const r of t.topics) out(`${r.topic.padEnd(40)} ${String(r.messages).padStart(9)} ${String(r.ratePerSec).padStart(8)}  ${r.lag.map((l) => `${l.group}=${l.lag}`).join(' ') || '-'}`);
+      }
+      return 0;
+    }
+    default:
+      throw new ApiError(0, { message: `unknown command "${cmd}"; run preflight help` });
+  }
+}
+
+run(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    const err = e instanceof ApiError ? e : new ApiError(0, { message: (e as Error).message });
+    const issues = err.body.issues?.map((i) => `\n  - ${i.field}: ${i.message}`).join('') ?? '';
+    process.stderr.write(`preflight: ${err.status ? `HTTP ${err.status} ` : ''}${err.body.code ? `${err.body.code}: ` : ''}${err.message}${issues}\n`);
+    process.exit(2);
+  },
+);

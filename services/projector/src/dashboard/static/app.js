@@ -1,0 +1,188 @@
+// Ops dashboard: plain browser JavaScript, no build step and no CDN (the platform may run where
+// there is no internet). Every request carries the bearer token; text goes in with textContent.
+const $ = (sel) => document.querySelector(sel);
+const el = (tag, attrs = {}, ...kids) => {
+  const n = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') n.className = v;
+    else if (k.startsWith('on')) n.addEventListener(k.slice(2), v);
+    else n.setAttribute(k, v);
+  }
+  for (const kid of kids) n.append(kid instanceof Node ? kid : document.createTextNode(String(kid ?? '')));
+  return n;
+};
+const badge = (s) => el('span', { class: `badge ${s}` }, s);
+const pct = (v) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
+const ago = (iso) => {
+  const s = Math.round((Date.now() - Date.parse(iso)) / 1000);
+  return s < 60 ? `${s}s ago` : s < 3600 ? `${Math.round(s / 60)}m ago` : new Date(iso).toLocaleString();
+};
+
+let token = sessionStorage.getItem('preflight.token') ?? '';
+let selected = null;
+let timer = null;
+
+async function api(path, accept = 'application/json') {
+  const res = await fetch(path, { headers: { authorization: `Bearer ${token}`, accept } });
+  if (res.status === 401) {
+    logout('Your session is no longer valid: sign in again.');
+    throw new Error('unauthorized');
+  }
+  if (!res.ok) {
+    const body = await res.json().catch(() => ({}));
+    const err = new Error(body.message ?? `HTTP ${res.status}`);
+    err.status = res.status;
+    throw err;
+  }
+  return accept.includes('yaml') ? res.text() : res.json();
+}
+
+function logout(message = '') {
+  token = '';
+  sessionStorage.removeItem('preflight.token');
+  clearInterval(timer);
+  $('#app').hidden = true;
+  $('#login').hidden = false;
+  $('#logout').hidden = true;
+  $('#who').textContent = '';
+  $('#login-error').textContent = message;
+}
+
+async function login(t) {
+  token = t.trim();
+  try {
+    const me = await api('/api/me');
+    sessionStorage.setItem('preflight.token', token);
+    $('#who').textContent = `${me.subject} · ${me.roles.join(', ')}${me.tenant ? ` · tenant ${me.tenant}` : ''}`;
+    $('#login').hidden = true;
+    $('#app').hidden = false;
+    $('#logout').hidden = false;
+    await refresh();
+    clearInterval(timer);
+    timer = setInterval(() => refresh().catch(() => {}), 2000);
+  } catch (e) {
+    if (e.message !== 'unauthorized') $('#login-error').textContent = `Sign-in failed: ${e.message}`;
+  }
+}
+
+function renderRates(m) {
+  const cards = [
+    ['handshake_success_rate', pct(m.handshake_success_rate)],
+    ['schema_validation_pass_rate', pct(m.schema_validation_pass_rate)],
+    ['credential_audit_pass_rate', pct(m.credential_audit_pass_rate)],
+    ['preflight_ready_rate', pct(m.preflight_ready_rate)],
+    ['preflight_duration_ms p50 / p99', `${m.preflight_duration_ms.p50 ?? '—'} / ${m.preflight_duration_ms.p99 ?? '—'}`],
+    ['READY / FAILED', `${m.connectors_by_state.READY} / ${m.connectors_by_state.FAILED}`],
+  ];
+  $('#rates').replaceChildren(...cards.map(([label, value]) => el('div', { class: 'card metric' }, el('div', { class: 'value' }, value), el('div', { class: 'label' }, label))));
+}
+
+function renderChart(series) {
+  const box = $('#chart');
+  if (!series.length) {
+    box.replaceChildren(el('p', { class: 'muted' }, 'No outcomes yet (or your role sees only its tenant).'));
+    return;
+  }
+  const W = 900, H = 180, P = 28;
+  const lines = [
+    ['preflight ready rate', '#2f5bd3', (b) => (b.ready + b.failed ? b.ready / (b.ready + b.failed) : null)],
+    ['handshake success rate', '#1a7f37', (b) => (b.handshakeCompleted + b.handshakeFailed ? b.handshakeCompleted / (b.handshakeCompleted + b.handshakeFailed) : null)],
+    ['schema pass rate', '#b26a00', (b) => (b.schemaPass + b.schemaFail ? b.schemaPass / (b.schemaPass + b.schemaFail) : null)],
+  ];
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
+  svg.setAttribute('width', '100%');
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-label', 'success rates per minute');
+  const x = (i) => P + (series.length === 1 ? (W - 2 * P) / 2 : (i * (W - 2 * P)) / (series.length - 1));
+  const y = (v) => H - P - v * (H - 2 * P);
+  for (const v of [0, 0.5, 1]) {
+    const g = document.createElementNS(ns, 'line');
+    Object.entries({ x1: P, x2: W - P, y1: y(v), y2: y(v), stroke: '#e3e6eb' }).forEach(([k, val]) => g.setAttribute(k, val));
+    svg.append(g);
+    const t = document.createElementNS(ns, 'text');
+    Object.entries({ x: 2, y: y(v) + 4, 'font-size': 10, fill: '#6b7385' }).forEach(([k, val]) => t.setAttribute(k, val));
+    t.textContent = `${v * 100}%`;
+    svg.append(t);
+  }
+  for (const [, color, f] of lines) {
+    const pts = series.map((b, i) => [x(i), f(b)]).filter(([, v]) => v !== null).map(([px, v]) => `${px},${y(v)}`);
+    if (!pts.length) continue;
+    const path = document.createElementNS(ns, 'polyline');
+    Object.entries({ points: pts.join(' '), fill: 'none', stroke: color, 'stroke-width': 2 }).forEach(([k, val]) => path.setAttribute(k, val));
+    svg.append(path);
+    for (const p of pts) {
+      const [cx, cy] = p.split(',');
+      const c = document.createElementNS(ns, 'circle');
+      Object.entries({ cx, cy, r: 3, fill: color }).forEach(([k, val]) => c.setAttribute(k, val));
+      svg.append(c);
+    }
+  }
+  const legend = el('div', { class: 'chart-legend' }, ...lines.map(([name, color]) => el('span', { style: `color:${color}` }, `● ${name}`)), el('span', { class: 'muted' }, `${series[0].minute} → ${series.at(-1).minute} UTC`));
+  box.replaceChildren(svg, legend);
+}
+
+function renderConnectors(list) {
+  const body = $('#connectors tbody');
+  body.replaceChildren(
+    ...list.map((c) =>
+      el('tr', { class: c.connectorId === selected ? 'selected' : '', 'data-id': c.connectorId, onclick: () => select(c.connectorId) }, el('td', {}, c.name, el('div', { class: 'muted small' }, c.connectorId)), el('td', {}, c.tenantId), el('td', {}, c.sourceType), el('td', {}, badge(c.status)), el('td', { class: 'muted' }, ago(c.updatedAt))),
+    ),
+  );
+  $('#connectors-empty').hidden = list.length > 0;
+}
+
+async function select(id) {
+  selected = id;
+  document.querySelectorAll('#connectors tbody tr').forEach((r) => r.classList.toggle('selected', r.dataset.id === id));
+  await renderDetail();
+}
+
+async function renderDetail() {
+  if (!selected) return;
+  const c = await api(`/api/connectors/${encodeURIComponent(selected)}`);
+  $('#detail-title').replaceChildren(`${c.name} `, badge(c.status));
+  const timeline = el('ul', { class: 'timeline' }, ...c.history.slice().reverse().map((h) => el('li', {}, el('span', { class: 'muted small' }, `${new Date(h.at).toLocaleTimeString()} `), el('strong', {}, h.eventType.replace('connector.', '')), ' ', h.status ? badge(h.status) : '', ' ', h.summary)));
+  const parts = [el('div', { class: 'muted small' }, `${c.connectorId} · ${c.sourceType} · ${c.environment} · ${c.attempts} attempt(s)`), el('h3', {}, 'Timeline'), timeline];
+  if (c.pendingApproval) parts.push(el('p', {}, badge('AWAITING_APPROVAL'), ` needs ${c.pendingApproval.requiredRole}: ${c.pendingApproval.reason}`));
+  if (c.lastReceipt) {
+    const yaml = await api(`/api/connectors/${encodeURIComponent(selected)}/receipt`, 'application/yaml');
+    parts.push(el('h3', {}, 'Receipt'), el('pre', { id: 'receipt' }, yaml));
+  } else parts.push(el('p', { class: 'muted' }, 'No receipt yet.'));
+  $('#detail-body').replaceChildren(...parts);
+  $('#detail-body').classList.remove('muted');
+}
+
+function renderList(sel, items, line) {
+  $(sel).replaceChildren(...(items.length ? items.map(line) : [el('li', { class: 'muted' }, 'None.')]));
+}
+
+async function refresh() {
+  const q = new URLSearchParams();
+  for (const [k, id] of [['state', '#f-state'], ['sourceType', '#f-source'], ['q', '#f-q']]) if ($(id).value) q.set(k, $(id).value);
+  const [connectors, metrics, incidents, alerts] = await Promise.all([api(`/api/connectors?${q}`), api('/api/metrics'), api('/api/incidents'), api('/api/alerts')]);
+  renderRates(metrics.metrics);
+  renderChart(metrics.series);
+  renderConnectors(connectors.connectors);
+  renderList('#incidents', incidents.incidents, (i) => el('li', {}, badge(i.severity), ' ', el('strong', {}, i.incidentId), ` ${i.summary} `, el('span', { class: 'muted small' }, `${ago(i.openedAt)} · ${i.delivery ?? ''}`)));
+  renderList('#alerts', alerts.alerts, (a) => el('li', {}, badge(a.severity), ' ', el('strong', {}, a.kind), ` ${a.summary} `, el('span', { class: 'muted small' }, ago(a.raisedAt))));
+  try {
+    const topics = await api('/api/topics');
+    $('#topics tbody').replaceChildren(...topics.topics.filter((t) => t.messages > 0 || t.lag.length).map((t) => el('tr', {}, el('td', {}, t.topic), el('td', {}, t.messages), el('td', {}, t.ratePerSec), el('td', {}, t.lag.map((l) => `${l.group}: ${l.lag}`).join(' · ') || '—'))));
+    $('#topics-note').textContent = '';
+  } catch (e) {
+    $('#topics tbody').replaceChildren();
+    $('#topics-note').textContent = e.status === 403 ? 'Topic rates and lag are for platform admins and observability engineers.' : `Topics unavailable: ${e.message}`;
+  }
+  if (selected) await renderDetail().catch(() => {});
+  $('#updated').textContent = `updated ${new Date().toLocaleTimeString()}`;
+}
+
+$('#login-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  void login($('#token').value);
+});
+$('#logout').addEventListener('click', () => logout());
+for (const id of ['#f-state', '#f-source', '#f-q']) $(id).addEventListener('input', () => refresh().catch(() => {}));
+if (token) void login(token);

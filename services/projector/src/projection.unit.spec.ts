@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import { generateKeyPairSync } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { newEvent, sampleEvents, type ConnectorEvent, type EventContext } from '@preflight/events';
+import { Authenticator, can, mayAccessTenant, signDevToken, type Principal } from './auth.js';
+import { validateRegistration } from './http.js';
+import { Projection } from './projection.js';
+import { evolveConnector } from './state.js';
+
+const samples = sampleEvents();
+/** The samples' payloads without their envelope, so each test builds its own envelope. */
+const s = new Proxy(samples, {
+  get: (target, key: string) => {
+    const { eventId: _a, eventType: _b, eventVersion: _c, occurredAt: _d, producer: _e, tenantId: _f, connectorId: _g, correlationId: _h, causationId: _i, idempotencyKey: _j, traceparent: _k, actor: _l, ...rest } = target[key as keyof typeof target];
+    return rest;
+  },
+}) as unknown as { [K in keyof typeof samples]: any };
+const ctx = (over: Partial<EventContext> = {}): EventContext => ({ producer: 't@1', tenantId: 'acme', connectorId: 'acme.crm', correlationId: 'a1', actor: 'user:x', ...over });
+const at = (sec: number): Date => new Date(Date.UTC(2026, 10, 22, 10, 0, sec));
+
+function attempt(status: 'READY' | 'FAILED', corr = 'a1', base = 0): ConnectorEvent[] {
+  return [
+    newEvent('connector.registered', { spec: s['connector.registered'].spec, autoPreflight: true }, ctx({ correlationId: corr, occurredAt: at(base) })),
+    newEvent('connector.handshake', { ...s['connector.handshake'], status: 'COMPLETED', error: null }, ctx({ correlationId: corr, occurredAt: at(base + 1) })),
+    newEvent('connector.schema.checked', { ...s['connector.schema.checked'], status: status === 'READY' ? 'PASS' : 'FAIL' }, ctx({ correlationId: corr, occurredAt: at(base + 2) })),
+    newEvent('connector.credentials.audited', { ...s['connector.credentials.audited'], status: 'PASS' }, ctx({ correlationId: corr, occurredAt: at(base + 2) })),
+    ...(status === 'FAILED' ? [newEvent('connector.incident.opened', s['connector.incident.opened'], ctx({ correlationId: corr, occurredAt: at(base + 3) }))] : []),
+    newEvent('connector.validated', { ...s['connector.validated'], status, reason: status === 'READY' ? null : 'SCHEMA_MISMATCH', durationMs: 1000 + base }, ctx({ correlationId: corr, occurredAt: at(base + 4) })),
+  ];
+}
+
+describe('evolve: connector state', () => {
+  it('walks REGISTERED → HANDSHAKING → VALIDATING → READY with history and receipt', () => {
+    const seen: string[] = [];
+    let c;
+    for (const e of attempt('READY')) {
+      c = evolveConnector(c, e);
+      seen.push(c.status);
+    }
+    expect(seen).toEqual(['HANDSHAKING', 'VALIDATING', 'VALIDATING', 'VALIDATING', 'READY']);
+    expect(c!.history).toHaveLength(5);
+    expect(c!.lastReceipt).toMatchObject({ status: 'READY', attemptId: 'a1' });
+    expect(c!.attempts).toBe(1);
+  });
+
+  it('a registration without autoPreflight stays REGISTERED; a failed handshake does not advance', () => {
+    const reg = evolveConnector(undefined, newEvent('connector.registered', { spec: s['connector.registered'].spec, autoPreflight: false }, ctx()));
+    expect(reg.status).toBe('REGISTERED');
+    const hs = evolveConnector(evolveConnector(reg, newEvent('connector.handshake.requested', { spec: reg.spec, operationId: null, reason: null }, ctx({ correlationId: 'a2' }))), newEvent('connector.handshake', { ...s['connector.handshake'], status: 'FAILED' }, ctx({ correlationId: 'a2' })));
+    expect(hs.status).toBe('HANDSHAKING');
+  });
+
+  it('tracks incidents and alerts; a later READY attempt closes earlier incidents; stale attempts do not regress state', () => {
+    let c;
+    for (const e of attempt('FAILED')) c = evolveConnector(c, e);
+    expect(c!.status).toBe('FAILED');
+    expect(c!.openIncidents).toHaveLength(1);
+    c = evolveConnector(c, newEvent('connector.alert.raised', s['connector.alert.raised'], ctx()));
+    expect(c.alerts).toHaveLength(1);
+    for (const e of attempt('READY', 'a2', 10).slice(1)) c = evolveConnector(c, e);
+    c = evolveConnector(c, newEvent('connector.handshake.requested', { spec: c.spec, operationId: null, reason: null }, ctx({ correlationId: 'a2', occurredAt: at(9) })));
+    for (const e of attempt('READY', 'a2', 10).slice(1)) c = evolveConnector(c, e);
+    expect(c.status).toBe('READY');
+    expect(c.openIncidents).toEqual([]);
+    const stale = evolveConnector(c, newEvent('connector.validated', { ...s['connector.validated'], status: 'FAILED' }, ctx({ correlationId: 'a1' })));
+    expect(stale.status).toBe('READY');
+  });
+
+  it('AWAITING_APPROVAL while a security admin must approve', () => {
+    let c = evolveConnector(undefined, attempt('READY')[0]!);
+    c = evolveConnector(c, newEvent('connector.approval.requested', s['connector.approval.requested'], ctx()));
+    expect(c.status).toBe('AWAITING_APPROVAL');
+    expect(c.pendingApproval).toMatchObject({ policy: 'pii-in-production', requiredRole: 'security_admin' });
+  });
+});
+
+describe('projection: metrics and operations', () => {
+  it('computes semantic rates and duration percentiles per tenant and overall', () => {
+    const p = new Projection();
+    for (const e of [...attempt('READY', 'a1', 0), ...attempt('FAILED', 'a2', 10)]) p.apply(e);
+    for (const e of attempt('READY', 'b1', 20).map((e) => ({ ...e, tenantId: 'other', connectorId: 'other.x', eventId: `${e.eventId}-b` }))) p.apply(e);
+    const all = p.metrics();
+    expect(all.handshake_success_rate).toBe(1);
+    expect(all.schema_validation_pass_rate).toBe(0.6667);
+    expect(all.preflight_ready_rate).toBe(0.6667);
+    expect(all.preflight_duration_ms).toMatchObject({ count: 3, p50: 1010, p99: 1020 });
+    expect(p.metrics('acme').preflight_ready_rate).toBe(0.5);
+    expect(p.metrics('other').connectors_by_state.READY).toBe(1);
+  });
+
+  it('applies an event once', () => {
+    const p = new Projection();
+    const e = attempt('READY')[0]!;
+    expect(p.apply(e)).toBe(true);
+    expect(p.apply(e)).toBe(false);
+    expect(p.connectors.get('acme.crm')!.history).toHaveLength(1);
+  });
+
+  it('operations: idempotency key returns the same operation; the outcome completes it; the deadline fails it as TIMEOUT', () => {
+    const p = new Projection();
+    const a = p.createOperation({ connectorId: 'acme.crm', tenantId: 'acme', idempotencyKey: 'k1', timeoutMs: 60_000, now: at(0) });
+    expect(a.created).toBe(true);
+    expect(p.createOperation({ connectorId: 'acme.crm', tenantId: 'acme', idempotencyKey: 'k1', timeoutMs: 60_000 }).op.id).toBe(a.op.id);
+    expect(p.createOperation({ connectorId: 'acme.crm', tenantId: 'other', idempotencyKey: 'k1', timeoutMs: 60_000 }).op.id).not.toBe(a.op.id);
+    p.apply(newEvent('connector.validated', { ...s['connector.validated'], status: 'READY' }, ctx({ correlationId: a.op.attemptId })));
+    expect(p.operations.get(a.op.id)).toMatchObject({ status: 'SUCCEEDED', done: true, result: { status: 'READY' } });
+    const b = p.createOperation({ connectorId: 'acme.crm', tenantId: 'acme', idempotencyKey: null, timeoutMs: 1_000, now: at(0) });
+    p.expireOperations(at(2));
+    expect(p.operations.get(b.op.id)).toMatchObject({ status: 'FAILED', done: true, error: { code: 'TIMEOUT' } });
+  });
+
+  it('a snapshot round-trips to the same view', () => {
+    const p = new Projection();
+    const events = [...attempt('READY', 'a1', 0), ...attempt('FAILED', 'a2', 10)];
+    for (const e of events) p.apply(e);
+    const q = Projection.fromSnapshot(JSON.parse(JSON.stringify(p.toSnapshot())));
+    expect(q.view()).toEqual(p.view());
+    expect(q.apply(events[0]!)).toBe(false);
+  });
+});
+
+describe('auth', () => {
+  const auth = new Authenticator({ mode: 'hs256', secret: 'unit-secret' });
+  it('accepts a valid token and reads roles and tenant', async () => {
+    const p = await auth.verify(`Bearer ${await signDevToken({ sub: 'ann', roles: ['tenant_data_engineer'], tenant: 'acme' }, 'unit-secret')}`);
+    expect(p).toEqual({ subject: 'ann', roles: ['tenant_data_engineer'], tenant: 'acme' });
+  });
+
+  it('rejects missing, malformed, forged and expired tokens with clear reasons', async () => {
+    await expect(auth.verify(undefined)).rejects.toMatchObject({ code: 'UNAUTHORIZED', message: /missing bearer token/ });
+    await expect(auth.verify('Basic abc')).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await expect(auth.verify(`Bearer ${await signDevToken({ roles: ['platform_admin'], tenant: 'x' }, 'other-secret')}`)).rejects.toMatchObject({ message: 'the token signature is not valid' });
+    await expect(auth.verify(`Bearer ${await signDevToken({ roles: ['platform_admin'], tenant: 'x' }, 'unit-secret', '-1s')}`)).rejects.toMatchObject({ message: 'the token has expired' });
+    await expect(auth.verify(`Bearer ${await signDevToken({ roles: [] , tenant: 'x' }, 'unit-secret')}`)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it('verifies RS256 with a configured public key and refuses an HS256 token there', async () => {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const rs = new Authenticator({ mode: 'rs256', publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() });
+    const good = await new SignJWT({ roles: ['security_admin'], tenant: 'acme' }).setProtectedHeader({ alg: 'RS256' }).setSubject('sec').setExpirationTime('1h').sign(privateKey);
+    expect((await rs.verify(`Bearer ${good}`)).roles).toEqual(['security_admin']);
+    await expect(rs.verify(`Bearer ${await signDevToken({ roles: ['platform_admin'], tenant: 'x' }, 'whatever')}`)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+  });
+
+  it('role and tenant rules', () => {
+    const eng: Principal = { subject: 'e', roles: ['tenant_data_engineer'], tenant: 'acme' };
+    const obs: Principal = { subject: 'o', roles: ['observability_engineer'], tenant: '' };
+    expect(can(eng, 'register')).toBe(true);
+    expect(can(eng, 'approve')).toBe(false);
+    expect(can(obs, 'register')).toBe(false);
+    expect(can(obs, 'observe')).toBe(true);
+    expect(mayAccessTenant(eng, 'other')).toBe(false);
+    expect(mayAccessTenant(obs, 'other')).toBe(true);
+  });
+});
+
+describe('registration validation', () => {
+  const eng: Principal = { subject: 'e', roles: ['tenant_data_engineer'], tenant: 'acme' };
+  it('reports every invalid field at once, including config and contract fields, and never a secret', () => {
+    const r = validateRegistration({ name: 'bad name!', sourceType: 'postgres', config: { host: 'db', password: 'hunter2' }, contract: 'apiVersion: v3.0.2\nkind: Nope\n', environment: 'prod', tenant: 'other' }, eng);
+    expect(r.issues.map((i) => i.field)).toEqual(['name', 'config.password', 'config.database', 'config.user', 'config.secretRef', 'contract.kind', 'contract.id', 'contract.version', 'contract.status', 'contract.schema', 'environment', 'tenant']);
+    expect(JSON.stringify(r)).not.toContain('hunter2');
+  });
+
+  it('builds the spec for a valid registration in the caller\'s tenant', () => {
+    const contract = 'apiVersion: v3.0.2\nkind: DataContract\nid: c\nversion: 1.0.0\nstatus: active\nschema:\n  - name: t\n    properties:\n      - name: id\n        logicalType: integer\n';
+    const r = validateRegistration({ name: 'crm', sourceType: 'files', config: { path: '/data' }, contract }, eng);
+    expect(r.issues).toEqual([]);
+    expect(r.tenant).toBe('acme');
+    expect(JSON.parse(r.spec!.configJson)).toEqual({ type: 'files', path: '/data' });
+  });
+});

@@ -1,0 +1,59 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { METRIC, METRICS } from '@preflight/core';
+import type { Projection } from './projection.js';
+import type { TopicStats } from './topics.js';
+
+/**
+ * Prometheus exposition through the OpenTelemetry exporter. Every instrument is an observable
+ * read from the projection at scrape time, named by the semantic catalogue.
+ */
+export function createPrometheus(projection: () => Projection, topics: TopicStats | undefined): { handle(req: IncomingMessage, res: ServerResponse): void; shutdown(): Promise<void> } {
+  const exporter = new PrometheusExporter({ preventServerStart: true, withoutTargetInfo: true });
+  const provider = new MeterProvider({ readers: [exporter] });
+  const meter = provider.getMeter('connector-preflight');
+  const gauge = (key: keyof typeof METRICS) => meter.createObservableGauge(key, { description: METRICS[key].description, unit: METRICS[key].unit === 'ratio' ? '1' : METRICS[key].unit });
+  const counter = (key: keyof typeof METRICS) => meter.createObservableCounter(key, { description: METRICS[key].description });
+
+  const rates = [METRIC.handshake_success_rate, METRIC.schema_validation_pass_rate, METRIC.credential_audit_pass_rate, METRIC.preflight_ready_rate] as const;
+  for (const key of rates) {
+    gauge(key).addCallback((r) => {
+      const p = projection();
+      const all = p.metrics()[key];
+      if (all !== null) r.observe(all);
+      for (const tenant of p.byTenant.keys()) {
+        const v = p.metrics(tenant)[key];
+        if (v !== null) r.observe(v, { tenant });
+      }
+    });
+  }
+  gauge(METRIC.preflight_duration_ms).addCallback((r) => {
+    const d = projection().metrics()[METRIC.preflight_duration_ms];
+    for (const q of ['p50', 'p95', 'p99'] as const) if (d[q] !== null) r.observe(d[q], { quantile: q.slice(1) === '50' ? '0.5' : `0.${q.slice(1)}` });
+  });
+  gauge(METRIC.connectors_by_state).addCallback((r) => {
+    for (const [state, n] of Object.entries(projection().metrics()[METRIC.connectors_by_state])) r.observe(n, { state });
+  });
+  counter(METRIC.handshakes_total).addCallback((r) => {
+    const c = projection().overall;
+    r.observe(c.handshakeCompleted, { status: 'COMPLETED' });
+    r.observe(c.handshakeFailed, { status: 'FAILED' });
+  });
+  counter(METRIC.preflights_total).addCallback((r) => {
+    const c = projection().overall;
+    r.observe(c.ready, { status: 'READY' });
+    r.observe(c.failed, { status: 'FAILED' });
+  });
+  counter(METRIC.incidents_opened_total).addCallback((r) => r.observe(projection().overall.incidents));
+  counter(METRIC.alerts_raised_total).addCallback((r) => r.observe(projection().overall.alerts));
+  if (topics) {
+    gauge(METRIC.topic_message_rate).addCallback(async (r) => {
+      for (const row of await topics.rows().catch(() => [])) r.observe(row.ratePerSec, { topic: row.topic });
+    });
+    gauge(METRIC.consumer_lag).addCallback(async (r) => {
+      for (const row of await topics.rows().catch(() => [])) for (const l of row.lag) r.observe(l.lag, { topic: row.topic, group: l.group });
+    });
+  }
+  return { handle: (req, res) => exporter.getMetricsRequestHandler(req, res), shutdown: () => provider.shutdown() };
+}

@@ -1,0 +1,61 @@
+import type { Bus } from '@preflight/bus';
+import type { Logger } from '@preflight/core';
+import { Authenticator, authConfigFromEnv, type AuthConfig } from './auth.js';
+import { buildApi } from './http.js';
+import { DEFAULT_OPERATION_TIMEOUT_MS } from './projection.js';
+import { createPrometheus } from './prometheus.js';
+import { ProjectorRunner } from './runner.js';
+import { TopicStats } from './topics.js';
+
+export interface ProjectorServiceOptions {
+  bus: Bus;
+  logger: Logger;
+  http?: { host?: string; port?: number };
+  auth?: AuthConfig;
+  groupId?: string;
+  operationTimeoutMs?: number;
+  snapshotEveryMs?: number;
+}
+
+export interface ProjectorService {
+  url: string;
+  runner: ProjectorRunner;
+  stop(): Promise<void>;
+}
+
+/** The read side in one process: the fold, the HTTP API, the dashboard and /metrics. */
+export async function startProjectorService(options: ProjectorServiceOptions): Promise<ProjectorService> {
+  const { bus, logger } = options;
+  await bus.producer.start();
+  const runner = new ProjectorRunner({ bus, logger, ...(options.groupId ? { groupId: options.groupId } : {}), ...(options.snapshotEveryMs ? { snapshotEveryMs: options.snapshotEveryMs } : {}) });
+  await runner.start();
+  const topics = new TopicStats(bus.kafka, bus.topics);
+  const prometheus = createPrometheus(() => runner.projection, topics);
+  const app = await buildApi({
+    projection: () => runner.projection,
+    auth: new Authenticator(options.auth ?? authConfigFromEnv()),
+    publish: (...events) => bus.producer.publish(...events),
+    topics,
+    prometheus,
+    ready: () => true,
+    rebuild: () => runner.rebuild(),
+    operationTimeoutMs: options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS,
+    logger,
+  });
+  const expiry = setInterval(() => runner.projection.expireOperations(), 500);
+  await app.listen({ host: options.http?.host ?? '127.0.0.1', port: options.http?.port ?? 8080 });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : (options.http?.port ?? 8080);
+  const url = `http://${options.http?.host ?? '127.0.0.1'}:${port}`;
+  logger.info({ url }, 'projector API and dashboard listening');
+  return {
+    url,
+    runner,
+    stop: async () => {
+      clearInterval(expiry);
+      await app.close();
+      await prometheus.shutdown();
+      await runner.stop();
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import type { Kafka } from 'kafkajs';
+import type { Topics } from '@preflight/events';
+
+export interface TopicRow {
+  topic: string;
+  messages: number;
+  ratePerSec: number;
+  lag: Array<{ group: string; lag: number }>;
+}
+
+/** The consumer groups of the platform's services, as they name themselves. */
+export const SERVICE_GROUPS = ['handshake', 'schema-validator', 'credential-auditor', 'readiness', 'projector'];
+
+/**
+ * Per topic: messages, message rate (from log-end offsets sampled over time) and each service
+ * group's lag (log end minus committed offset). Sampled on demand, at most every couple of seconds.
+ */
+export class TopicStats {
+  private last: { at: number; ends: Map<string, number> } | undefined;
+  private cached: { at: number; rows: TopicRow[] } | undefined;
+  private rates = new Map<string, number>();
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topics: Topics,
+  ) {}
+
+  async rows(maxAgeMs = 2_000): Promise<TopicRow[]> {
+    if (this.cached && Date.now() - this.cached.at < maxAgeMs) return this.cached.rows;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const names = [...this.topics.all(), this.topics.state];
+      const existing = new Set(await admin.listTopics());
+      const ends = new Map<string, number>();
+      const partitionEnds = new Map<string, Map<number, number>>();
+      for (const t of names.filter((n) => existing.has(n))) {
+        const offs = await admin.fetchTopicOffsets(t);
+        partitionEnds.set(t, new Map(offs.map((o) => [o.partition, Number(o.high)])));
+        ends.set(t, offs.reduce((n, o) => n + Number(o.high) - Number(o.low), 0));
+      }
+      const now = Date.now();
+      if (this.last) {
+        const secs = (now - this.last.at) / 1000;
+        for (const [t, n] of ends) this.rates.set(t, secs > 0 ? Math.max(0, (n - (this.last.ends.get(t) ?? n)) / secs) : 0);
+      }
+      this.last = { at: now, ends };
+      const lagByTopic = new Map<string, Array<{ group: string; lag: number }>>();
+      for (const svc of SERVICE_GROUPS) {
+        const groupId = `${this.topics.prefix}preflight.${svc}`;
+        const topics = [...partitionEnds.keys()];
+        const committed = await admin.fetchOffsets({ groupId, topics }).catch(() => []);
+        for (const t of committed) {
+          const highs = partitionEnds.get(t.topic);
+          if (!highs || t.partitions.every((p) => p.offset === '-1')) continue;
+          const lag = t.partitions.reduce((n, p) => n + Math.max(0, (highs.get(p.partition) ?? 0) - (p.offset === '-1' ? 0 : Number(p.offset))), 0);
+          lagByTopic.set(t.topic, [...(lagByTopic.get(t.topic) ?? []), { group: svc, lag }]);
+        }
+      }
+      const rows = [...ends].map(([topic, messages]) => ({ topic, messages, ratePerSec: Math.round((this.rates.get(topic) ?? 0) * 100) / 100, lag: lagByTopic.get(topic) ?? [] }));
+      this.cached = { at: now, rows };
+      return rows;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+}
