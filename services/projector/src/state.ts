@@ -45,6 +45,15 @@ export interface ReceiptView {
   yaml: string;
 }
 
+/** What the projector keeps per preflight attempt: enough to derive the connector's state. */
+export interface AttemptView {
+  attemptId: string;
+  startedAt: string;
+  handshake: 'COMPLETED' | 'FAILED' | null;
+  approval: { policy: string; requiredRole: string; reason: string } | null;
+  outcome: ReceiptView | null;
+}
+
 export interface ConnectorState {
   connectorId: string;
   tenantId: string;
@@ -53,6 +62,10 @@ export interface ConnectorState {
   environment: string;
   status: ConnectorStatus;
   spec: ConnectorSpec;
+  /** occurredAt of the event the spec came from: the newest spec wins. */
+  specAt: string;
+  /** Whether a registration was seen (a connector can be known from other events first). */
+  registered: boolean;
   registeredAt: string;
   updatedAt: string;
   attempts: number;
@@ -63,6 +76,8 @@ export interface ConnectorState {
   openIncidents: IncidentView[];
   alerts: AlertView[];
   history: HistoryEntry[];
+  /** The most recent attempts by start time. */
+  attemptLog: AttemptView[];
 }
 
 const HISTORY_LIMIT = 100;
@@ -93,12 +108,15 @@ function summarize(e: ConnectorEvent): { status: string | null; summary: string 
   }
 }
 
+const ATTEMPT_LIMIT = 20;
+
 /**
- * Pure fold of one event into one connector's state. Events about a connector never registered
- * here (a replay window that starts later) still create a state, from the spec they carry.
+ * Pure fold of one event into one connector's state. The result does not depend on the order in
+ * which events of different topics arrive: state, receipt and open incidents are derived from the
+ * attempts' facts (the newest attempt by start time decides), not from the last event seen.
  */
 export function evolveConnector(prev: ConnectorState | undefined, e: ConnectorEvent): ConnectorState {
-  const spec = 'spec' in e ? e.spec : prev?.spec;
+  const spec = 'spec' in e ? e.spec : undefined;
   const base: ConnectorState = prev ?? {
     connectorId: e.connectorId,
     tenantId: e.tenantId,
@@ -107,6 +125,8 @@ export function evolveConnector(prev: ConnectorState | undefined, e: ConnectorEv
     environment: spec?.environment ?? 'unknown',
     status: 'REGISTERED',
     spec: spec ?? { name: e.connectorId, sourceType: 'unknown', configJson: '{}', contractYaml: null, environment: 'unknown', owner: null, labels: {} },
+    specAt: '',
+    registered: false,
     registeredAt: e.occurredAt,
     updatedAt: e.occurredAt,
     attempts: 0,
@@ -116,6 +136,7 @@ export function evolveConnector(prev: ConnectorState | undefined, e: ConnectorEv
     openIncidents: [],
     alerts: [],
     history: [],
+    attemptLog: [],
   };
   const { status, summary } = summarize(e);
   const next: ConnectorState = {
@@ -123,32 +144,66 @@ export function evolveConnector(prev: ConnectorState | undefined, e: ConnectorEv
     updatedAt: e.occurredAt > base.updatedAt ? e.occurredAt : base.updatedAt,
     // Kept in time order whatever the arrival order across topics.
     history: [...base.history, { at: e.occurredAt, eventType: e.eventType, eventId: e.eventId, attemptId: e.correlationId, status, summary }]
-      .sort((a, b) => a.at.localeCompare(b.at) || a.eventId.localeCompare(b.eventId))
+      .sort((x, y) => x.at.localeCompare(y.at) || x.eventId.localeCompare(y.eventId))
       .slice(-HISTORY_LIMIT),
   };
-  const newAttempt = e.correlationId !== base.lastAttemptId;
-  switch (e.eventType) {
-    case 'connector.registered':
-      return { ...next, spec: e.spec, name: e.spec.name, sourceType: e.spec.sourceType, environment: e.spec.environment, tenantId: e.tenantId, status: e.autoPreflight ? 'HANDSHAKING' : prev ? next.status : 'REGISTERED', ...(e.autoPreflight ? { lastAttemptId: e.correlationId, attempts: base.attempts + (newAttempt ? 1 : 0) } : {}) };
-    case 'connector.handshake.requested':
-      return { ...next, spec: e.spec, status: 'HANDSHAKING', lastAttemptId: e.correlationId, attempts: base.attempts + (newAttempt ? 1 : 0) };
-    case 'connector.handshake':
-      if (e.correlationId !== base.lastAttemptId && base.lastAttemptId !== null) return next; // a stale attempt
-      return { ...next, lastAttemptId: e.correlationId, attempts: base.lastAttemptId === null ? base.attempts + 1 : base.attempts, status: e.status === 'COMPLETED' ? 'VALIDATING' : next.status };
-    case 'connector.approval.requested':
-      return e.correlationId === base.lastAttemptId ? { ...next, status: 'AWAITING_APPROVAL', pendingApproval: { policy: e.policy, requiredRole: e.requiredRole, reason: e.reason, attemptId: e.correlationId } } : next;
-    case 'connector.validated': {
-      const receipt: ReceiptView = { attemptId: e.correlationId, status: e.status, reason: e.reason, validatedBy: e.validatedBy, validatedAt: e.occurredAt, durationMs: e.durationMs, yaml: e.receiptYaml };
-      const current = e.correlationId === base.lastAttemptId || base.lastAttemptId === null;
-      // A READY outcome closes the incidents of earlier attempts: the source is fixed.
-      const openIncidents = e.status === 'READY' && current ? [] : next.openIncidents;
-      return current ? { ...next, status: e.status, lastReceipt: receipt, lastAttemptId: e.correlationId, openIncidents, pendingApproval: null } : next;
-    }
-    case 'connector.incident.opened':
-      return { ...next, openIncidents: [...next.openIncidents.filter((i) => i.incidentId !== e.incidentId), { incidentId: e.incidentId, connectorId: e.connectorId, tenantId: e.tenantId, kind: e.kind, severity: e.severity, summary: e.summary, openedAt: e.occurredAt, attemptId: e.correlationId, delivery: e.delivery }] };
-    case 'connector.alert.raised':
-      return { ...next, alerts: [...next.alerts.filter((a) => a.alertId !== e.alertId), { alertId: e.alertId, connectorId: e.connectorId, tenantId: e.tenantId, kind: e.kind, severity: e.severity, summary: e.summary, raisedAt: e.occurredAt, attemptId: e.correlationId }].slice(-ALERT_LIMIT) };
-    default:
-      return next;
+  if (spec && e.occurredAt >= base.specAt) {
+    // Plain data: decoded Avro records are class instances, snapshots are JSON.
+    Object.assign(next, { spec: { ...spec, labels: { ...spec.labels } }, specAt: e.occurredAt, name: spec.name, sourceType: spec.sourceType, environment: spec.environment });
   }
+  if (e.eventType === 'connector.registered') {
+    next.registeredAt = base.registered ? (e.occurredAt < base.registeredAt ? e.occurredAt : base.registeredAt) : e.occurredAt;
+    next.registered = true;
+    next.tenantId = e.tenantId;
+  }
+
+  // Attempt facts.
+  const startsAttempt = e.eventType === 'connector.handshake.requested' || (e.eventType === 'connector.registered' && e.autoPreflight) || ['connector.handshake', 'connector.schema.checked', 'connector.credentials.audited', 'connector.approval.requested', 'connector.approval.decided', 'connector.validated'].includes(e.eventType);
+  if (startsAttempt) {
+    const log = [...base.attemptLog];
+    const i = log.findIndex((x) => x.attemptId === e.correlationId);
+    const cur: AttemptView = i >= 0 ? { ...log[i]! } : { attemptId: e.correlationId, startedAt: e.occurredAt, handshake: null, approval: null, outcome: null };
+    if (e.occurredAt < cur.startedAt) cur.startedAt = e.occurredAt;
+    if (e.eventType === 'connector.handshake') cur.handshake = e.status;
+    if (e.eventType === 'connector.approval.requested') cur.approval = { policy: e.policy, requiredRole: e.requiredRole, reason: e.reason };
+    if (e.eventType === 'connector.validated') cur.outcome = { attemptId: e.correlationId, status: e.status, reason: e.reason, validatedBy: e.validatedBy, validatedAt: e.occurredAt, durationMs: e.durationMs, yaml: e.receiptYaml };
+    if (i >= 0) log[i] = cur;
+    else log.push(cur);
+    log.sort((x, y) => x.startedAt.localeCompare(y.startedAt) || x.attemptId.localeCompare(y.attemptId));
+    next.attempts = base.attempts + (i >= 0 ? 0 : 1);
+    next.attemptLog = log.slice(-ATTEMPT_LIMIT);
+  }
+  if (e.eventType === 'connector.incident.opened') {
+    next.openIncidents = [...base.openIncidents.filter((x) => x.incidentId !== e.incidentId), { incidentId: e.incidentId, connectorId: e.connectorId, tenantId: e.tenantId, kind: e.kind, severity: e.severity, summary: e.summary, openedAt: e.occurredAt, attemptId: e.correlationId, delivery: e.delivery }].sort((x, y) => x.openedAt.localeCompare(y.openedAt));
+  }
+  if (e.eventType === 'connector.alert.raised') {
+    next.alerts = [...base.alerts.filter((x) => x.alertId !== e.alertId), { alertId: e.alertId, connectorId: e.connectorId, tenantId: e.tenantId, kind: e.kind, severity: e.severity, summary: e.summary, raisedAt: e.occurredAt, attemptId: e.correlationId }]
+      .sort((x, y) => x.raisedAt.localeCompare(y.raisedAt))
+      .slice(-ALERT_LIMIT);
+  }
+  return derive(next);
+}
+
+/** State, receipt, approval and open incidents from the attempt log. */
+function derive(c: ConnectorState): ConnectorState {
+  const current = c.attemptLog.at(-1);
+  const lastOutcome = [...c.attemptLog].reverse().find((a) => a.outcome)?.outcome ?? null;
+  let status: ConnectorStatus = 'REGISTERED';
+  if (current) {
+    if (current.outcome) status = current.outcome.status;
+    else if (current.approval) status = 'AWAITING_APPROVAL';
+    else if (current.handshake === 'COMPLETED') status = 'VALIDATING';
+    else status = 'HANDSHAKING';
+  }
+  const lastReady = [...c.attemptLog].reverse().find((a) => a.outcome?.status === 'READY');
+  // A READY outcome closes the incidents of earlier attempts: the source was fixed.
+  const openIncidents = lastReady ? c.openIncidents.filter((i) => i.openedAt > lastReady.outcome!.validatedAt) : c.openIncidents;
+  return {
+    ...c,
+    status,
+    lastAttemptId: current?.attemptId ?? null,
+    lastReceipt: lastOutcome,
+    pendingApproval: current && !current.outcome && current.approval ? { ...current.approval, attemptId: current.attemptId } : null,
+    openIncidents,
+  };
 }
