@@ -24,7 +24,7 @@ let timer = null;
 
 async function api(path, accept = 'application/json') {
   const res = await fetch(path, { headers: { authorization: `Bearer ${token}`, accept } });
-  if (res.status === 401) {
+  if (res.status === 401 && !$('#app').hidden) {
     logout('Your session is no longer valid: sign in again.');
     throw new Error('unauthorized');
   }
