@@ -65,9 +65,13 @@ async function pipeline(n: number): Promise<Result> {
   const spec: ConnectorSpec = { name: 'bench-files', sourceType: 'files', configJson: JSON.stringify({ type: 'files', path: dir }), contractYaml, environment: 'development', owner: null, labels: {} };
   const first = performance.now();
   let progress = 0;
+  const tty = process.stdout.isTTY;
   const ticker = setInterval(() => {
-    if (lat.length !== progress) process.stdout.write(`\r  N=${n}: ${(progress = lat.length)}/${n} validated`);
-  }, 500);
+    if (lat.length === progress) return;
+    progress = lat.length;
+    if (tty) process.stdout.write(`\r\x1b[2K  N=${n}: ${progress}/${n} validated`);
+    else process.stderr.write(`  N=${n}: ${progress}/${n} validated\n`);
+  }, tty ? 500 : 5_000);
   for (let i = 0; i < n; i += 200) {
     const batch = Array.from({ length: Math.min(200, n - i) }, (_, j) => {
       const connectorId = `bench-${i + j}`;
@@ -79,7 +83,7 @@ async function pipeline(n: number): Promise<Result> {
   }
   await done;
   clearInterval(ticker);
-  process.stdout.write('\r\x1b[2K');
+  if (tty) process.stdout.write('\r\x1b[2K');
   await watch.stop();
   for (const s of services) await s.stop();
   await bus.stop();

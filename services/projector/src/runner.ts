@@ -188,7 +188,19 @@ export class ProjectorRunner {
     const { connectors: _c, ...rest } = snap;
     messages.push({ key: PROJECTION_KEY, value: enc({ kind: 'PROJECTION', connectorId: PROJECTION_KEY, tenantId: '', status: '', updatedAt: now, snapshotAt: now, stateJson: JSON.stringify(rest) }) });
     try {
-      await this.producer.send({ topic: this.options.bus.topics.state, acks: -1, messages });
+      // Stay well under the broker's 1 MiB record-batch limit, whatever the number of changes.
+      let chunk: typeof messages = [];
+      let size = 0;
+      for (const m of messages) {
+        if (chunk.length > 0 && size + m.value.length > 512 * 1024) {
+          await this.producer.send({ topic: this.options.bus.topics.state, acks: -1, messages: chunk });
+          chunk = [];
+          size = 0;
+        }
+        chunk.push(m);
+        size += m.value.length;
+      }
+      if (chunk.length) await this.producer.send({ topic: this.options.bus.topics.state, acks: -1, messages: chunk });
     } catch (e) {
       for (const id of changed) this.dirty.add(id);
       this.projectionDirty = true;
