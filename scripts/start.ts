@@ -11,6 +11,7 @@ import { createLogger } from '@preflight/core';
 import { newEvent, type ConnectorEvent, type ConnectorIncidentOpened, type ConnectorSpec, type ConnectorValidated } from '@preflight/events';
 import { dataRoot, portOpen, repoRoot, startKafka, startPostgres, waitFor, type DbServerHandle, type KafkaHandle } from '@preflight/local-infra';
 import { startSchemaRegistry } from '@preflight/schema-registry';
+import { signDevToken } from '@preflight/projector';
 
 const once = process.argv.includes('--once') || process.env['CI'] === 'true';
 const root = repoRoot();
@@ -130,6 +131,10 @@ cleanups.push(async () => {
 });
 say(`  services         ${services.join(', ')} ${dim(`(logs: ${logs})`)}`);
 
+if (services.includes('projector')) {
+  await waitFor(`the API on 127.0.0.1:${apiPort}`, () => portOpen(apiPort), { timeoutMs: 60_000 }).catch(() => say(dim(`  API did not come up; see ${join(logs, 'projector.log')}`)));
+}
+
 // 4. Watch the outcomes as they happen.
 const outcomes = new Map<string, ConnectorValidated>();
 const seen = new Map<string, string[]>();
@@ -188,9 +193,11 @@ const apiUp = await portOpen(apiPort);
 say();
 say(bold('What to look at next'));
 if (apiUp) {
-  say(`  dashboard     http://127.0.0.1:${apiPort}/   (dev token: npx preflight token --role platform_admin --tenant demo)`);
-  say(`  API           http://127.0.0.1:${apiPort}/openapi.json`);
-  say(`  CLI           npx preflight status   ·   npx preflight receipt ${specs[0]!.connectorId}`);
+  const token = await signDevToken({ sub: 'demo-admin', roles: ['platform_admin'], tenant: 'demo' }, process.env['PREFLIGHT_JWT_SECRET']);
+  say(`  dashboard     http://127.0.0.1:${apiPort}/  — sign in with this development token (8 h):`);
+  say(dim(`                ${token}`));
+  say(`  API           http://127.0.0.1:${apiPort}/openapi.json  ·  Prometheus: http://127.0.0.1:${apiPort}/metrics`);
+  say(`  CLI           npx preflight status  ·  npx preflight receipt ${specs[0]!.connectorId}  ·  npx preflight handshake ${specs[0]!.connectorId}`);
 }
 say(`  events        every connector.* topic on ${brokers}; schemas at ${registryUrl}/subjects`);
 say(`  service logs  ${logs}`);

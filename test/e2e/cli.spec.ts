@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestPlatform, JWT_SECRET, type TestPlatform } from '../support/platform.js';
 
-const bin = fileURLToPath(new URL('../../bin/preflight.mjs', import.meta.url));
+const bin = fileURLToPath(new URL('../../packages/cli/bin/preflight.mjs', import.meta.url));
 let p: TestPlatform;
 beforeAll(async () => {
   p = await startTestPlatform();
