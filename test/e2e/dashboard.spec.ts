@@ -56,7 +56,7 @@ describe('ops dashboard in Chromium', () => {
     expect(await page.textContent('#connectors tbody')).toContain('acme.customers-v2');
 
     await page.selectOption('#f-state', 'READY');
-    await page.waitForFunction(() => document.querySelectorAll('#connectors tbody tr').length === 1 && document.querySelector('#connectors tbody')!.textContent!.includes('acme.customers'));
+    await page.waitForFunction(() => document.querySelectorAll('#connectors tbody tr').length === 1 && document.querySelector('#connectors tbody')!.textContent.includes('acme.customers'));
     await page.click('#connectors tbody tr');
     await page.waitForSelector('#receipt');
     const receipt = await page.textContent('#receipt');

@@ -28,7 +28,7 @@ export class Client {
     }
     const text = await res.text();
     const parsed: unknown = text && (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text;
-    if (!res.ok) throw new ApiError(res.status, (typeof parsed === 'object' && parsed ? parsed : { message: String(parsed) }) as ApiError['body']);
+    if (!res.ok) throw new ApiError(res.status, (typeof parsed === 'object' && parsed ? parsed : { message: String(parsed) }));
     return parsed as T;
   }
 

@@ -139,7 +139,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.setErrorHandler((err: Error & { validation?: Array<{ instancePath: string; message?: string; params?: Record<string, unknown> }>; statusCode?: number; code?: string }, req, reply) => {
     if (err.validation) {
-      const issues = err.validation.map((v) => ({ field: (v.instancePath.replace(/^\//, '').replace(/\//g, '.') || String(v.params?.['missingProperty'] ?? 'body')) + (v.params?.['missingProperty'] && v.instancePath ? `.${String(v.params['missingProperty'])}` : ''), message: v.message ?? 'invalid' }));
+      const issues = err.validation.map((v) => {
+        const missing = typeof v.params?.['missingProperty'] === 'string' ? v.params['missingProperty'] : undefined;
+        const path = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
+        return { field: [path, missing].filter(Boolean).join('.') || 'body', message: v.message ?? 'invalid' };
+      });
       return reply.code(400).send({ code: 'VALIDATION', message: `invalid request: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, issues });
     }
     if (isPreflightError(err)) return reply.code(STATUS[err.code] ?? 500).send(err.toJSON());

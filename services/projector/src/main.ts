@@ -1,6 +1,5 @@
 import { busConfigFromEnv, createBus, onShutdown } from '@preflight/bus';
 import { createLogger, initTelemetry } from '@preflight/core';
-import { DEV_JWT_SECRET } from './auth.js';
 import { startProjectorService } from './service.js';
 
 initTelemetry();

@@ -5,7 +5,7 @@ import { newEvent, sampleEvents, type ConnectorEvent, type EventContext } from '
 import { Authenticator, can, mayAccessTenant, signDevToken, type Principal } from './auth.js';
 import { validateRegistration } from './http.js';
 import { Projection } from './projection.js';
-import { evolveConnector } from './state.js';
+import { evolveConnector, type ConnectorState } from './state.js';
 
 const samples = sampleEvents();
 /** The samples' payloads without their envelope, so each test builds its own envelope. */
@@ -14,7 +14,7 @@ const s = new Proxy(samples, {
     const { eventId: _a, eventType: _b, eventVersion: _c, occurredAt: _d, producer: _e, tenantId: _f, connectorId: _g, correlationId: _h, causationId: _i, idempotencyKey: _j, traceparent: _k, actor: _l, ...rest } = target[key as keyof typeof target];
     return rest;
   },
-}) as unknown as { [K in keyof typeof samples]: any };
+});
 const ctx = (over: Partial<EventContext> = {}): EventContext => ({ producer: 't@1', tenantId: 'acme', connectorId: 'acme.crm', correlationId: 'a1', actor: 'user:x', ...over });
 const at = (sec: number): Date => new Date(Date.UTC(2026, 10, 22, 10, 0, sec));
 
@@ -32,7 +32,7 @@ function attempt(status: 'READY' | 'FAILED', corr = 'a1', base = 0): ConnectorEv
 describe('evolve: connector state', () => {
   it('walks REGISTERED → HANDSHAKING → VALIDATING → READY with history and receipt', () => {
     const seen: string[] = [];
-    let c;
+    let c: ConnectorState | undefined;
     for (const e of attempt('READY')) {
       c = evolveConnector(c, e);
       seen.push(c.status);
@@ -51,7 +51,7 @@ describe('evolve: connector state', () => {
   });
 
   it('tracks incidents and alerts; a later READY attempt closes earlier incidents; stale attempts do not regress state', () => {
-    let c;
+    let c: ConnectorState | undefined;
     for (const e of attempt('FAILED')) c = evolveConnector(c, e);
     expect(c!.status).toBe('FAILED');
     expect(c!.openIncidents).toHaveLength(1);
