@@ -30,14 +30,23 @@ export class SchemaLog {
     try {
       const topics = await admin.listTopics();
       if (!topics.includes(this.topic)) {
-        await admin
-          .createTopics({
-            waitForLeaders: true,
-            topics: [{ topic: this.topic, numPartitions: 1, replicationFactor: -1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
-          })
-          .catch((e: Error) => {
-            if (!/already exists/i.test(e.message)) throw e;
-          });
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await admin.createTopics({
+              waitForLeaders: true,
+              topics: [{ topic: this.topic, numPartitions: 1, replicationFactor: -1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
+            });
+            break;
+          } catch (e) {
+            // Right after creation the broker's metadata can lag ("does not host this
+            // topic-partition"); another instance may have created the topic meanwhile.
+            const err = e as Error & { retriable?: boolean };
+            if (/already exists/i.test(err.message)) break;
+            if (!err.retriable || attempt >= 10) throw e;
+            await new Promise((r) => setTimeout(r, 100 * attempt));
+            if ((await admin.listTopics()).includes(this.topic)) break;
+          }
+        }
       }
     } finally {
       await admin.disconnect();
