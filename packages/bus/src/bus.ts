@@ -1,8 +1,8 @@
 import type { Kafka } from 'kafkajs';
-import type { Logger } from '@preflight/core';
+import { createLogger, initTelemetry, type Logger } from '@preflight/core';
 import { EVENT_TYPES, topicsFor, type EventType, type Topics } from '@preflight/events';
 import { EventCodec } from './codec.js';
-import { createKafka, type BusConfig } from './config.js';
+import { busConfigFromEnv, createKafka, type BusConfig } from './config.js';
 import { EventConsumer, type EventConsumerOptions } from './consumer.js';
 import { EventProducer } from './producer.js';
 import { ensureTopics, platformTopics } from './topics.js';
@@ -67,4 +67,23 @@ export function onShutdown(stop: () => Promise<void>, logger: Logger): void {
   };
   process.once('SIGTERM', handler);
   process.once('SIGINT', handler);
+}
+
+/**
+ * A service process's whole life: telemetry, logger, bus from the environment, topics, the
+ * service itself, and a graceful stop on SIGTERM/SIGINT. Each service's main.ts is one call.
+ */
+export async function runServiceMain(
+  service: { name: string; version: string },
+  start: (deps: { bus: Bus; logger: Logger }) => Promise<{ stop(): Promise<void> }>,
+): Promise<void> {
+  initTelemetry();
+  const logger = createLogger({ service: service.name, version: service.version });
+  const bus = createBus(busConfigFromEnv(service.name), logger);
+  await bus.ensureTopics();
+  const running = await start({ bus, logger });
+  onShutdown(async () => {
+    await running.stop();
+    await bus.stop();
+  }, logger);
 }

@@ -5,4 +5,4 @@ export { EventConsumer, type EventConsumerOptions, type Handlers, type MessageMe
 export { MemoryDedupeStore, FileDedupeStore, type DedupeStore } from './dedupe.js';
 export { platformTopics, ensureTopics, type TopicSpec } from './topics.js';
 export { cloudEventHeaders, headerString } from './headers.js';
-export { createBus, onShutdown, type Bus } from './bus.js';
+export { createBus, onShutdown, runServiceMain, type Bus } from './bus.js';

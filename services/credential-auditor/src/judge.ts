@@ -1,3 +1,4 @@
+import type { AccessFacts } from '@preflight/connectors';
 import type { Finding } from '@preflight/events';
 
 export const SERVICE_NAME = 'credential-auditor';
@@ -12,17 +13,8 @@ export interface AuditFacts {
   /** `secretRef` as configured, or null for sources without a credential (local files). */
   secretRef: string | null;
   secret: { resolved: true; scheme: string; ageDays: number | null } | { resolved: false; reason: string } | null;
-  access: {
-    principal: string;
-    superuser: boolean;
-    canCreateRole: boolean;
-    canCreateDb: boolean;
-    readable: string[];
-    writable: string[];
-    tokenScopes?: string[] | undefined;
-    tls: boolean;
-    host: string;
-  } | null;
+  /** What the connector facade observed of the credential's access. */
+  access: AccessFacts | null;
   /** Datasets the contract needs to read. */
   contractDatasets: string[];
 }

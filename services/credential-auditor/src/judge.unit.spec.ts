@@ -6,7 +6,7 @@ const leastPrivilege: AuditFacts = {
   expectedPrincipal: 'reader',
   secretRef: 'file:/run/secrets/pg',
   secret: { resolved: true, scheme: 'file', ageDays: 3 },
-  access: { principal: 'reader', superuser: false, canCreateRole: false, canCreateDb: false, readable: ['public.customers', 'public.orders'], writable: [], tls: false, host: '127.0.0.1' },
+  access: { principal: 'reader', superuser: false, canCreateRole: false, canCreateDb: false, readable: ['public.customers', 'public.orders'], writable: [], grants: [], tls: false, host: '127.0.0.1' },
   contractDatasets: ['customers', 'orders'],
 };
 

@@ -1,14 +1,5 @@
-import { busConfigFromEnv, createBus, onShutdown } from '@preflight/bus';
-import { createLogger, initTelemetry } from '@preflight/core';
+import { runServiceMain } from '@preflight/bus';
 import { SERVICE_NAME, SERVICE_VERSION } from './decide.js';
 import { startHandshakeService } from './service.js';
 
-initTelemetry();
-const logger = createLogger({ service: SERVICE_NAME, version: SERVICE_VERSION });
-const bus = createBus(busConfigFromEnv(SERVICE_NAME), logger);
-await bus.ensureTopics();
-const service = await startHandshakeService({ bus, logger });
-onShutdown(async () => {
-  await service.stop();
-  await bus.stop();
-}, logger);
+await runServiceMain({ name: SERVICE_NAME, version: SERVICE_VERSION }, (deps) => startHandshakeService(deps));
