@@ -115,6 +115,8 @@ describe('HTTP API', () => {
     expect((await call('GET', '/api/connectors/acme.customers/receipt', globex)).status).toBe(404);
     expect((await call('POST', '/api/connectors/acme.customers/preflight', globex)).status).toBe(404);
     expect((await call('GET', '/api/incidents', globex)).body.incidents).toEqual([]);
+    expect((await call('GET', '/api/alerts', globex)).body).toEqual({ alerts: [] });
+    expect((await call('GET', '/api/me', globex)).body).toEqual({ subject: 'dev-tenant_data_engineer', roles: ['tenant_data_engineer'], tenant: 'globex' });
     expect((await call('GET', '/api/metrics?tenant=acme', globex)).status).toBe(403);
     expect((await call('GET', '/api/connectors', admin)).body.connectors.length).toBeGreaterThanOrEqual(2);
   });
