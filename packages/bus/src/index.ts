@@ -6,3 +6,4 @@ export { MemoryDedupeStore, FileDedupeStore, type DedupeStore } from './dedupe.j
 export { platformTopics, ensureTopics, type TopicSpec } from './topics.js';
 export { cloudEventHeaders, headerString } from './headers.js';
 export { createBus, onShutdown, runServiceMain, type Bus } from './bus.js';
+export { retryRetriable } from './retry.js';

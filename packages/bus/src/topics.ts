@@ -1,6 +1,7 @@
 import type { Admin, ITopicConfig } from 'kafkajs';
 import { PreflightError } from '@preflight/core';
 import { EVENT_TYPES, type Topics } from '@preflight/events';
+import { NotReadyError, retryRetriable } from './retry.js';
 
 export interface TopicSpec {
   topic: string;
@@ -57,6 +58,15 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<{ 
         if (missing.every((s) => now.has(s.topic))) break;
       }
     }
+  }
+  if (missing.length > 0) {
+    // Return only once every new partition has a leader, so the first produce or offset
+    // lookup does not race the controller.
+    await retryRetriable(async () => {
+      const meta = await admin.fetchTopicMetadata({ topics: missing.map((s) => s.topic) });
+      const leaderless = meta.topics.flatMap((t) => t.partitions.filter((p) => p.leader < 0).map((p) => `${t.name}:${p.partitionId}`));
+      if (leaderless.length) throw new NotReadyError(`partitions without a leader yet: ${leaderless.slice(0, 5).join(', ')}`);
+    });
   }
   const present = specs.filter((s) => existing.has(s.topic));
   if (present.length > 0) {

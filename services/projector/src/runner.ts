@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import { SchemaType } from '@kafkajs/confluent-schema-registry';
-import type { Bus } from '@preflight/bus';
+import { retryRetriable, type Bus } from '@preflight/bus';
 import { type Logger } from '@preflight/core';
 import { EVENT_TYPES, subjectFor, type ConnectorEvent, type EventType } from '@preflight/events';
 import { Projection, type ProjectionSnapshot } from './projection.js';
@@ -30,7 +30,7 @@ export async function readToEnd(kafka: Kafka, topics: string[], onMessage: (topi
   const targets = new Map<string, bigint>();
   try {
     for (const topic of topics) {
-      for (const p of await admin.fetchTopicOffsets(topic)) {
+      for (const p of await retryRetriable(() => admin.fetchTopicOffsets(topic))) {
         const high = BigInt(p.high);
         if (high > BigInt(p.low)) targets.set(`${topic}:${p.partition}`, high);
       }

@@ -1,4 +1,5 @@
 import type { Kafka } from 'kafkajs';
+import { retryRetriable } from '@preflight/bus';
 import type { Topics } from '@preflight/events';
 
 export interface TopicRow {
@@ -35,7 +36,7 @@ export class TopicStats {
       const ends = new Map<string, number>();
       const partitionEnds = new Map<string, Map<number, number>>();
       for (const t of names.filter((n) => existing.has(n))) {
-        const offs = await admin.fetchTopicOffsets(t);
+        const offs = await retryRetriable(() => admin.fetchTopicOffsets(t));
         partitionEnds.set(t, new Map(offs.map((o) => [o.partition, Number(o.high)])));
         ends.set(t, offs.reduce((n, o) => n + Number(o.high) - Number(o.low), 0));
       }

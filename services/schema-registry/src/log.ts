@@ -101,7 +101,17 @@ export class SchemaLog {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const [p] = await admin.fetchTopicOffsets(this.topic);
+      let offsets: Awaited<ReturnType<typeof admin.fetchTopicOffsets>> | undefined;
+      // Leadership can still be settling right after the topic was created.
+      for (let attempt = 1; !offsets; attempt++) {
+        try {
+          offsets = await admin.fetchTopicOffsets(this.topic);
+        } catch (e) {
+          if (!(e as { retriable?: boolean }).retriable || attempt >= 12) throw e;
+          await new Promise((r) => setTimeout(r, Math.min(1_000, 50 * 2 ** attempt)));
+        }
+      }
+      const [p] = offsets;
       const high = BigInt(p?.high ?? '0');
       if (high > 0n) await this.waitPast(high - 1n);
     } finally {
