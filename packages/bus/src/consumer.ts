@@ -4,6 +4,7 @@ import { contextFromTraceparent, METRIC, PreflightError, toPreflightError, type 
 import type { ConnectorEvent, EventOf, EventType, Topics } from '@preflight/events';
 import type { EventCodec } from './codec.js';
 import { MemoryDedupeStore, type DedupeStore } from './dedupe.js';
+import { retryRetriable } from './retry.js';
 import { headerString } from './headers.js';
 
 export interface MessageMeta {
@@ -80,7 +81,7 @@ export class EventConsumer {
     const types = Object.keys(this.options.handlers) as EventType[];
     await this.dlqProducer.connect();
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: types.map((t) => this.options.topics.of(t)), fromBeginning: this.options.fromBeginning ?? true });
+    await retryRetriable(() => this.consumer.subscribe({ topics: types.map((t) => this.options.topics.of(t)), fromBeginning: this.options.fromBeginning ?? true }));
     this.running = true;
     await this.consumer.run({
       autoCommit: true,

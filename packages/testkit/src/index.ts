@@ -51,7 +51,16 @@ export async function collectRaw(kafka: Kafka, topics: string[]): Promise<{ reco
   const consumer = kafka.consumer({ groupId: `collector-${randomBytes(6).toString('hex')}`, maxWaitTimeInMs: 100 });
   const records: RawRecord[] = [];
   await consumer.connect();
-  await consumer.subscribe({ topics, fromBeginning: true });
+  for (let i = 1; ; i++) {
+    try {
+      await consumer.subscribe({ topics, fromBeginning: true });
+      break;
+    } catch (e) {
+      // Fresh topics may not be hosted yet; the same retry the bus does.
+      if (!(e as { retriable?: boolean }).retriable || i >= 12) throw e;
+      await new Promise((r) => setTimeout(r, Math.min(1_000, 50 * 2 ** i)));
+    }
+  }
   await consumer.run({
     eachMessage: async ({ topic, partition, message }) => {
       records.push({ topic, partition, message });

@@ -42,7 +42,7 @@ export async function readToEnd(kafka: Kafka, topics: string[], onMessage: (topi
   const consumer = kafka.consumer({ groupId: `preflight-reader-${randomUUID()}`, maxWaitTimeInMs: 100 });
   await consumer.connect();
   try {
-    await consumer.subscribe({ topics, fromBeginning: true });
+    await retryRetriable(() => consumer.subscribe({ topics, fromBeginning: true }));
     await new Promise<void>((resolve, reject) => {
       consumer
         .run({
@@ -133,7 +133,7 @@ export class ProjectorRunner {
     const consumer = bus.kafka.consumer({ groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
     this.consumer = consumer;
     await consumer.connect();
-    await consumer.subscribe({ topics: this.topics, fromBeginning: true });
+    await retryRetriable(() => consumer.subscribe({ topics: this.topics, fromBeginning: true }));
     // Resume exactly where the snapshot stopped, whatever the group committed before.
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {

@@ -55,7 +55,8 @@ export class SchemaLog {
     // A fresh group every start: the registry always rebuilds from the first record.
     this.consumer = this.kafka.consumer({ groupId: `schema-registry-${randomUUID()}`, maxWaitTimeInMs: 50 });
     await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    // A topic created a moment ago may not be hosted by the broker yet: retry while it says so.
+    await retrying(() => this.consumer!.subscribe({ topic: this.topic, fromBeginning: true }));
     await this.consumer.run({
       autoCommit: false,
       eachMessage: async ({ message }) => {
@@ -101,17 +102,8 @@ export class SchemaLog {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      let offsets: Awaited<ReturnType<typeof admin.fetchTopicOffsets>> | undefined;
       // Leadership can still be settling right after the topic was created.
-      for (let attempt = 1; !offsets; attempt++) {
-        try {
-          offsets = await admin.fetchTopicOffsets(this.topic);
-        } catch (e) {
-          if (!(e as { retriable?: boolean }).retriable || attempt >= 12) throw e;
-          await new Promise((r) => setTimeout(r, Math.min(1_000, 50 * 2 ** attempt)));
-        }
-      }
-      const [p] = offsets;
+      const [p] = await retrying(() => admin.fetchTopicOffsets(this.topic));
       const high = BigInt(p?.high ?? '0');
       if (high > 0n) await this.waitPast(high - 1n);
     } finally {
@@ -129,5 +121,16 @@ export class SchemaLog {
   async stop(): Promise<void> {
     await this.consumer?.disconnect();
     await this.producer.disconnect();
+  }
+}
+
+async function retrying<T>(fn: () => Promise<T>, attempts = 12): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!(e as { retriable?: boolean }).retriable || i >= attempts) throw e;
+      await new Promise((r) => setTimeout(r, Math.min(1_000, 50 * 2 ** i)));
+    }
   }
 }
