@@ -1,37 +1,69 @@
-import { describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkSchemaDir } from './check-schemas.js';
+import { checkSchemaDir, main } from './check-schemas.js';
 
-function tree(files: Record<string, unknown>): string {
+const roots: string[] = [];
+afterAll(() => {
+  for (const r of roots) rmSync(r, { recursive: true, force: true });
+});
+
+function tree(files: Record<string, unknown>, family = 'connector'): string {
   const root = mkdtempSync(join(tmpdir(), 'schemas-'));
-  mkdirSync(join(root, 'connector'));
-  for (const [name, schema] of Object.entries(files)) writeFileSync(join(root, 'connector', name), JSON.stringify(schema));
+  roots.push(root);
+  mkdirSync(join(root, family));
+  for (const [name, schema] of Object.entries(files)) writeFileSync(join(root, family, name), typeof schema === 'string' ? schema : JSON.stringify(schema, null, 2));
   return root;
 }
-const v1 = { type: 'record', name: 'E', fields: [{ name: 'a', type: 'string' }] };
+
+const v1 = { type: 'record', name: 'E', namespace: 'dev.preflight', fields: [{ name: 'a', type: 'string' }] };
+const withField = (f: Record<string, unknown>): unknown => ({ ...v1, fields: [...v1.fields, f] });
 
 describe('check-schemas', () => {
   it('accepts a compatible evolution', () => {
-    const r = checkSchemaDir(tree({ 'x.v1.avsc': v1, 'x.v2.avsc': { ...v1, fields: [...v1.fields, { name: 'b', type: ['null', 'string'], default: null }] } }));
-    expect(r).toMatchObject({ checked: 2, pairs: 1, failures: [] });
+    const r = checkSchemaDir(tree({ 'x.v1.avsc': v1, 'x.v2.avsc': withField({ name: 'b', type: ['null', 'string'], default: null }), 'other.v1.avsc': v1 }));
+    expect(r).toEqual({ files: 3, pairs: 1, failures: [] });
   });
 
-  it('rejects a new required field, naming the file and the reason', () => {
-    const r = checkSchemaDir(tree({ 'x.v1.avsc': v1, 'x.v2.avsc': { ...v1, fields: [...v1.fields, { name: 'b', type: 'string' }] } }));
+  it('rejects a new field without a default, naming the file, the previous one and the reason', () => {
+    const r = checkSchemaDir(tree({ 'x.v1.avsc': v1, 'x.v2.avsc': withField({ name: 'b', type: 'string' }) }));
     expect(r.failures).toHaveLength(1);
-    expect(r.failures[0]).toMatch(/x\.v2\.avsc: not BACKWARD compatible .*E\.b/);
+    expect(r.failures[0]).toMatch(/x\.v2\.avsc: not BACKWARD compatible with .*x\.v1\.avsc: .*READER_FIELD_MISSING_DEFAULT_VALUE.*'b'/);
   });
 
-  it('rejects gaps in version numbers', () => {
-    expect(checkSchemaDir(tree({ 'x.v1.avsc': v1, 'x.v3.avsc': v1 })).failures[0]).toMatch(/without gaps/);
+  it('rejects a type change and checks each version against the one before it only', () => {
+    const changed = { ...v1, fields: [{ name: 'a', type: 'int' }] };
+    const r = checkSchemaDir(tree({ 'x.v1.avsc': v1, 'x.v2.avsc': v1, 'x.v3.avsc': changed }));
+    expect(r.pairs).toBe(2);
+    expect(r.failures).toEqual([expect.stringMatching(/x\.v3\.avsc: .*TYPE_MISMATCH/)]);
+  });
+
+  it('rejects a file that is not valid Avro, even without an earlier version', () => {
+    const r = checkSchemaDir(tree({ 'x.v1.avsc': '{"type": "record", "name": "E"', 'y.v1.avsc': { type: 'record', name: 'E' } }));
+    expect(r.failures).toEqual([expect.stringMatching(/x\.v1\.avsc: the new schema is not a valid Avro schema/), expect.stringMatching(/y\.v1\.avsc: .*not a valid Avro schema/)]);
+  });
+
+  it('rejects gaps in version numbers and badly named files', () => {
+    expect(checkSchemaDir(tree({ 'x.v1.avsc': v1, 'x.v3.avsc': v1 })).failures).toEqual([expect.stringMatching(/versions must run v1\.\.vN without gaps \(found v1, v3\)/)]);
+    expect(checkSchemaDir(tree({ 'x.avsc': v1, 'y.v0.avsc': v1 })).failures).toEqual([expect.stringMatching(/x\.avsc: the name must be/), expect.stringMatching(/y\.v0\.avsc: the name must be/)]);
+  });
+
+  it('exits non-zero with one summary line, and zero when everything passes', () => {
+    const lines: string[] = [];
+    const errors: string[] = [];
+    const out = { log: (l: string) => lines.push(l), error: (l: string) => errors.push(l) };
+    expect(main([tree({ 'x.v1.avsc': v1, 'x.v2.avsc': withField({ name: 'b', type: 'string' }) })], out)).toBe(1);
+    expect(errors).toEqual([expect.stringMatching(/^✗ .*x\.v2\.avsc/)]);
+    expect(lines).toEqual(['check-schemas: 2 schema file(s), 1 version pair(s) checked for BACKWARD compatibility, 1 failure(s)']);
+    expect(main([tree({ 'x.v1.avsc': v1 })], { log: () => {}, error: () => {} })).toBe(0);
+    expect(main([join(tmpdir(), 'no-such-schemas-dir')], { log: () => {}, error: () => {} })).toBe(1);
   });
 
   it('passes on the repository schemas', () => {
     const r = checkSchemaDir(fileURLToPath(new URL('../schemas/events', import.meta.url)));
     expect(r.failures).toEqual([]);
-    expect(r.checked).toBeGreaterThanOrEqual(10);
+    expect(r.files).toBeGreaterThanOrEqual(10);
   });
 });

@@ -2,21 +2,40 @@ import { createLogger } from '@preflight/core';
 import { startSchemaRegistry } from './index.js';
 
 const logger = createLogger({ service: 'schema-registry', version: '0.1.0' });
-const handle = await startSchemaRegistry({
-  brokers: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
-  host: process.env['SCHEMA_REGISTRY_HOST'] ?? '127.0.0.1',
-  port: Number(process.env['SCHEMA_REGISTRY_PORT'] ?? 8081),
-  topic: process.env['SCHEMA_REGISTRY_TOPIC'] ?? '_schemas',
-  logger,
-});
+
+const rawPort = process.env['SCHEMA_REGISTRY_PORT'] ?? '8081';
+const port = Number(rawPort);
+if (!/^\d+$/.test(rawPort) || port > 65535) {
+  logger.error({ SCHEMA_REGISTRY_PORT: rawPort }, 'SCHEMA_REGISTRY_PORT must be a port number (0-65535)');
+  process.exit(2);
+}
+
+let handle: Awaited<ReturnType<typeof startSchemaRegistry>>;
+try {
+  handle = await startSchemaRegistry({
+    brokers: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
+    host: process.env['SCHEMA_REGISTRY_HOST'] ?? '127.0.0.1',
+    port,
+    topic: process.env['SCHEMA_REGISTRY_TOPIC'] ?? '_schemas',
+    logger,
+  });
+} catch (err) {
+  logger.error({ err }, 'schema registry failed to start');
+  process.exit(1);
+}
+
 let stopping = false;
-const stop = (): void => {
+const stop = (signal: string): void => {
   if (stopping) return;
   stopping = true;
+  logger.info({ signal }, 'schema registry stopping');
   handle.close().then(
     () => process.exit(0),
-    () => process.exit(1),
+    (err: unknown) => {
+      logger.error({ err }, 'schema registry did not stop cleanly');
+      process.exit(1);
+    },
   );
 };
-process.once('SIGTERM', stop);
-process.once('SIGINT', stop);
+process.once('SIGTERM', () => stop('SIGTERM'));
+process.once('SIGINT', () => stop('SIGINT'));

@@ -1,12 +1,23 @@
-import avro from 'avsc';
-import { isLevel, type CompatibilityLevel } from './compat.js';
-import { invalidSchema } from './errors.js';
+import { canonicalAvro, stableStringify } from './avro.js';
+import { toLevel, type CompatibilityLevel } from './compat.js';
 
 export type SchemaType = 'AVRO' | 'JSON' | 'PROTOBUF';
+export const MODES = ['READWRITE', 'READONLY', 'READONLY_OVERRIDE', 'IMPORT'] as const;
+export type Mode = (typeof MODES)[number];
+
 export interface SchemaReference {
   name: string;
   subject: string;
   version: number;
+}
+
+export interface SchemaEntry {
+  id: number;
+  schema: string;
+  schemaType: SchemaType;
+  references: SchemaReference[];
+  /** Identity used to give equal schemas one id; see {@link schemaIdentity}. */
+  canonical: string;
 }
 
 export interface VersionRecord {
@@ -19,7 +30,7 @@ export interface VersionRecord {
   deleted: boolean;
 }
 
-/** Keys and values exactly as Confluent writes them to `_schemas`. */
+/** Keys exactly as Confluent writes them to `_schemas` (JSON, in this field order). */
 export type RecordKey =
   | { keytype: 'SCHEMA'; subject: string; version: number; magic: 1 }
   | { keytype: 'CONFIG'; subject: string | null; magic: 0 }
@@ -27,136 +38,209 @@ export type RecordKey =
   | { keytype: 'DELETE_SUBJECT'; subject: string; magic: 0 }
   | { keytype: 'NOOP'; magic: 0 };
 
+export interface LogRecord {
+  key: RecordKey;
+  /** null is a tombstone: compaction eventually removes the key altogether. */
+  value: Record<string, unknown> | null;
+}
+
+export const schemaKey = (subject: string, version: number): RecordKey => ({ keytype: 'SCHEMA', subject, version, magic: 1 });
+export const configKey = (subject: string | null): RecordKey => ({ keytype: 'CONFIG', subject, magic: 0 });
+export const modeKey = (subject: string | null): RecordKey => ({ keytype: 'MODE', subject, magic: 0 });
+export const deleteSubjectKey = (subject: string): RecordKey => ({ keytype: 'DELETE_SUBJECT', subject, magic: 0 });
+export const NOOP_KEY: RecordKey = { keytype: 'NOOP', magic: 0 };
+
+/** A SCHEMA record's value in Confluent's shape; `schemaType` and `references` only when not the defaults. */
+export function schemaValue(v: VersionRecord): Record<string, unknown> {
+  return {
+    subject: v.subject,
+    version: v.version,
+    id: v.id,
+    ...(v.schemaType !== 'AVRO' ? { schemaType: v.schemaType } : {}),
+    ...(v.references.length ? { references: v.references } : {}),
+    schema: v.schema,
+    deleted: v.deleted,
+  };
+}
+
 /**
- * The identity of a schema: Confluent treats two registrations as the same schema when their
- * parsed forms are equal; for Avro that is the parsed schema with every attribute (defaults,
- * order, aliases, logical types, docs), independent of whitespace and key order.
+ * The identity under which a schema gets its id: two registrations are the same schema when type,
+ * parsed form and references are equal. Never throws: a record some other writer put on the topic
+ * that does not parse still gets an identity (its raw text), so the fold keeps it.
  */
-export function canonicalize(schema: string, schemaType: SchemaType, references: SchemaReference[] = []): string {
-  let parsed: unknown;
+export function schemaIdentity(schema: string, schemaType: SchemaType, references: readonly SchemaReference[]): string {
+  let body: string;
   try {
-    parsed = JSON.parse(schema);
-  } catch (e) {
-    if (schemaType === 'PROTOBUF') return `PROTOBUF:${schema.trim()}`;
-    throw invalidSchema(`not valid JSON: ${(e as Error).message}`);
+    if (schemaType === 'AVRO') body = canonicalAvro(JSON.parse(schema));
+    else if (schemaType === 'JSON') body = stableStringify(JSON.parse(schema));
+    else body = schema.trim();
+  } catch {
+    body = `raw:${schema}`;
   }
-  const refs = references.length ? `|refs:${JSON.stringify(references.map((r) => [r.name, r.subject, r.version]))}` : '';
-  if (schemaType === 'AVRO') {
-    let type: avro.Type;
-    try {
-      type = avro.Type.forSchema(parsed as avro.Schema, { wrapUnions: false, registry: {}, typeHook: undefined });
-    } catch (e) {
-      if (references.length > 0) return `AVRO:${stableStringify(parsed)}${refs}`;
-      throw invalidSchema((e as Error).message);
-    }
-    return `AVRO:${JSON.stringify(type.schema({ exportAttrs: true }))}${refs}`;
-  }
-  if (schemaType === 'JSON') {
-    if (typeof parsed !== 'object' || parsed === null) throw invalidSchema('a JSON Schema must be an object or a boolean');
-    return `JSON:${stableStringify(parsed)}${refs}`;
-  }
-  return `PROTOBUF:${schema.trim()}${refs}`;
+  const refs = references.map((r) => [r.name, r.subject, r.version]);
+  return `${schemaType}|${body}|${JSON.stringify(refs)}`;
 }
 
-function stableStringify(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableStringify((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
+const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;
+
+function readReferences(v: unknown): SchemaReference[] {
+  if (!Array.isArray(v)) return [];
+  return v
+    .filter((r): r is Record<string, unknown> => !!r && typeof r === 'object')
+    .map((r) => ({ name: String(r['name']), subject: String(r['subject']), version: Number(r['version']) }));
 }
 
 /**
- * The registry's whole state, folded from `_schemas` records in log order. Pure: the Kafka
- * adapter feeds it, the HTTP layer reads it. Conflicting writes from two instances resolve here:
- * the first record in the log to claim an id or a (subject, version) wins; later ones are ignored.
+ * The registry's whole state, folded from `_schemas` records in log order. Pure: the Kafka adapter
+ * feeds it, the operations read it. Each key's latest record wins, the same rule log compaction
+ * applies, so a compacted topic folds to the same state as the full history. Writers are
+ * serialized (see log.ts), so the only conflicting record is one a foreign writer produced: a
+ * SCHEMA record that claims an id already bound to a different schema is skipped and counted.
  */
 export class RegistryState {
-  readonly versions = new Map<string, Map<number, VersionRecord>>();
-  readonly byId = new Map<number, { schema: string; schemaType: SchemaType; references: SchemaReference[]; canonical: string }>();
-  readonly idByCanonical = new Map<string, number>();
-  readonly config = new Map<string, CompatibilityLevel>();
-  readonly mode = new Map<string, string>();
-  globalLevel: CompatibilityLevel = 'BACKWARD';
-  globalMode = 'READWRITE';
+  private readonly subjectVersions = new Map<string, Map<number, VersionRecord>>();
+  readonly byId = new Map<number, SchemaEntry>();
+  private readonly idByCanonical = new Map<string, number>();
+  readonly subjectConfig = new Map<string, CompatibilityLevel>();
+  readonly subjectMode = new Map<string, Mode>();
+  /** undefined until a global CONFIG record sets it: then Confluent's default applies. */
+  private globalConfig: CompatibilityLevel | undefined;
+  private globalModeValue: Mode | undefined;
   maxId = 0;
+  /** Records skipped because they contradict earlier ones (a foreign or corrupt writer). */
+  conflicts = 0;
 
-  apply(key: RecordKey, value: Record<string, unknown> | null): void {
+  apply(record: LogRecord): void {
+    const { key, value } = record;
     switch (key.keytype) {
       case 'SCHEMA':
         return this.applySchema(key.subject, key.version, value);
       case 'CONFIG': {
-        const level = value?.['compatibilityLevel'];
-        if (key.subject === null) this.globalLevel = value && isLevel(level) ? (level.toUpperCase() as CompatibilityLevel) : 'BACKWARD';
-        else if (value && isLevel(level)) this.config.set(key.subject, level.toUpperCase() as CompatibilityLevel);
-        else this.config.delete(key.subject);
+        const level = toLevel(value?.['compatibilityLevel']);
+        if (key.subject === null) this.globalConfig = level;
+        else if (level) this.subjectConfig.set(key.subject, level);
+        else this.subjectConfig.delete(key.subject);
         return;
       }
       case 'MODE': {
-        const m = typeof value?.['mode'] === 'string' ? value['mode'] : null;
-        if (key.subject === null) this.globalMode = m ?? 'READWRITE';
-        else if (m) this.mode.set(key.subject, m);
-        else this.mode.delete(key.subject);
+        const raw = value?.['mode'];
+        const mode = typeof raw === 'string' && (MODES as readonly string[]).includes(raw) ? (raw as Mode) : undefined;
+        if (key.subject === null) this.globalModeValue = mode;
+        else if (mode) this.subjectMode.set(key.subject, mode);
+        else this.subjectMode.delete(key.subject);
         return;
       }
       case 'DELETE_SUBJECT': {
+        // Soft-deletes every version up to the watermark, as Confluent's reader does.
         const upTo = typeof value?.['version'] === 'number' ? value['version'] : Infinity;
-        for (const rec of this.versions.get(key.subject)?.values() ?? []) if (rec.version <= upTo) rec.deleted = true;
+        for (const rec of this.subjectVersions.get(key.subject)?.values() ?? []) if (rec.version <= upTo) rec.deleted = true;
         return;
       }
-      case 'NOOP':
+      default:
+        // NOOP (a reader's sync marker), and keytypes newer Confluent versions write that carry
+        // nothing this registry serves (CLEAR_SUBJECT, CONTEXT…).
         return;
     }
   }
 
   private applySchema(subject: string, version: number, value: Record<string, unknown> | null): void {
-    const versions = this.versions.get(subject) ?? new Map<number, VersionRecord>();
+    if (typeof subject !== 'string' || !isPositiveInt(version)) return;
+    const versions = this.subjectVersions.get(subject);
     if (value === null) {
-      // Tombstone: the version is permanently gone; the id stays reserved for its schema.
-      versions.delete(version);
-      if (versions.size === 0) this.versions.delete(subject);
+      // Permanently deleted. The id keeps pointing at its schema while this process lives, so
+      // messages already encoded with it still decode.
+      versions?.delete(version);
+      if (versions?.size === 0) this.subjectVersions.delete(subject);
       return;
     }
-    const id = Number(value['id']);
-    const schema = typeof value['schema'] === 'string' ? value['schema'] : '';
-    const schemaType = (typeof value['schemaType'] === 'string' ? value['schemaType'] : 'AVRO') as SchemaType;
-    const references = Array.isArray(value['references']) ? (value['references'] as SchemaReference[]) : [];
-    let canonical: string;
-    try {
-      canonical = canonicalize(schema, schemaType, references);
-    } catch {
-      return; // a record no registry would have written; never let it break the fold
+    const id = value['id'];
+    const schema = value['schema'];
+    if (!isPositiveInt(id) || typeof schema !== 'string') {
+      this.conflicts++;
+      return;
     }
+    const schemaType: SchemaType = value['schemaType'] === 'JSON' || value['schemaType'] === 'PROTOBUF' ? value['schemaType'] : 'AVRO';
+    const references = readReferences(value['references']);
+    const canonical = schemaIdentity(schema, schemaType, references);
     const owner = this.byId.get(id);
-    if (owner && owner.canonical !== canonical) return; // lost an id race
-    const existing = versions.get(version);
-    if (existing && existing.id !== id) return; // lost a version race
-    if (!owner) {
-      this.byId.set(id, { schema, schemaType, references, canonical });
-      if (!this.idByCanonical.has(canonical)) this.idByCanonical.set(canonical, id);
-      this.maxId = Math.max(this.maxId, id);
+    if (owner && owner.canonical !== canonical) {
+      this.conflicts++;
+      return;
     }
-    versions.set(version, { subject, version, id, schema, schemaType, references, deleted: value['deleted'] === true });
-    this.versions.set(subject, versions);
+    if (!owner) this.byId.set(id, { id, schema, schemaType, references, canonical });
+    if (!this.idByCanonical.has(canonical)) this.idByCanonical.set(canonical, id);
+    this.maxId = Math.max(this.maxId, id);
+    const map = versions ?? new Map<number, VersionRecord>();
+    map.set(version, { subject, version, id, schema: owner?.schema ?? schema, schemaType, references, deleted: value['deleted'] === true });
+    this.subjectVersions.set(subject, map);
   }
 
   /** Versions of a subject in order; soft-deleted ones only when asked. */
   list(subject: string, includeDeleted = false): VersionRecord[] {
-    return [...(this.versions.get(subject)?.values() ?? [])].filter((v) => includeDeleted || !v.deleted).sort((a, b) => a.version - b.version);
+    return [...(this.subjectVersions.get(subject)?.values() ?? [])].filter((v) => includeDeleted || !v.deleted).sort((a, b) => a.version - b.version);
   }
 
-  subjects(includeDeleted = false): string[] {
-    return [...this.versions.keys()].filter((s) => this.list(s, includeDeleted).length > 0).sort();
+  hasSubject(subject: string, includeDeleted = false): boolean {
+    return this.list(subject, includeDeleted).length > 0;
   }
 
+  subjects(includeDeleted = false, prefix = ''): string[] {
+    return [...this.subjectVersions.keys()].filter((s) => s.startsWith(prefix) && this.hasSubject(s, includeDeleted)).sort();
+  }
+
+  get(subject: string, version: number): VersionRecord | undefined {
+    return this.subjectVersions.get(subject)?.get(version);
+  }
+
+  /** Versions keep counting after soft deletes; only a permanent delete frees a number. */
   nextVersion(subject: string): number {
     return Math.max(0, ...this.list(subject, true).map((v) => v.version)) + 1;
   }
 
+  idFor(canonical: string): number | undefined {
+    return this.idByCanonical.get(canonical);
+  }
+
+  /** The version of `subject` holding the schema with this identity, if any. */
+  find(subject: string, canonical: string, includeDeleted = false): VersionRecord | undefined {
+    const id = this.idByCanonical.get(canonical);
+    if (id === undefined) return undefined;
+    return this.list(subject, includeDeleted).find((v) => v.id === id);
+  }
+
+  get globalLevel(): CompatibilityLevel {
+    return this.globalConfig ?? 'BACKWARD';
+  }
+
+  get globalMode(): Mode {
+    return this.globalModeValue ?? 'READWRITE';
+  }
+
   levelFor(subject: string): CompatibilityLevel {
-    return this.config.get(subject) ?? this.globalLevel;
+    return this.subjectConfig.get(subject) ?? this.globalLevel;
+  }
+
+  modeFor(subject: string): Mode {
+    return this.subjectMode.get(subject) ?? this.globalMode;
+  }
+
+  /** Ids of live schemas that reference `subject` version `version`. */
+  referencedBy(subject: string, version: number): number[] {
+    const ids = new Set<number>();
+    for (const versions of this.subjectVersions.values()) {
+      for (const v of versions.values()) {
+        if (!v.deleted && v.references.some((r) => r.subject === subject && r.version === version)) ids.add(v.id);
+      }
+    }
+    return [...ids].sort((a, b) => a - b);
+  }
+
+  /** Every (subject, version) that holds schema `id`. */
+  usesOf(id: number, includeDeleted = false): Array<{ subject: string; version: number }> {
+    return this.subjects(true).flatMap((subject) =>
+      this.list(subject, includeDeleted)
+        .filter((v) => v.id === id)
+        .map((v) => ({ subject, version: v.version })),
+    );
   }
 }
