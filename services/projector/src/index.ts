@@ -1,6 +1,6 @@
 export { startProjectorService, type ProjectorService, type ProjectorServiceOptions } from './service.js';
 export { Projection, type Operation, type SemanticMetrics, type ProjectionSnapshot } from './projection.js';
 export { evolveConnector, CONNECTOR_STATES, type ConnectorState, type ConnectorStatus } from './state.js';
-export { ProjectorRunner, readToEnd } from './runner.js';
+export { ProjectorRunner } from './runner.js';
 export { Authenticator, signDevToken, authConfigFromEnv, DEV_JWT_SECRET, ROLES, type Role, type Principal, type AuthConfig } from './auth.js';
 export { buildApi, validateRegistration } from './http.js';

@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
-import type { Consumer, Kafka, Producer } from 'kafkajs';
+import type { Consumer, Producer } from 'kafkajs';
 import { SchemaType } from '@kafkajs/confluent-schema-registry';
-import { retryRetriable, type Bus } from '@preflight/bus';
+import { readTopics, retryRetriable, type Bus } from '@preflight/bus';
 import { type Logger } from '@preflight/core';
 import { EVENT_TYPES, subjectFor, type ConnectorEvent, type EventType } from '@preflight/events';
 import { Projection, type ProjectionSnapshot } from './projection.js';
@@ -21,47 +20,6 @@ interface StateRecord {
   updatedAt: string;
   snapshotAt: string;
   stateJson: string;
-}
-
-/** Reads topics from the beginning up to their current end with a throwaway group. */
-export async function readToEnd(kafka: Kafka, topics: string[], onMessage: (topic: string, partition: number, offset: string, value: Buffer | null, key: Buffer | null) => Promise<void> | void): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const targets = new Map<string, bigint>();
-  try {
-    for (const topic of topics) {
-      for (const p of await retryRetriable(() => admin.fetchTopicOffsets(topic))) {
-        const high = BigInt(p.high);
-        if (high > BigInt(p.low)) targets.set(`${topic}:${p.partition}`, high);
-      }
-    }
-  } finally {
-    await admin.disconnect();
-  }
-  if (targets.size === 0) return;
-  const consumer = kafka.consumer({ groupId: `preflight-reader-${randomUUID()}`, maxWaitTimeInMs: 100 });
-  await consumer.connect();
-  try {
-    await retryRetriable(() => consumer.subscribe({ topics, fromBeginning: true }));
-    await new Promise<void>((resolve, reject) => {
-      consumer
-        .run({
-          eachBatch: async ({ batch }) => {
-            for (const m of batch.messages) {
-              const key = `${batch.topic}:${batch.partition}`;
-              const target = targets.get(key);
-              if (target === undefined || BigInt(m.offset) >= target) continue;
-              await onMessage(batch.topic, batch.partition, m.offset, m.value, m.key);
-              if (BigInt(m.offset) + 1n >= target) targets.delete(key);
-            }
-            if (targets.size === 0) resolve();
-          },
-        })
-        .catch(reject);
-    });
-  } finally {
-    await consumer.disconnect();
-  }
 }
 
 export interface ProjectorRunnerOptions {
@@ -110,7 +68,7 @@ export class ProjectorRunner {
   private async restore(): Promise<void> {
     const connectors = new Map<string, ConnectorState>();
     let projection: Omit<ProjectionSnapshot, 'connectors'> | undefined;
-    await readToEnd(this.options.bus.kafka, [this.options.bus.topics.state], (_t, _p, _o, value, key) => {
+    await readTopics(this.options.bus.kafka, [this.options.bus.topics.state], (_t, _p, _o, value, key) => {
       const k = key?.toString() ?? '';
       if (!value) {
         connectors.delete(k);
@@ -219,7 +177,7 @@ export class ProjectorRunner {
     const p = new Projection();
     for (const topic of this.topics) {
       const type = bus.topics.typeOf(topic) as EventType;
-      await readToEnd(bus.kafka, [topic], async (t, partition, offset, value) => {
+      await readTopics(bus.kafka, [topic], async (t, partition, offset, value) => {
         try {
           all.push({ e: await bus.codec.decode(value, type), at: { topic: t, partition, offset } });
         } catch {

@@ -1,5 +1,6 @@
 import type {
   ConnectorApprovalDecided,
+  ConnectorApprovalRequested,
   ConnectorCredentialsAudited,
   ConnectorHandshake,
   ConnectorSchemaChecked,
@@ -12,7 +13,14 @@ export interface EventRef {
   ref: string;
 }
 
-export type ReadinessInput = ConnectorHandshake | ConnectorSchemaChecked | ConnectorCredentialsAudited | ConnectorApprovalDecided | ConnectorValidated;
+export type ReadinessInput =
+  | ConnectorHandshake
+  | ConnectorSchemaChecked
+  | ConnectorCredentialsAudited
+  | ConnectorApprovalDecided
+  // Readiness's own outputs: read back, they restore what it had already done after a restart.
+  | ConnectorApprovalRequested
+  | ConnectorValidated;
 
 /** Everything readiness knows about one preflight attempt (one correlationId). */
 export interface Attempt {
@@ -43,7 +51,8 @@ export function evolve(attempt: Attempt | undefined, event: ReadinessInput, ref:
     evidence: [],
   };
   const next: Attempt = { ...base, startedAtMs: Math.min(base.startedAtMs, startOf) };
-  if (event.eventType !== 'connector.validated' && !next.evidence.some((e) => e.eventId === event.eventId)) {
+  const own = event.eventType === 'connector.validated' || event.eventType === 'connector.approval.requested';
+  if (!own && !next.evidence.some((e) => e.eventId === event.eventId)) {
     next.evidence = [...next.evidence, { eventId: event.eventId, ref }];
   }
   switch (event.eventType) {
@@ -58,6 +67,10 @@ export function evolve(attempt: Attempt | undefined, event: ReadinessInput, ref:
       break;
     case 'connector.approval.decided':
       next.approval = event;
+      break;
+    case 'connector.approval.requested':
+      // The approval timeout runs from the first request.
+      next.approvalRequestedAtMs = Math.min(next.approvalRequestedAtMs ?? occurred, occurred);
       break;
     case 'connector.validated':
       next.outcome = event.status;

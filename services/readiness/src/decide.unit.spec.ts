@@ -99,4 +99,18 @@ describe('readiness decide', () => {
     expect(a.outcome).toBe('READY');
     expect(decide(evolve(a, credsPass, 'r'), at(200), settings()).events).toEqual([]);
   });
+
+  it('a folded approval request (read back after a restart) is not asked again, and its timeout keeps running', () => {
+    const prod = { ...handshake, spec: { ...handshake.spec, environment: 'production' } };
+    const asked = decide(fold([prod, schemaPass, credsPass]), at(200), settings(true));
+    const request = asked.events[0]!;
+    expect(request.eventType).toBe('connector.approval.requested');
+    if (request.eventType !== 'connector.approval.requested') return;
+    // A new instance folds the same inputs and its own earlier request, in any order.
+    const rebuilt = fold([request, credsPass, prod, schemaPass]);
+    expect(rebuilt.approvalRequestedAtMs).toBe(t0 + 200);
+    expect(rebuilt.evidence).toHaveLength(3);
+    expect(decide(rebuilt, at(1_000), settings(true)).events).toEqual([]);
+    expect(outcome(decide(rebuilt, at(200 + 60_000), settings(true)).events).reason).toBe('APPROVAL_TIMEOUT');
+  });
 });

@@ -1,4 +1,4 @@
-import type { Bus, MessageMeta } from '@preflight/bus';
+import { readTopics, type Bus, type MessageMeta } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
 import { evolve, type Attempt, type ReadinessInput } from './attempt.js';
 import { contractFacts } from './contract-facts.js';
@@ -12,7 +12,22 @@ export interface ReadinessServiceOptions {
   settings?: Partial<ReadinessSettings>;
   /** How often pending attempts are checked against their timeouts. */
   tickMs?: number;
+  /**
+   * How far back, at start, the input topics are re-read to rebuild the attempts still in flight.
+   * Default: the longest an attempt can stay open (preflight or approval timeout) plus five minutes.
+   */
+  recoveryWindowMs?: number;
 }
+
+/** What readiness folds, in one place: the live consumer and the recovery read the same topics. */
+const INPUTS = [
+  'connector.handshake',
+  'connector.schema.checked',
+  'connector.credentials.audited',
+  'connector.approval.decided',
+  'connector.approval.requested',
+  'connector.validated',
+] as const satisfies ReadonlyArray<ReadinessInput['eventType']>;
 
 export const DEFAULT_SETTINGS: ReadinessSettings = {
   preflightTimeoutMs: Number(process.env['PREFLIGHT_TIMEOUT_MS'] ?? 60_000),
@@ -61,17 +76,38 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
     await step(id);
   };
 
+  // Attempts live in memory, and the group's committed offsets have moved past the inputs of
+  // attempts that were still open when the previous instance stopped. The topics are the store:
+  // re-reading the recent window rebuilds exactly those attempts (evolve is idempotent, and our
+  // own approval requests and outcomes mark what was already done), so nothing in flight is
+  // forgotten and nothing decided is decided again.
+  const recoveryWindowMs = options.recoveryWindowMs ?? Number(process.env['READINESS_RECOVERY_WINDOW_MS'] ?? Math.max(settings.preflightTimeoutMs, settings.approvalTimeoutMs) + 5 * 60_000);
+  const recoveryStarted = performance.now();
+  const { records } = await readTopics(
+    bus.kafka,
+    INPUTS.map((t) => bus.topics.of(t)),
+    async (topic, partition, offset, value) => {
+      const type = bus.topics.typeOf(topic) as ReadinessInput['eventType'];
+      let event: ReadinessInput;
+      try {
+        event = (await bus.codec.decode(value, type)) as ReadinessInput;
+      } catch {
+        return; // the live consumer dead-letters it with the reason
+      }
+      const id = event.correlationId;
+      attempts.set(id, evolve(attempts.get(id), event, `kafka://${topic}/${partition}/${offset}`));
+      if (event.eventType === 'connector.validated') finishedAt.set(id, Date.now());
+    },
+    { sinceMs: Date.now() - recoveryWindowMs },
+  );
+  const open = [...attempts.values()].filter((a) => !a.outcome).length;
+  logger.info({ records, attempts: attempts.size, open, recoveryWindowMs, ms: Math.round(performance.now() - recoveryStarted) }, `${SERVICE_NAME} recovered ${open} open attempt(s) from the log`);
+
+  const handlers = Object.fromEntries(INPUTS.map((t) => [t, apply])) as { [T in (typeof INPUTS)[number]]: typeof apply };
   const consumer = bus.consumer({
     groupId: options.groupId ?? `${bus.topics.prefix}preflight.${SERVICE_NAME}`,
     partitionsConsumedConcurrently: 3,
-    handlers: {
-      'connector.handshake': apply,
-      'connector.schema.checked': apply,
-      'connector.credentials.audited': apply,
-      'connector.approval.decided': apply,
-      // Our own outcomes: after a restart they tell us which attempts are already decided.
-      'connector.validated': apply,
-    },
+    handlers,
   });
   await consumer.start();
 

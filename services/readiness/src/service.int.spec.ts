@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { createBus, readTopics } from '@preflight/bus';
+import { sampleEvents, type ConnectorValidated } from '@preflight/events';
+import { eventually, testBusConfig, testLogger } from '@preflight/testkit';
+import { startReadinessService } from './service.js';
+
+/** One attempt's three passing check results, stamped now, on a non-production, non-PII connector. */
+function inputs(correlationId: string): ReturnType<typeof pick> {
+  return pick(sampleEvents({ correlationId, connectorId: `c-${correlationId}` }));
+}
+function pick(s: ReturnType<typeof sampleEvents>) {
+  const spec = { ...s['connector.handshake'].spec, environment: 'staging' };
+  return {
+    handshake: { ...s['connector.handshake'], durationMs: 5, status: 'COMPLETED' as const, error: null, spec },
+    schema: { ...s['connector.schema.checked'], status: 'PASS' as const, diff: [], checkpoint: { ...s['connector.schema.checked'].checkpoint!, success: true }, severity: null, error: null },
+    credentials: { ...s['connector.credentials.audited'], status: 'PASS' as const, findings: [], error: null },
+  };
+}
+
+const settings = { preflightTimeoutMs: 60_000, contractFacts: () => ({ id: 'orders', version: '1.0.0', pii: false }) };
+
+describe('readiness on a real broker', () => {
+  it('a restarted instance rebuilds the attempts still in flight from the log and decides each attempt exactly once', async () => {
+    const bus = createBus(testBusConfig(), testLogger());
+    await bus.ensureTopics(3);
+    await bus.producer.start();
+    const outcomes: ConnectorValidated[] = [];
+    const watch = bus.consumer({ groupId: `${bus.topics.prefix}watch`, handlers: { 'connector.validated': async (e) => void outcomes.push(e) } });
+    await watch.start();
+
+    const first = await startReadinessService({ bus, logger: testLogger(), settings, tickMs: 50 });
+    // Attempt A finishes before the restart; attempt B has two of its three results.
+    const a = inputs('att-a');
+    const b = inputs('att-b');
+    await bus.producer.publish(a.handshake, a.schema, a.credentials, b.handshake, b.schema);
+    await eventually('A decided', () => outcomes.some((o) => o.correlationId === 'att-a'), { timeoutMs: 60_000 });
+    await eventually('B half seen', () => {
+      const att = first.attempts.get('att-b');
+      return Boolean(att?.handshake && att.schema);
+    });
+    await first.stop(); // commits B's two inputs: the new instance's group will not see them again
+
+    const second = await startReadinessService({ bus, logger: testLogger(), settings, tickMs: 50 });
+    const recovered = second.attempts.get('att-b');
+    expect(recovered?.handshake?.eventId).toBe(b.handshake.eventId);
+    expect(recovered?.schema?.eventId).toBe(b.schema.eventId);
+    expect(recovered?.outcome).toBeUndefined();
+    expect(second.attempts.get('att-a')?.outcome).toBe('READY');
+
+    await bus.producer.publish(b.credentials);
+    const outcomeB = await eventually('B decided', () => outcomes.find((o) => o.correlationId === 'att-b'), { timeoutMs: 60_000 });
+    expect(outcomeB.status).toBe('READY');
+    // The receipt cites all three inputs, the two read before the restart included.
+    const topicsCited = outcomeB.receipt.evidence.map((ref) => ref.split('/')[2]).sort();
+    expect(topicsCited).toEqual([bus.topics.of('connector.credentials.audited'), bus.topics.of('connector.handshake'), bus.topics.of('connector.schema.checked')]);
+
+    // Count the records on the topic itself (a consumer would hide a repeat by its eventId), after
+    // giving a wrongly repeated decision time to show up.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const written: string[] = [];
+    await readTopics(bus.kafka, [bus.topics.of('connector.validated')], async (_t, _p, _o, value) => {
+      written.push((await bus.codec.decode(value, 'connector.validated')).correlationId);
+    });
+    expect(written.sort()).toEqual(['att-a', 'att-b']);
+    await second.stop();
+    await bus.stop();
+  });
+});
