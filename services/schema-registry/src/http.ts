@@ -2,21 +2,16 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import { CODES, compatibilityNotConfigured, modeNotConfigured, RegistryError, subjectNotFound } from './errors.js';
 import type { Registry } from './registry.js';
 import { flag, parseCompatibilityRequest, parseId, parseModeRequest, parseRegisterRequest, parseVersion, validateSubject } from './requests.js';
-import type { SchemaEntry, VersionRecord } from './store.js';
+import { schemaValue, type SchemaEntry, type VersionRecord } from './store.js';
 
 export const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 /** Kafka's default message.max.bytes is 1 MiB: a larger schema could never be stored anyway. */
 export const BODY_LIMIT = 1024 * 1024;
 
+/** What a client reads of a version: the stored record's shape without the deletion flag. */
 function versionBody(v: VersionRecord): Record<string, unknown> {
-  return {
-    subject: v.subject,
-    version: v.version,
-    id: v.id,
-    ...(v.schemaType !== 'AVRO' ? { schemaType: v.schemaType } : {}),
-    ...(v.references.length ? { references: v.references } : {}),
-    schema: v.schema,
-  };
+  const { deleted: _deleted, ...body } = schemaValue(v);
+  return body;
 }
 
 function schemaBody(s: SchemaEntry): Record<string, unknown> {
