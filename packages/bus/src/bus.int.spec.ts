@@ -87,6 +87,33 @@ describe('bus on a real broker and registry', () => {
     for (const c of connectors) expect(seen.get(c)).toEqual(Array.from({ length: perConnector }, (_, i) => i));
   });
 
+  it('gathers concurrent publishes into fewer requests, keeping issue order per connector, each resolving once acknowledged', async () => {
+    const bus = await newBus(4);
+    let produceRequests = 0;
+    bus.producer.producer.on(bus.producer.producer.events.REQUEST, ({ payload }) => {
+      if (payload.apiName === 'Produce') produceRequests++;
+    });
+    const connectors = Array.from({ length: 5 }, (_, i) => `conc-${i}`);
+    const perConnector = 40;
+    // Every call is issued before any is awaited, as handlers on several partitions do.
+    const calls: Array<Promise<void>> = [];
+    for (let s = 0; s < perConnector; s++) for (const c of connectors) calls.push(bus.producer.publish(registered(c, s)));
+    await Promise.all(calls);
+    expect(produceRequests).toBeGreaterThan(0);
+    expect(produceRequests).toBeLessThan(calls.length / 4);
+
+    // Resolved means written: the records are all there at once, in issue order per connector.
+    const raw = await collectRaw(bus.kafka, [bus.topics.of('connector.registered')]);
+    await eventually('raw read', () => raw.records.length === calls.length);
+    await raw.stop();
+    const seqs = new Map<string, number[]>();
+    for (const r of raw.records) {
+      const e = (await bus.codec.decode(r.message.value, 'connector.registered')) as ConnectorRegistered;
+      seqs.set(e.connectorId, [...(seqs.get(e.connectorId) ?? []), Number(e.spec.labels['seq'])]);
+    }
+    for (const c of connectors) expect(seqs.get(c)).toEqual(Array.from({ length: perConnector }, (_, i) => i));
+  });
+
   it('dead-letters garbage bytes, an unknown schema id and a non-retriable handler error; the rest is handled exactly once', async () => {
     const bus = await newBus(1);
     const topic = bus.topics.of('connector.registered');

@@ -17,7 +17,7 @@ export async function startCredentialAuditorService(options: AuditorServiceOptio
   await bus.producer.start();
   const consumer = bus.consumer({
     groupId: options.groupId ?? `${bus.topics.prefix}preflight.${SERVICE_NAME}`,
-    partitionsConsumedConcurrently: 3,
+    partitionsConsumedConcurrently: 6,
     handlers: auditorHandlers({
       connectors: getConnector,
       secrets: options.secrets ?? defaultSecretProvider,

@@ -18,7 +18,7 @@ export async function startHandshakeService(options: HandshakeServiceOptions): P
   await bus.producer.start();
   const consumer = bus.consumer({
     groupId: options.groupId ?? `${bus.topics.prefix}preflight.${SERVICE_NAME}`,
-    partitionsConsumedConcurrently: 3,
+    partitionsConsumedConcurrently: 6,
     ...(options.dedupe ? { dedupe: options.dedupe } : {}),
     handlers: handshakeHandlers({
       connectors: getConnector,

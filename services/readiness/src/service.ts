@@ -106,7 +106,7 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
   const handlers = Object.fromEntries(INPUTS.map((t) => [t, apply])) as { [T in (typeof INPUTS)[number]]: typeof apply };
   const consumer = bus.consumer({
     groupId: options.groupId ?? `${bus.topics.prefix}preflight.${SERVICE_NAME}`,
-    partitionsConsumedConcurrently: 3,
+    partitionsConsumedConcurrently: 6,
     handlers,
   });
   await consumer.start();

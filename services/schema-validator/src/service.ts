@@ -21,7 +21,7 @@ export async function startSchemaValidatorService(options: SchemaValidatorServic
   await bus.producer.start();
   const consumer = bus.consumer({
     groupId: options.groupId ?? `${bus.topics.prefix}preflight.${SERVICE_NAME}`,
-    partitionsConsumedConcurrently: 3,
+    partitionsConsumedConcurrently: 6,
     handlers: schemaValidatorHandlers({
       connectors: getConnector,
       secrets: options.secrets ?? defaultSecretProvider,
