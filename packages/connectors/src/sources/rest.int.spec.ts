@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { PreflightError } from '@preflight/core';
 import { freePort } from '@preflight/local-infra';
 import { conformanceSuite } from '../testing/conformance.js';
 import { startErpApiFixture } from '../testing/erp-api.js';
@@ -46,6 +47,24 @@ describe('rest specifics', () => {
       expect(api.requests.filter((r) => r.startsWith('GET /customers?')).length).toBe(3);
       const facts = await restConnector.auditAccess(c, ctx, ['customers', 'orders']);
       expect(facts).toMatchObject({ principal: 'svc', tokenScopes: ['customers:read', 'orders:read', 'orders:write'], readable: ['customers', 'orders'] });
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('fails an expired bearer token as AUTH that says so, without retrying and without the token', async () => {
+    secrets.set('expired', 'tok-expired-5d1e');
+    const api = await startErpApiFixture({ token: secrets.get('token'), expiredTokens: ['tok-expired-5d1e'] });
+    try {
+      const err = await restConnector.handshake(restConnector.parseConfig(cfg(api.url, 'test:expired')), { secrets: provider }).then(
+        () => undefined,
+        (e: unknown) => e as PreflightError,
+      );
+      expect(err).toBeInstanceOf(PreflightError);
+      expect(err).toMatchObject({ code: 'AUTH', retriable: false, details: { authError: 'invalid_token', tokenExpired: true } });
+      expect(err!.message).toMatch(/invalid_token \(The access token expired\); renew the token behind test:expired/);
+      expect(JSON.stringify(err!.toJSON())).not.toContain('tok-expired-5d1e');
+      expect(api.requests.filter((r) => r.startsWith('GET /health'))).toHaveLength(1);
     } finally {
       await api.close();
     }

@@ -90,10 +90,27 @@ async function call(cfg: RestConfig, ctx: OperationContext, signal: AbortSignal,
   } catch {
     /* not JSON; callers that need JSON say so */
   }
-  if (res.status === 401) throw new PreflightError('AUTH', `GET ${url}: 401 Unauthorized; check the ${cfg.auth.kind} credential behind ${cfg.auth.secretRef}`, { retriable: false });
+  if (res.status === 401) throw unauthorized(res.headers.get('www-authenticate'), `GET ${url}`, cfg, secret.value);
   if (res.status === 403) throw new PreflightError('PERMISSION', `GET ${url}: 403 Forbidden; the credential lacks read access to ${path}`, { retriable: false, details: { path } });
   if (res.status === 429 || res.status >= 500) throw new PreflightError('CONNECTIVITY', `GET ${url}: HTTP ${res.status}`, { retriable: true });
   return { status: res.status, body, headers: res.headers, ms };
+}
+
+/**
+ * A 401 says why in its WWW-Authenticate challenge (RFC 6750 §3): an expired or revoked token is
+ * `error="invalid_token"`, which a person fixes by renewing the token, not by checking the URL.
+ */
+function unauthorized(challenge: string | null, what: string, cfg: RestConfig, secret: string): PreflightError {
+  const param = (name: string): string | undefined => challenge?.match(new RegExp(`${name}="([^"]*)"`, 'i'))?.[1]?.split(secret).join('[REDACTED]').slice(0, 200);
+  const error = param('error');
+  const description = param('error_description');
+  const expired = error === 'invalid_token' && /expir/i.test(description ?? '');
+  const why = error ? `: ${error}${description ? ` (${description})` : ''}` : '';
+  const fix = expired ? `renew the token behind ${cfg.auth.secretRef}` : `check the ${cfg.auth.kind} credential behind ${cfg.auth.secretRef}`;
+  return new PreflightError('AUTH', `${what}: 401 Unauthorized${why}; ${fix}`, {
+    retriable: false,
+    details: { ...(error ? { authError: error } : {}), ...(expired ? { tokenExpired: true } : {}) },
+  });
 }
 
 type JsonSchema = { type?: string | string[]; format?: string; properties?: Record<string, JsonSchema>; required?: string[]; items?: JsonSchema; $ref?: string; nullable?: boolean; 'x-primary-key'?: string[] };

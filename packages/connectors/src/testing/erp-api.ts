@@ -9,6 +9,8 @@ export interface ErpApiOptions {
   /** Scopes reported by /auth/tokeninfo; datasets without `<name>:read` answer 403. */
   scopes?: string[];
   customers?: number;
+  /** Bearer tokens that were valid once: answered 401 with an RFC 6750 `invalid_token` challenge. */
+  expiredTokens?: string[];
   /** Accept TCP connections and never answer: the worst kind of source. */
   silent?: boolean;
 }
@@ -61,6 +63,10 @@ export async function startErpApiFixture(options: ErpApiOptions = {}): Promise<E
     requests.push(`${req.method} ${req.url}`);
     if (options.silent) return; // hold the request open forever
     const url = new URL(req.url ?? '/', 'http://x');
+    if (options.expiredTokens?.some((t) => req.headers.authorization === `Bearer ${t}`)) {
+      res.setHeader('www-authenticate', 'Bearer realm="erp", error="invalid_token", error_description="The access token expired"');
+      return send(res, 401, { error: 'invalid_token' });
+    }
     if (!authorized(req)) return send(res, 401, { error: 'unauthorized' });
     const page = <T>(rows: T[]): T[] => rows.slice(Number(url.searchParams.get('offset') ?? 0), Number(url.searchParams.get('offset') ?? 0) + Number(url.searchParams.get('limit') ?? 50));
     switch (url.pathname) {
