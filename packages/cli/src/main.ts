@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ROLES, signDevToken, type Role } from '@preflight/projector';
 import { ApiError, Client } from './client.js';
+import { serveStdio } from './mcp.js';
 
 interface Flags {
   json: boolean;
@@ -22,6 +23,7 @@ const USAGE = `preflight — connector preflight from the command line
   preflight receipt <connector>           the last receipt (YAML)
   preflight topics                        message rate and consumer lag per topic
   preflight token --role <role> [--tenant t] [--sub s]   a local development token
+  preflight mcp                           serve the platform as MCP tools on stdio, for agents
 
 flags: --json (machine output) --api <url> (or PREFLIGHT_API_URL, default http://127.0.0.1:8080) --timeout <s>
 token: PREFLIGHT_TOKEN; on a loopback API without one, a local development token is used.
@@ -159,6 +161,8 @@ async function run(argv: string[]): Promise<number> {
       out(yaml.trimEnd());
       return /^status: READY$/m.test(yaml) ? 0 : 1;
     }
+    case 'mcp':
+      return serveStdio(client);
     case 'topics': {
       const t = await client.call<{ topics: Array<{ topic: string; messages: number; ratePerSec: number; lag: Array<{ group: string; lag: number }> }> }>('GET', '/api/topics');
       if (flags.json) out(JSON.stringify(t));

@@ -54,7 +54,7 @@ export function validateRegistration(body: unknown, principal: Principal): { iss
   const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
   if (!body || typeof body !== 'object' || Array.isArray(body)) issues.push({ field: 'body', message: 'must be a JSON object' });
   const name = b['name'];
-  if (typeof name !== 'string' || !NAME.test(name)) issues.push({ field: 'name', message: 'is required: letters, digits, . _ - (max 63)', value: name });
+  if (typeof name !== 'string' || !NAME.test(name)) issues.push({ field: 'name', message: name === undefined || name === '' ? 'is required (letters, digits, . _ -; at most 63)' : 'must be letters, digits, . _ - (at most 63, starting with a letter or digit)', value: name });
   const sourceType = b['sourceType'];
   let configNormalized: unknown = undefined;
   if (typeof sourceType !== 'string') issues.push({ field: 'sourceType', message: 'is required (postgres, mysql, rest, files)', value: sourceType });
