@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import { createLogger, initTelemetry, type Logger } from '@preflight/core';
+import { createLogger, flushTelemetry, initTelemetry, type Logger } from '@preflight/core';
 import { EVENT_TYPES, topicsFor, type EventType, type Topics } from '@preflight/events';
 import { EventCodec } from './codec.js';
 import { busConfigFromEnv, createKafka, type BusConfig } from './config.js';
@@ -77,7 +77,7 @@ export async function runServiceMain(
   service: { name: string; version: string },
   start: (deps: { bus: Bus; logger: Logger }) => Promise<{ stop(): Promise<void> }>,
 ): Promise<void> {
-  initTelemetry();
+  initTelemetry({ serviceName: service.name, serviceVersion: service.version });
   const logger = createLogger({ service: service.name, version: service.version });
   const bus = createBus(busConfigFromEnv(service.name), logger);
   await bus.ensureTopics();
@@ -85,5 +85,6 @@ export async function runServiceMain(
   onShutdown(async () => {
     await running.stop();
     await bus.stop();
+    await flushTelemetry().catch((e: unknown) => logger.warn({ err: e }, 'could not flush the last spans'));
   }, logger);
 }
