@@ -21,6 +21,11 @@ beforeAll(async () => {
     const list = (await (await fetch(`${p.url}/api/connectors`, { headers: h })).json()) as { connectors: Array<{ status: string }> };
     return list.connectors.length === 2 && list.connectors.every((c) => c.status === 'READY' || c.status === 'FAILED');
   }, { timeoutMs: 60_000 });
+  // One poison message, so the topics panel has a dead letter to show.
+  const raw = p.bus.kafka.producer();
+  await raw.connect();
+  await raw.send({ topic: p.bus.topics.of('connector.registered'), messages: [{ key: 'acme.poison', value: Buffer.from('not avro') }] });
+  await raw.disconnect();
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -50,6 +55,8 @@ describe('ops dashboard in Chromium', () => {
     await page.waitForSelector('#chart svg circle');
     expect(await page.textContent('#incidents')).toMatch(/INC-\w+ .*schema does not match/);
     await page.waitForSelector('#topics tbody tr');
+    // Live: the dead letter appears on a later refresh without reloading the page.
+    await page.waitForSelector('#topics td.dead:has-text("1 in .dlq")', { timeout: 30_000 });
 
     await page.selectOption('#f-state', 'FAILED');
     await page.waitForFunction(() => document.querySelectorAll('#connectors tbody tr').length === 1);

@@ -61,6 +61,11 @@ export const METRICS = {
   connectors_by_state: { kind: 'gauge', unit: 'connectors', description: 'Connectors currently in each state.' },
   topic_message_rate: { kind: 'gauge', unit: 'messages/s', description: 'Messages appended per second to a topic, over the last sampling window.' },
   consumer_lag: { kind: 'gauge', unit: 'messages', description: 'Log end offset minus committed offset, per consumer group and topic.' },
+  dead_letter_messages: {
+    kind: 'gauge',
+    unit: 'messages',
+    description: "Messages held in a topic's dead-letter topic (<topic>.dlq): input a service could not decode or handle. Above 0 needs a person.",
+  },
 } as const satisfies Record<string, MetricDefinition>;
 
 export type MetricKey = keyof typeof METRICS;

@@ -54,6 +54,9 @@ export function createPrometheus(projection: () => Projection, topics: TopicStat
     gauge(METRIC.consumer_lag).addCallback(async (r) => {
       for (const row of await topics.rows().catch(() => [])) for (const l of row.lag) r.observe(l.lag, { topic: row.topic, group: l.group });
     });
+    gauge(METRIC.dead_letter_messages).addCallback(async (r) => {
+      for (const row of await topics.rows().catch(() => [])) if (row.deadLetters !== null) r.observe(row.deadLetters, { topic: row.topic });
+    });
   }
   return { handle: (req, res) => exporter.getMetricsRequestHandler(req, res), shutdown: () => provider.shutdown() };
 }

@@ -7,6 +7,8 @@ export interface TopicRow {
   messages: number;
   ratePerSec: number;
   lag: Array<{ group: string; lag: number }>;
+  /** Messages in `<topic>.dlq`: what a service gave up on, kept with its reason for a person; null for a topic without one. */
+  deadLetters: number | null;
 }
 
 /** The consumer groups of the platform's services, as they name themselves. */
@@ -58,7 +60,18 @@ export class TopicStats {
           lagByTopic.set(t.topic, [...(lagByTopic.get(t.topic) ?? []), { group: svc, lag }]);
         }
       }
-      const rows = [...ends].map(([topic, messages]) => ({ topic, messages, ratePerSec: Math.round((this.rates.get(topic) ?? 0) * 100) / 100, lag: lagByTopic.get(topic) ?? [] }));
+      const deadLetters = new Map<string, number>();
+      for (const t of this.topics.all().filter((n) => existing.has(this.topics.dlq(n)))) {
+        const offs = await retryRetriable(() => admin.fetchTopicOffsets(this.topics.dlq(t)));
+        deadLetters.set(t, offs.reduce((n, o) => n + Number(o.high) - Number(o.low), 0));
+      }
+      const rows = [...ends].map(([topic, messages]) => ({
+        topic,
+        messages,
+        ratePerSec: Math.round((this.rates.get(topic) ?? 0) * 100) / 100,
+        lag: lagByTopic.get(topic) ?? [],
+        deadLetters: this.topics.all().includes(topic) ? (deadLetters.get(topic) ?? 0) : null,
+      }));
       this.cached = { at: now, rows };
       return rows;
     } finally {

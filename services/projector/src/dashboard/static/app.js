@@ -169,7 +169,15 @@ async function refresh() {
   renderList('#alerts', alerts.alerts, (a) => el('li', {}, badge(a.severity), ' ', el('strong', {}, a.kind), ` ${a.summary} `, el('span', { class: 'muted small' }, ago(a.raisedAt))));
   try {
     const topics = await api('/api/topics');
-    $('#topics tbody').replaceChildren(...topics.topics.filter((t) => t.messages > 0 || t.lag.length).map((t) => el('tr', {}, el('td', {}, t.topic), el('td', {}, t.messages), el('td', {}, t.ratePerSec), el('td', {}, t.lag.map((l) => `${l.group}: ${l.lag}`).join(' · ') || '—'))));
+    $('#topics tbody').replaceChildren(
+      ...topics.topics
+        .filter((t) => t.messages > 0 || t.lag.length || t.deadLetters > 0)
+        .map((t) =>
+          el('tr', {}, el('td', {}, t.topic), el('td', {}, t.messages), el('td', {}, t.ratePerSec), el('td', {}, t.lag.map((l) => `${l.group}: ${l.lag}`).join(' · ') || '—'),
+            // What a service gave up on waits in <topic>.dlq with its reason; a person has to look.
+            el('td', t.deadLetters > 0 ? { class: 'dead', title: `${t.deadLetters} message(s) in ${t.topic}.dlq — the dlq_reason header says why` } : {}, t.deadLetters > 0 ? `${t.deadLetters} in .dlq` : t.deadLetters === null ? '—' : '0')),
+        ),
+    );
     $('#topics-note').textContent = '';
   } catch (e) {
     $('#topics tbody').replaceChildren();
