@@ -87,6 +87,50 @@ describe('bus on a real broker and registry', () => {
     for (const c of connectors) expect(seen.get(c)).toEqual(Array.from({ length: perConnector }, (_, i) => i));
   });
 
+  it('with keyConcurrency, handles different connectors of one partition at once and each connector strictly in order', async () => {
+    const bus = await newBus(1);
+    const connectors = Array.from({ length: 6 }, (_, i) => `kc-${i}`);
+    const perConnector = 15;
+    const seen = new Map<string, number[]>();
+    let running = 0;
+    let maxRunning = 0;
+    const runningByConnector = new Map<string, number>();
+    let overlapWithinConnector = false;
+    const consumer = bus.consumer({
+      groupId: `${bus.topics.prefix}g`,
+      keyConcurrency: 4,
+      handlers: {
+        'connector.registered': async (e) => {
+          running++;
+          maxRunning = Math.max(maxRunning, running);
+          runningByConnector.set(e.connectorId, (runningByConnector.get(e.connectorId) ?? 0) + 1);
+          if (runningByConnector.get(e.connectorId)! > 1) overlapWithinConnector = true;
+          // Uneven work, so a later message of another connector often finishes first.
+          await new Promise((r) => setTimeout(r, (Number(e.spec.labels['seq']) * 7 + e.connectorId.length * 3) % 13));
+          seen.set(e.connectorId, [...(seen.get(e.connectorId) ?? []), Number(e.spec.labels['seq'])]);
+          runningByConnector.set(e.connectorId, runningByConnector.get(e.connectorId)! - 1);
+          running--;
+        },
+      },
+    });
+    const batch: ConnectorEvent[] = [];
+    for (let s = 0; s < perConnector; s++) for (const c of connectors) batch.push(registered(c, s));
+    await bus.producer.publish(...batch);
+    await consumer.start();
+    await eventually('all consumed', () => [...seen.values()].reduce((n, l) => n + l.length, 0) === batch.length);
+    expect(maxRunning).toBeGreaterThan(1);
+    expect(maxRunning).toBeLessThanOrEqual(4);
+    expect(overlapWithinConnector).toBe(false);
+    for (const c of connectors) expect(seen.get(c)).toEqual(Array.from({ length: perConnector }, (_, i) => i));
+    // Everything handled is committed: a new member of the group has nothing left to read.
+    await consumer.stop();
+    const admin = bus.kafka.admin();
+    await admin.connect();
+    const committed = await admin.fetchOffsets({ groupId: `${bus.topics.prefix}g`, topics: [bus.topics.of('connector.registered')] });
+    await admin.disconnect();
+    expect(committed[0]!.partitions.map((p) => p.offset)).toEqual([String(batch.length)]);
+  });
+
   it('gathers concurrent publishes into fewer requests, keeping issue order per connector, each resolving once acknowledged', async () => {
     const bus = await newBus(4);
     let produceRequests = 0;

@@ -1,4 +1,4 @@
-import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { SpanKind, context as otelContext, trace } from '@opentelemetry/api';
 import { contextFromTraceparent, METRIC, PreflightError, toPreflightError, type Logger } from '@preflight/core';
 import type { ConnectorEvent, EventOf, EventType, Topics } from '@preflight/events';
@@ -40,8 +40,14 @@ export interface EventConsumerOptions {
   dedupe?: DedupeStore;
   retry?: Partial<RetryPolicy>;
   fromBeginning?: boolean;
-  /** Partitions handled in parallel; order within a partition is always kept. */
+  /** Partitions handled in parallel. */
   partitionsConsumedConcurrently?: number;
+  /**
+   * Messages of one partition handled at once, never two with the same key, so each
+   * connector's events keep their order (the key is the connector id). 1 (the default) handles
+   * a partition strictly in order. Offsets still only move past messages that are done.
+   */
+  keyConcurrency?: number;
   /** How long the group waits for a crashed member before handing its partitions on. */
   sessionTimeoutMs?: number;
   /** Called after a message is dead-lettered, for metrics and tests. */
@@ -89,6 +95,11 @@ export class EventConsumer {
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
       eachBatch: async (payload) => {
         const { batch } = payload;
+        if ((this.options.keyConcurrency ?? 1) > 1) {
+          await this.handleBatchByKey(payload, this.options.keyConcurrency ?? 1);
+          await payload.commitOffsetsIfNecessary();
+          return;
+        }
         for (const message of batch.messages) {
           if (!payload.isRunning() || payload.isStale() || this.stopping) break;
           const done = await this.handleOne(batch.topic, batch.partition, message);
@@ -99,6 +110,57 @@ export class EventConsumer {
         await payload.commitOffsetsIfNecessary();
       },
     });
+  }
+
+  /**
+   * Handles a batch with up to `limit` messages in flight, chained per key so one key's messages
+   * run in order, and resolves the offset only up to the longest prefix of finished messages: a
+   * crash or a stop re-delivers everything after the first unfinished one, as in order mode.
+   */
+  private async handleBatchByKey(payload: EachBatchPayload, limit: number): Promise<void> {
+    const { batch } = payload;
+    const messages = batch.messages;
+    const finished = new Array<boolean>(messages.length).fill(false);
+    let prefix = 0;
+    let halted = false;
+    let failure: unknown;
+    const tails = new Map<string, Promise<void>>();
+    const inFlight = new Set<Promise<void>>();
+    for (let i = 0; i < messages.length; i++) {
+      while (inFlight.size >= limit) await Promise.race(inFlight);
+      if (halted || !payload.isRunning() || payload.isStale() || this.stopping) break;
+      const message = messages[i]!;
+      // A message without a key has no order to keep; it gets its own chain.
+      const key = message.key ? message.key.toString('base64') : `#${i}`;
+      const run = async (): Promise<void> => {
+        if (halted) return;
+        try {
+          if (!(await this.handleOne(batch.topic, batch.partition, message))) {
+            halted = true; // shutting down mid-retry: this message stays for the next owner
+            return;
+          }
+        } catch (e) {
+          halted = true;
+          failure ??= e;
+          return;
+        }
+        finished[i] = true;
+        while (prefix < messages.length && finished[prefix]) prefix++;
+        if (prefix > 0) payload.resolveOffset(messages[prefix - 1]!.offset);
+      };
+      const task = (tails.get(key) ?? Promise.resolve()).then(run);
+      tails.set(key, task);
+      inFlight.add(task);
+      void task.finally(() => {
+        inFlight.delete(task);
+        if (tails.get(key) === task) tails.delete(key);
+      });
+      await payload.heartbeat();
+    }
+    await Promise.all(inFlight);
+    await payload.heartbeat();
+    // As in order mode, an error kafkajs should see (a dead-letter write that failed) fails the batch.
+    if (failure !== undefined) throw toPreflightError(failure);
   }
 
   /** Finishes the message in hand, commits, and leaves the group. */

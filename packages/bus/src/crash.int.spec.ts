@@ -20,7 +20,10 @@ function startChild(env: Record<string, string>): { child: ChildProcess; out: ()
 
 const lines = (file: string): string[] => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
 
-describe('consumer crash and restart on a real broker', () => {
+describe.each([
+  { mode: 'in partition order', keyConcurrency: 1 },
+  { mode: 'eight keys at once', keyConcurrency: 8 },
+])('consumer crash and restart on a real broker ($mode)', ({ keyConcurrency }) => {
   it('a consumer killed mid-batch reprocesses only uncommitted messages and dedupe prevents a second side effect', async () => {
     const bus = await testBus({ partitions: 1 });
     const dir = mkdtempSync(join(tmpdir(), 'crash-'));
@@ -30,6 +33,7 @@ describe('consumer crash and restart on a real broker', () => {
       DEDUPE_FILE: join(dir, 'dedupe.log'),
       EFFECTS_FILE: join(dir, 'effects.log'),
       DELAY_MS: '15',
+      KEY_CONCURRENCY: String(keyConcurrency),
     };
     const events: ConnectorEvent[] = Array.from({ length: 80 }, (_, i) =>
       newEvent('connector.registered', {

@@ -18,6 +18,7 @@ export async function startCredentialAuditorService(options: AuditorServiceOptio
   const consumer = bus.consumer({
     groupId: options.groupId ?? `${bus.topics.prefix}preflight.${SERVICE_NAME}`,
     partitionsConsumedConcurrently: 6,
+    keyConcurrency: 8,
     handlers: auditorHandlers({
       connectors: getConnector,
       secrets: options.secrets ?? defaultSecretProvider,

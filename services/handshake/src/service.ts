@@ -19,6 +19,7 @@ export async function startHandshakeService(options: HandshakeServiceOptions): P
   const consumer = bus.consumer({
     groupId: options.groupId ?? `${bus.topics.prefix}preflight.${SERVICE_NAME}`,
     partitionsConsumedConcurrently: 6,
+    keyConcurrency: 8,
     ...(options.dedupe ? { dedupe: options.dedupe } : {}),
     handlers: handshakeHandlers({
       connectors: getConnector,

@@ -107,6 +107,7 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
   const consumer = bus.consumer({
     groupId: options.groupId ?? `${bus.topics.prefix}preflight.${SERVICE_NAME}`,
     partitionsConsumedConcurrently: 6,
+    keyConcurrency: 8,
     handlers,
   });
   await consumer.start();

@@ -22,6 +22,7 @@ export async function startSchemaValidatorService(options: SchemaValidatorServic
   const consumer = bus.consumer({
     groupId: options.groupId ?? `${bus.topics.prefix}preflight.${SERVICE_NAME}`,
     partitionsConsumedConcurrently: 6,
+    keyConcurrency: 8,
     handlers: schemaValidatorHandlers({
       connectors: getConnector,
       secrets: options.secrets ?? defaultSecretProvider,

@@ -14,6 +14,7 @@ const delay = Number(process.env['DELAY_MS'] ?? '10');
 const consumer = bus.consumer({
   groupId: env('GROUP'),
   sessionTimeoutMs: 6_000,
+  keyConcurrency: Number(process.env['KEY_CONCURRENCY'] ?? '1'),
   dedupe: new FileDedupeStore(env('DEDUPE_FILE')),
   handlers: {
     'connector.registered': async (e) => {
