@@ -139,10 +139,12 @@ export class KafkaSchemaLog implements SchemaLog {
     try {
       const topics = await admin.listTopics();
       if (!topics.includes(this.topic)) {
+        // kafkajs would wait for leaders itself and give up on the first "does not host this
+        // topic-partition" a fresh KRaft broker answers meanwhile; the loop below waits instead.
         await admin
-          .createTopics({ topics: [{ topic: this.topic, numPartitions: 1, replicationFactor: -1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] })
-          .catch((e: Error) => {
-            if (!/already exists/i.test(e.message)) throw e;
+          .createTopics({ waitForLeaders: false, topics: [{ topic: this.topic, numPartitions: 1, replicationFactor: -1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] })
+          .catch((e: Error & { retriable?: boolean }) => {
+            if (!/already exists/i.test(e.message) && !e.retriable) throw e;
           });
       }
       // A topic just created (by us or a peer) takes a moment to appear in every broker's
