@@ -193,7 +193,8 @@ describe('storage in the _schemas topic', () => {
     topics.push(topic);
     const admin = kafka().admin();
     await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 2 }] });
+    // No kafkajs leader wait (it gives up on a fresh broker's metadata lag): the registry waits for leaders itself.
+    await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: 2 }] });
     await admin.disconnect();
     await expect(start(topic)).rejects.toSatisfy((e: unknown) => e instanceof PreflightError && e.code === 'CONFIG' && /2 partitions/.test(e.message));
 
