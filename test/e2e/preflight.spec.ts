@@ -1,5 +1,6 @@
 import { afterAll, expect } from 'vitest';
 import { randomUUID } from 'node:crypto';
+import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { getConnector } from '@preflight/connectors';
 import { newEvent, type ConnectorSpec } from '@preflight/events';
 import { freePort } from '@preflight/local-infra';
@@ -7,7 +8,35 @@ import { eventually } from '@preflight/testkit';
 import { runFeature, Steps } from '../support/gherkin.js';
 import { contractYaml, disposeWorld, stopSharedPostgres, eventsOf, newWorld, registration, sharedPostgres, startServices, waitForEvent, type World } from './world.js';
 
-type Variant = 'good' | 'over-privileged' | 'closed-port' | 'null-country' | 'null-email';
+type Variant = 'good' | 'over-privileged' | 'closed-port' | 'null-country' | 'null-email' | 'drops-after-handshake';
+
+/**
+ * A real TCP hop in front of PostgreSQL that carries the first connection (the handshake's) and
+ * cuts every later one as soon as it opens: the source going away mid-preflight.
+ */
+async function flakyLink(world: World, targetPort: number): Promise<number> {
+  let connections = 0;
+  const open = new Set<Socket>();
+  const server = createNetServer((client) => {
+    open.add(client);
+    client.on('close', () => open.delete(client));
+    client.on('error', () => undefined);
+    if (++connections > 1) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(targetPort, '127.0.0.1');
+    open.add(upstream);
+    upstream.on('error', () => client.destroy());
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  world.stops.push(async () => {
+    for (const s of open) s.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+  return (server.address() as AddressInfo).port;
+}
 
 async function registerSource(world: World, variant: Variant = 'good'): Promise<void> {
   const { pg, readerPassword, adminPassword } = await sharedPostgres();
@@ -23,7 +52,7 @@ async function registerSource(world: World, variant: Variant = 'good'): Promise<
   const envName = `E2E_PG_PASSWORD_${world.connectorId.replace(/\W/g, '_').toUpperCase()}`;
   process.env[envName] = admin ? adminPassword : readerPassword;
   world.secrets.push(admin ? adminPassword : readerPassword);
-  const port = variant === 'closed-port' ? await freePort() : pg.port;
+  const port = variant === 'closed-port' ? await freePort() : variant === 'drops-after-handshake' ? await flakyLink(world, pg.port) : pg.port;
   const spec: ConnectorSpec = {
     name: `crm-customers-${world.connectorId}`,
     sourceType: 'postgres',
@@ -56,6 +85,7 @@ const steps = new Steps<World>()
   .define('data source is registered', (w) => registerSource(w))
   .define('data source is registered with an over-privileged credential', (w) => registerSource(w, 'over-privileged'))
   .define('data source is registered on a closed port', (w) => registerSource(w, 'closed-port'))
+  .define('data source is registered behind a link that drops after the handshake', (w) => registerSource(w, 'drops-after-handshake'))
   .define('data source is registered with null values in a non-PII required column', (w) => registerSource(w, 'null-country'))
   .define('data source is registered with null values in a PII column', (w) => registerSource(w, 'null-email'))
   .define('connector is deployed', async (w) => {
@@ -143,6 +173,18 @@ const steps = new Steps<World>()
     const alert = await waitForEvent(w, 'connector.alert.raised');
     expect(alert.kind).toBe('CONNECTIVITY');
     expect(alert.severity).toBe('CRITICAL');
+  })
+  .define('the handshake completes', async (w) => {
+    const h = await waitForEvent(w, 'connector.handshake');
+    expect(h.error).toBeNull();
+    expect(h.status).toBe('COMPLETED');
+  })
+  .define('an alert is raised for the {string}', async (w, stage) => {
+    const alert = await eventually(`alert for the ${stage}`, () => eventsOf(w, 'connector.alert.raised').find((a) => a.details['stage'] === stage), { timeoutMs: 60_000 });
+    expect(alert.kind).toBe('CONNECTIVITY');
+    expect(alert.severity).toBe('CRITICAL');
+    expect(alert.summary).toContain(`became unreachable during the ${stage}`);
+    for (const s of w.secrets) expect(JSON.stringify(alert)).not.toContain(s);
   })
   .define('the credential auditor is down', async (w) => {
     w.down.add('credential-auditor');

@@ -29,6 +29,14 @@ Feature: Connector preflight
     And an alert is raised
     And connector status is FAILED
 
+  Scenario: A connection lost after the handshake raises an alert
+    Given data source is registered behind a link that drops after the handshake
+    When Platform Admin initiates handshake
+    Then the handshake completes
+    And an alert is raised for the "schema check"
+    And an alert is raised for the "credential audit"
+    And connector status is FAILED
+
   Scenario: Data quality failure on a regular column is severity V2
     Given data source is registered with null values in a non-PII required column
     When Platform Admin initiates handshake

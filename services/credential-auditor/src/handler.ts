@@ -1,6 +1,6 @@
 import { toPreflightError, type Logger } from '@preflight/core';
 import type { ConnectorEvent, ConnectorHandshake, ConnectorSpec } from '@preflight/events';
-import { newEvent, causedBy } from '@preflight/events';
+import { newEvent, causedBy, unreachableSourceAlert } from '@preflight/events';
 import type { Handlers } from '@preflight/bus';
 import type { ConnectorModule, SecretProvider } from '@preflight/connectors';
 import { contractDatasets, parseContract } from '@preflight/contracts';
@@ -85,6 +85,11 @@ export function auditorHandlers(deps: AuditorDeps): Handlers {
           { status: 'ERROR', findings: [], principal: null, secretScheme: null, rotationAgeDays: null, tls: false, durationMs: performance.now() - started, error: { code: err.code, message: err.message, retriable: err.retriable } },
           ctx,
         );
+        const alert = unreachableSourceAlert(event, PRODUCER, input.spec, { code: err.code, message: err.message, retriable: err.retriable }, 'credential audit');
+        if (alert) {
+          await deps.publish(event, alert);
+          return;
+        }
       }
       await deps.publish(event);
     },

@@ -1,4 +1,4 @@
-import { causedBy, derivedEventId, newEvent, type ConnectorEvent, type ConnectorHandshakeRequested, type ConnectorRegistered, type ErrorInfo } from '@preflight/events';
+import { causedBy, newEvent, unreachableSourceAlert, type ConnectorEvent, type ConnectorHandshakeRequested, type ConnectorRegistered, type ErrorInfo } from '@preflight/events';
 
 export const SERVICE_NAME = 'handshake';
 export const SERVICE_VERSION = '0.1.0';
@@ -22,9 +22,6 @@ export type HandshakeOutcome =
       principal: string;
     })
   | (OutcomeBase & { ok: false; error: ErrorInfo });
-
-/** Failures that mean "the source is not reachable as configured": ops must hear about them. */
-const ALERTING_CODES = new Set(['CONNECTIVITY', 'TIMEOUT', 'TLS']);
 
 /** A registration without autoPreflight only records the connector; an admin starts it later. */
 export function shouldHandshake(input: HandshakeTrigger): boolean {
@@ -52,19 +49,7 @@ export function decideHandshake(input: HandshakeTrigger, outcome: HandshakeOutco
     },
     causedBy(input, PRODUCER, { outputType: 'connector.handshake' }),
   );
-  if (outcome.ok || !ALERTING_CODES.has(outcome.error.code)) return [handshake];
-  const alertId = `ALR-${derivedEventId(handshake.eventId, 'alert').slice(0, 8)}`;
-  const alert = newEvent(
-    'connector.alert.raised',
-    {
-      alertId,
-      kind: outcome.error.code,
-      severity: 'CRITICAL',
-      summary: `${input.spec.name}: ${input.spec.sourceType} source unreachable (${outcome.error.code}): ${outcome.error.message}`,
-      errorCode: outcome.error.code,
-      details: { connector: input.spec.name, sourceType: input.spec.sourceType, attempts: String(outcome.attempts), ...outcome.audit },
-    },
-    causedBy(handshake, PRODUCER, { outputType: 'connector.alert.raised' }),
-  );
-  return [handshake, alert];
+  if (outcome.ok) return [handshake];
+  const alert = unreachableSourceAlert(handshake, PRODUCER, input.spec, outcome.error, 'handshake', { attempts: String(outcome.attempts), ...outcome.audit });
+  return alert ? [handshake, alert] : [handshake];
 }

@@ -1,5 +1,5 @@
 import type { CheckpointResult, DiffEntry as ContractDiffEntry } from '@preflight/contracts';
-import { causedBy, derivedEventId, newEvent, type Checkpoint, type ConnectorEvent, type ConnectorHandshake, type DiffEntry, type ErrorInfo } from '@preflight/events';
+import { causedBy, derivedEventId, newEvent, unreachableSourceAlert, type Checkpoint, type ConnectorEvent, type ConnectorHandshake, type DiffEntry, type ErrorInfo } from '@preflight/events';
 
 export const SERVICE_NAME = 'schema-validator';
 export const SERVICE_VERSION = '0.1.0';
@@ -156,7 +156,9 @@ export function decideSchemaCheck(input: ConnectorHandshake, outcome: SchemaChec
         },
     causedBy(input, PRODUCER, { outputType: 'connector.schema.checked' }),
   );
-  if (!incident) return [checked];
+  // The handshake passed, so a source unreachable now is a connection lost mid-preflight.
+  const alert = outcome.ok ? null : unreachableSourceAlert(checked, PRODUCER, input.spec, outcome.error, 'schema check');
+  if (!incident) return alert ? [checked, alert] : [checked];
   const opened = newEvent(
     'connector.incident.opened',
     {
