@@ -106,19 +106,23 @@ function renderChart(series) {
     t.textContent = `${v * 100}%`;
     svg.append(t);
   }
-  for (const [, color, f] of lines) {
-    const pts = series.map((b, i) => [x(i), f(b)]).filter(([, v]) => v !== null).map(([px, v]) => `${px},${y(v)}`);
-    if (!pts.length) continue;
+  // Equal rates would hide each other: each series gets a smaller dot than the one before, so
+  // overlapping points show as rings; hovering a point says which rate, minute and value.
+  lines.forEach(([name, color, f], n) => {
+    const pts = series.map((b, i) => ({ px: x(i), v: f(b), minute: b.minute })).filter((p) => p.v !== null);
+    if (!pts.length) return;
     const path = document.createElementNS(ns, 'polyline');
-    Object.entries({ points: pts.join(' '), fill: 'none', stroke: color, 'stroke-width': 2 }).forEach(([k, val]) => path.setAttribute(k, val));
+    Object.entries({ points: pts.map((p) => `${p.px},${y(p.v)}`).join(' '), fill: 'none', stroke: color, 'stroke-width': 2, 'stroke-opacity': 0.85 }).forEach(([k, val]) => path.setAttribute(k, val));
     svg.append(path);
     for (const p of pts) {
-      const [cx, cy] = p.split(',');
       const c = document.createElementNS(ns, 'circle');
-      Object.entries({ cx, cy, r: 3, fill: color }).forEach(([k, val]) => c.setAttribute(k, val));
+      Object.entries({ cx: p.px, cy: y(p.v), r: 6 - 1.5 * n, fill: color }).forEach(([k, val]) => c.setAttribute(k, val));
+      const title = document.createElementNS(ns, 'title');
+      title.textContent = `${name}, ${p.minute} UTC: ${(p.v * 100).toFixed(1)}%`;
+      c.append(title);
       svg.append(c);
     }
-  }
+  });
   const legend = el('div', { class: 'chart-legend' }, ...lines.map(([name, color]) => el('span', { style: `color:${color}` }, `● ${name}`)), el('span', { class: 'muted' }, `${series[0].minute} → ${series.at(-1).minute} UTC`));
   box.replaceChildren(svg, legend);
 }
