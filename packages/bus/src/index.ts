@@ -7,4 +7,4 @@ export { platformTopics, ensureTopics, type TopicSpec } from './topics.js';
 export { cloudEventHeaders, headerString } from './headers.js';
 export { createBus, onShutdown, runServiceMain, type Bus } from './bus.js';
 export { retryRetriable } from './retry.js';
-export { readTopics, type ReadTopicsOptions, type RawRecordHandler } from './reader.js';
+export { groupHasCommitted, readTopics, type ReadTopicsOptions, type RawRecordHandler } from './reader.js';

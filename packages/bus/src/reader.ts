@@ -86,3 +86,15 @@ export async function readTopics(kafka: Kafka, topics: string[], onMessage: RawR
 function maxOf(a: bigint, b: bigint): bigint {
   return a > b ? a : b;
 }
+
+/** Whether a consumer group has committed an offset on any partition of these topics. */
+export async function groupHasCommitted(kafka: Kafka, groupId: string, topics: string[]): Promise<boolean> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await retryRetriable(() => admin.fetchOffsets({ groupId, topics }));
+    return offsets.some((t) => t.partitions.some((p) => p.offset !== '-1'));
+  } finally {
+    await admin.disconnect();
+  }
+}

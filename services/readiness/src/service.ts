@@ -1,4 +1,4 @@
-import { readTopics, type Bus, type MessageMeta } from '@preflight/bus';
+import { groupHasCommitted, readTopics, type Bus, type MessageMeta } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
 import { evolve, type Attempt, type ReadinessInput } from './attempt.js';
 import { contractFacts } from './contract-facts.js';
@@ -81,31 +81,37 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
   // re-reading the recent window rebuilds exactly those attempts (evolve is idempotent, and our
   // own approval requests and outcomes mark what was already done), so nothing in flight is
   // forgotten and nothing decided is decided again.
-  const recoveryWindowMs = options.recoveryWindowMs ?? Number(process.env['READINESS_RECOVERY_WINDOW_MS'] ?? Math.max(settings.preflightTimeoutMs, settings.approvalTimeoutMs) + 5 * 60_000);
-  const recoveryStarted = performance.now();
-  const { records } = await readTopics(
-    bus.kafka,
-    INPUTS.map((t) => bus.topics.of(t)),
-    async (topic, partition, offset, value) => {
-      const type = bus.topics.typeOf(topic) as ReadinessInput['eventType'];
-      let event: ReadinessInput;
-      try {
-        event = (await bus.codec.decode(value, type)) as ReadinessInput;
-      } catch {
-        return; // the live consumer dead-letters it with the reason
-      }
-      const id = event.correlationId;
-      attempts.set(id, evolve(attempts.get(id), event, `kafka://${topic}/${partition}/${offset}`));
-      if (event.eventType === 'connector.validated') finishedAt.set(id, Date.now());
-    },
-    { sinceMs: Date.now() - recoveryWindowMs },
-  );
-  const open = [...attempts.values()].filter((a) => !a.outcome).length;
-  logger.info({ records, attempts: attempts.size, open, recoveryWindowMs, ms: Math.round(performance.now() - recoveryStarted) }, `${SERVICE_NAME} recovered ${open} open attempt(s) from the log`);
+  // A group that never committed starts at the beginning of its topics and sees everything
+  // anyway; only a restarted one has inputs behind its offsets.
+  const groupId = options.groupId ?? `${bus.topics.prefix}preflight.${SERVICE_NAME}`;
+  const inputTopics = INPUTS.map((t) => bus.topics.of(t));
+  if (await groupHasCommitted(bus.kafka, groupId, inputTopics)) {
+    const recoveryWindowMs = options.recoveryWindowMs ?? Number(process.env['READINESS_RECOVERY_WINDOW_MS'] ?? Math.max(settings.preflightTimeoutMs, settings.approvalTimeoutMs) + 5 * 60_000);
+    const recoveryStarted = performance.now();
+    const { records } = await readTopics(
+      bus.kafka,
+      inputTopics,
+      async (topic, partition, offset, value) => {
+        const type = bus.topics.typeOf(topic) as ReadinessInput['eventType'];
+        let event: ReadinessInput;
+        try {
+          event = (await bus.codec.decode(value, type)) as ReadinessInput;
+        } catch {
+          return; // the live consumer dead-letters it with the reason
+        }
+        const id = event.correlationId;
+        attempts.set(id, evolve(attempts.get(id), event, `kafka://${topic}/${partition}/${offset}`));
+        if (event.eventType === 'connector.validated') finishedAt.set(id, Date.now());
+      },
+      { sinceMs: Date.now() - recoveryWindowMs },
+    );
+    const open = [...attempts.values()].filter((a) => !a.outcome).length;
+    logger.info({ records, attempts: attempts.size, open, recoveryWindowMs, ms: Math.round(performance.now() - recoveryStarted) }, `${SERVICE_NAME} recovered ${open} open attempt(s) from the log`);
+  }
 
   const handlers = Object.fromEntries(INPUTS.map((t) => [t, apply])) as { [T in (typeof INPUTS)[number]]: typeof apply };
   const consumer = bus.consumer({
-    groupId: options.groupId ?? `${bus.topics.prefix}preflight.${SERVICE_NAME}`,
+    groupId,
     partitionsConsumedConcurrently: 6,
     keyConcurrency: 8,
     handlers,
