@@ -1,7 +1,9 @@
-// CI gate: every event schema file is valid Avro, and every new version of an event is BACKWARD
+// CI gate: every event schema file is valid Avro, every new version of an event is BACKWARD
 // compatible with the one before, so consumers on the new schema still read every event already
-// on the topics. Usage: tsx scripts/check-schemas.ts [root]   (default: schemas/events)
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+// on the topics, and no released schema file was edited (released.json holds their hashes).
+// Usage: tsx scripts/check-schemas.ts [--release] [root]   (default: schemas/events)
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkAvroCompatibility } from '@preflight/schema-registry';
@@ -77,13 +79,75 @@ export function checkSchemaDir(root: string, show: (path: string) => string = (p
   return { files, pairs, failures };
 }
 
+export const RELEASED = 'released.json';
+
+const sha256 = (file: string): string => `sha256:${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
+
+/** Every `<family>/<name>.v<N>.avsc` under root, relative to it, sorted. */
+function schemaFiles(root: string): string[] {
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .filter((f) => statSync(join(root, f)).isDirectory())
+    .flatMap((family) => readdirSync(join(root, family)).filter((f) => FILE.test(f)).map((f) => `${family}/${f}`))
+    .sort();
+}
+
+function readReleased(root: string): Record<string, string> | undefined {
+  const path = join(root, RELEASED);
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>) : undefined;
+}
+
+/**
+ * A schema, once released, is never edited: consumers may hold it by id in any registry, and
+ * events written with it stay on the topics. released.json records each released file's hash;
+ * an edit, a deletion or a file nobody released yet fails, each naming the file and the fix.
+ */
+export function checkReleased(root: string, show: (path: string) => string = (p) => p): string[] {
+  const released = readReleased(root);
+  if (!released) return [`${show(join(root, RELEASED))}: missing; run npm run schemas:release to record the schemas as released`];
+  const failures: string[] = [];
+  const files = schemaFiles(root);
+  for (const f of files) {
+    const hash = released[f];
+    if (hash === undefined) failures.push(`${show(join(root, f))}: not released yet; run npm run schemas:release to record it in ${RELEASED}`);
+    else if (hash !== sha256(join(root, f))) {
+      const m = FILE.exec(f.split('/')[1]!)!;
+      failures.push(`${show(join(root, f))}: edited after release (its hash differs from ${RELEASED}); released schemas never change: add ${m[1]}.v${Number(m[2]) + 1}.avsc instead`);
+    }
+  }
+  for (const f of Object.keys(released)) if (!files.includes(f)) failures.push(`${show(join(root, f))}: released but deleted; released schemas stay`);
+  return failures;
+}
+
+/** Records every schema not released yet; refuses (and changes nothing) when a released one was edited. */
+export function release(root: string, show: (path: string) => string = (p) => p): { added: string[]; failures: string[] } {
+  const released = readReleased(root) ?? {};
+  const failures = checkReleased(root, show).filter((f) => !/not released yet|: missing;/.test(f));
+  if (failures.length) return { added: [], failures };
+  const added = schemaFiles(root).filter((f) => released[f] === undefined);
+  for (const f of added) released[f] = sha256(join(root, f));
+  const sorted = Object.fromEntries(Object.entries(released).sort(([a], [b]) => a.localeCompare(b)));
+  writeFileSync(join(root, RELEASED), `${JSON.stringify(sorted, null, 2)}\n`);
+  return { added, failures };
+}
+
 /** The command: prints each failure and a one-line summary; answers the exit code. */
 export function main(argv: string[], out: { log(line: string): void; error(line: string): void } = console): number {
-  const root = argv[0] ?? fileURLToPath(new URL('../schemas/events', import.meta.url));
-  const r = checkSchemaDir(root, (p) => relative(process.cwd(), p) || p);
-  for (const f of r.failures) out.error(`✗ ${f}`);
-  out.log(`check-schemas: ${r.files} schema file(s), ${r.pairs} version pair(s) checked for BACKWARD compatibility, ${r.failures.length} failure(s)`);
-  return r.failures.length > 0 ? 1 : 0;
+  const releasing = argv.includes('--release');
+  const args = argv.filter((a) => a !== '--release');
+  const root = args[0] ?? fileURLToPath(new URL('../schemas/events', import.meta.url));
+  const show = (p: string): string => relative(process.cwd(), p) || p;
+  if (releasing) {
+    const r = release(root, show);
+    for (const f of r.failures) out.error(`✗ ${f}`);
+    out.log(r.failures.length ? 'schemas:release: nothing recorded' : `schemas:release: recorded ${r.added.length} new schema file(s)${r.added.length ? `: ${r.added.join(', ')}` : ''}`);
+    return r.failures.length > 0 ? 1 : 0;
+  }
+  const r = checkSchemaDir(root, show);
+  const failures = [...r.failures, ...checkReleased(root, show)];
+  for (const f of failures) out.error(`✗ ${f}`);
+  out.log(`check-schemas: ${r.files} schema file(s), ${r.pairs} version pair(s) checked for BACKWARD compatibility, released ones unchanged, ${failures.length} failure(s)`);
+  return failures.length > 0 ? 1 : 0;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

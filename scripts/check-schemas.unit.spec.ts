@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkSchemaDir, main } from './check-schemas.js';
+import { checkReleased, checkSchemaDir, main, release } from './check-schemas.js';
 
 const roots: string[] = [];
 afterAll(() => {
@@ -54,16 +54,44 @@ describe('check-schemas', () => {
     const lines: string[] = [];
     const errors: string[] = [];
     const out = { log: (l: string) => lines.push(l), error: (l: string) => errors.push(l) };
-    expect(main([tree({ 'x.v1.avsc': v1, 'x.v2.avsc': withField({ name: 'b', type: 'string' }) })], out)).toBe(1);
+    const bad = tree({ 'x.v1.avsc': v1, 'x.v2.avsc': withField({ name: 'b', type: 'string' }) });
+    expect(release(bad).failures).toEqual([]);
+    expect(main([bad], out)).toBe(1);
     expect(errors).toEqual([expect.stringMatching(/^✗ .*x\.v2\.avsc/)]);
-    expect(lines).toEqual(['check-schemas: 2 schema file(s), 1 version pair(s) checked for BACKWARD compatibility, 1 failure(s)']);
-    expect(main([tree({ 'x.v1.avsc': v1 })], { log: () => {}, error: () => {} })).toBe(0);
+    expect(lines).toEqual(['check-schemas: 2 schema file(s), 1 version pair(s) checked for BACKWARD compatibility, released ones unchanged, 1 failure(s)']);
+    const good = tree({ 'x.v1.avsc': v1 });
+    expect(main([good], { log: () => {}, error: () => {} })).toBe(1); // not released yet
+    expect(main(['--release', good], { log: () => {}, error: () => {} })).toBe(0);
+    expect(main([good], { log: () => {}, error: () => {} })).toBe(0);
     expect(main([join(tmpdir(), 'no-such-schemas-dir')], { log: () => {}, error: () => {} })).toBe(1);
   });
 
-  it('passes on the repository schemas', () => {
-    const r = checkSchemaDir(fileURLToPath(new URL('../schemas/events', import.meta.url)));
+  it('passes on the repository schemas, every one of them released and unchanged', () => {
+    const root = fileURLToPath(new URL('../schemas/events', import.meta.url));
+    const r = checkSchemaDir(root);
     expect(r.failures).toEqual([]);
     expect(r.files).toBeGreaterThanOrEqual(10);
+    expect(checkReleased(root)).toEqual([]);
+  });
+
+  it('a released schema is never edited nor deleted, and a new one must be released', () => {
+    const root = tree({ 'x.v1.avsc': v1, 'y.v1.avsc': v1 });
+    expect(checkReleased(root)).toEqual([expect.stringMatching(/released\.json: missing; run npm run schemas:release/)]);
+    expect(release(root)).toEqual({ added: ['connector/x.v1.avsc', 'connector/y.v1.avsc'], failures: [] });
+    expect(checkReleased(root)).toEqual([]);
+
+    // Even a harmless-looking edit (a doc) is an edit: readers may hold the old text by id.
+    writeFileSync(join(root, 'connector', 'x.v1.avsc'), JSON.stringify({ ...v1, doc: 'now documented' }, null, 2));
+    writeFileSync(join(root, 'connector', 'x.v2.avsc'), JSON.stringify(v1, null, 2));
+    rmSync(join(root, 'connector', 'y.v1.avsc'));
+    expect(checkReleased(root)).toEqual([
+      expect.stringMatching(/x\.v1\.avsc: edited after release .*add x\.v2\.avsc instead/),
+      expect.stringMatching(/x\.v2\.avsc: not released yet; run npm run schemas:release/),
+      expect.stringMatching(/y\.v1\.avsc: released but deleted/),
+    ]);
+    // Releasing never blesses an edit: nothing is recorded while one stands.
+    const before = readFileSync(join(root, 'released.json'), 'utf8');
+    expect(release(root).added).toEqual([]);
+    expect(readFileSync(join(root, 'released.json'), 'utf8')).toBe(before);
   });
 });
