@@ -36,6 +36,15 @@ export class EventCodec {
     return out;
   }
 
+  /** Registers an Avro schema that is not an event's (a state topic's, say) and answers its id. */
+  async registerAvro(subject: string, schema: object): Promise<number> {
+    try {
+      return (await this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject })).id;
+    } catch (e) {
+      throw new PreflightError('SCHEMA_REGISTRY', `could not register the schema under ${subject}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
   writerIdFor(topic: string): number | undefined {
     return this.writerIds.get(topic);
   }

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 import type { Consumer, Producer } from 'kafkajs';
-import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import { readTopics, retryRetriable, type Bus } from '@preflight/bus';
 import { type Logger } from '@preflight/core';
 import { EVENT_TYPES, subjectFor, type ConnectorEvent, type EventType } from '@preflight/events';
@@ -55,8 +54,8 @@ export class ProjectorRunner {
 
   async start(): Promise<void> {
     const { bus } = this.options;
-    const { id } = await bus.codec.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(STATE_SCHEMA) }, { subject: subjectFor(bus.topics.state) });
-    this.stateSchemaId = id;
+    // Every dependency on the registry client goes through the bus's codec.
+    this.stateSchemaId = await bus.codec.registerAvro(subjectFor(bus.topics.state), STATE_SCHEMA as object);
     this.producer = bus.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await this.producer.connect();
     await this.restore();
