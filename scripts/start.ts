@@ -198,6 +198,7 @@ if (apiUp) {
   say(dim(`                ${token}`));
   say(`  API           http://127.0.0.1:${apiPort}/openapi.json  ·  Prometheus: http://127.0.0.1:${apiPort}/metrics`);
   say(`  CLI           npx preflight status  ·  npx preflight receipt ${specs[0]!.connectorId}  ·  npx preflight handshake ${specs[0]!.connectorId}`);
+  say(`  agents        npx preflight mcp  (the same operations as MCP tools on stdio)`);
 }
 say(`  events        every connector.* topic on ${brokers}; schemas at ${registryUrl}/subjects`);
 say(`  service logs  ${logs}`);
