@@ -133,7 +133,8 @@ export class EventConsumer {
       // A message without a key has no order to keep; it gets its own chain.
       const key = message.key ? message.key.toString('base64') : `#${i}`;
       const run = async (): Promise<void> => {
-        if (halted) return;
+        // Queued behind its key's previous message: re-check, the partition may have moved on.
+        if (halted || !payload.isRunning() || payload.isStale() || this.stopping) return;
         try {
           if (!(await this.handleOne(batch.topic, batch.partition, message))) {
             halted = true; // shutting down mid-retry: this message stays for the next owner
