@@ -22,6 +22,7 @@ export async function readTopics(kafka: Kafka, topics: string[], onMessage: RawR
   await admin.connect();
   /** `topic:partition` → [first offset to read, end offset (exclusive)] */
   const ranges = new Map<string, [bigint, bigint]>();
+  const highs = new Map<string, bigint>();
   try {
     for (const topic of topics) {
       const ends = await retryRetriable(() => admin.fetchTopicOffsets(topic));
@@ -29,6 +30,7 @@ export async function readTopics(kafka: Kafka, topics: string[], onMessage: RawR
         options.sinceMs === undefined ? undefined : await retryRetriable(() => admin.fetchTopicOffsetsByTimestamp(topic, options.sinceMs));
       for (const p of ends) {
         const high = BigInt(p.high);
+        highs.set(`${topic}:${p.partition}`, high);
         let low = BigInt(p.low);
         const fromTime = starts?.find((s) => s.partition === p.partition);
         // The broker answers -1 (or the end) when nothing was written since `sinceMs`.
@@ -47,16 +49,17 @@ export async function readTopics(kafka: Kafka, topics: string[], onMessage: RawR
   try {
     const wanted = [...new Set([...ranges.keys()].map((k) => k.slice(0, k.lastIndexOf(':'))))];
     await retryRetriable(() => consumer.subscribe({ topics: wanted, fromBeginning: true }));
-    if (options.sinceMs !== undefined) {
-      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-        for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
-          for (const partition of partitions) {
-            const range = ranges.get(`${topic}:${partition}`);
-            if (range) consumer.seek({ topic, partition, offset: range[0].toString() });
-          }
+    // Each partition starts where its range does; one with nothing to read starts at its end
+    // instead of fetching its whole log only to skip it.
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+        for (const partition of partitions) {
+          const key = `${topic}:${partition}`;
+          const start = ranges.get(key)?.[0] ?? highs.get(key);
+          if (start !== undefined) consumer.seek({ topic, partition, offset: start.toString() });
         }
-      });
-    }
+      }
+    });
     await new Promise<void>((resolve, reject) => {
       consumer
         .run({
