@@ -97,38 +97,60 @@ function readReleased(root: string): Record<string, string> | undefined {
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>) : undefined;
 }
 
+interface ReleaseStatus {
+  /** released.json's entries, or undefined when it does not exist yet. */
+  released: Record<string, string> | undefined;
+  unreleased: string[];
+  edited: string[];
+  deleted: string[];
+}
+
+/** Compares the schema files with released.json; paths are relative to root. */
+function releaseStatus(root: string): ReleaseStatus {
+  const released = readReleased(root);
+  const files = schemaFiles(root);
+  const known = released ?? {};
+  return {
+    released,
+    unreleased: files.filter((f) => known[f] === undefined),
+    edited: files.filter((f) => known[f] !== undefined && known[f] !== sha256(join(root, f))),
+    deleted: Object.keys(known).filter((f) => !files.includes(f)),
+  };
+}
+
+/** One line per problem, naming the file and the fix. */
+function releaseLines(root: string, show: (path: string) => string, files: { unreleased: string[]; edited: string[]; deleted: string[] }): string[] {
+  const at = (f: string): string => show(join(root, f));
+  const lines = [
+    ...files.unreleased.map((f) => [f, `${at(f)}: not released yet; run npm run schemas:release to record it in ${RELEASED}`] as const),
+    ...files.edited.map((f) => {
+      const m = FILE.exec(f.split('/')[1]!)!;
+      return [f, `${at(f)}: edited after release (its hash differs from ${RELEASED}); released schemas never change: add ${m[1]}.v${Number(m[2]) + 1}.avsc instead`] as const;
+    }),
+  ];
+  return [...lines.sort(([a], [b]) => a.localeCompare(b)).map(([, line]) => line), ...files.deleted.map((f) => `${at(f)}: released but deleted; released schemas stay`)];
+}
+
 /**
  * A schema, once released, is never edited: consumers may hold it by id in any registry, and
  * events written with it stay on the topics. released.json records each released file's hash;
  * an edit, a deletion or a file nobody released yet fails, each naming the file and the fix.
  */
 export function checkReleased(root: string, show: (path: string) => string = (p) => p): string[] {
-  const released = readReleased(root);
-  if (!released) return [`${show(join(root, RELEASED))}: missing; run npm run schemas:release to record the schemas as released`];
-  const failures: string[] = [];
-  const files = schemaFiles(root);
-  for (const f of files) {
-    const hash = released[f];
-    if (hash === undefined) failures.push(`${show(join(root, f))}: not released yet; run npm run schemas:release to record it in ${RELEASED}`);
-    else if (hash !== sha256(join(root, f))) {
-      const m = FILE.exec(f.split('/')[1]!)!;
-      failures.push(`${show(join(root, f))}: edited after release (its hash differs from ${RELEASED}); released schemas never change: add ${m[1]}.v${Number(m[2]) + 1}.avsc instead`);
-    }
-  }
-  for (const f of Object.keys(released)) if (!files.includes(f)) failures.push(`${show(join(root, f))}: released but deleted; released schemas stay`);
-  return failures;
+  const st = releaseStatus(root);
+  if (!st.released) return [`${show(join(root, RELEASED))}: missing; run npm run schemas:release to record the schemas as released`];
+  return releaseLines(root, show, st);
 }
 
-/** Records every schema not released yet; refuses (and changes nothing) when a released one was edited. */
+/** Records every schema not released yet; refuses (and changes nothing) when a released one was edited or deleted. */
 export function release(root: string, show: (path: string) => string = (p) => p): { added: string[]; failures: string[] } {
-  const released = readReleased(root) ?? {};
-  const failures = checkReleased(root, show).filter((f) => !/not released yet|: missing;/.test(f));
-  if (failures.length) return { added: [], failures };
-  const added = schemaFiles(root).filter((f) => released[f] === undefined);
-  for (const f of added) released[f] = sha256(join(root, f));
+  const st = releaseStatus(root);
+  if (st.edited.length || st.deleted.length) return { added: [], failures: releaseLines(root, show, { ...st, unreleased: [] }) };
+  const released = { ...st.released };
+  for (const f of st.unreleased) released[f] = sha256(join(root, f));
   const sorted = Object.fromEntries(Object.entries(released).sort(([a], [b]) => a.localeCompare(b)));
   writeFileSync(join(root, RELEASED), `${JSON.stringify(sorted, null, 2)}\n`);
-  return { added, failures };
+  return { added: st.unreleased, failures: [] };
 }
 
 /** The command: prints each failure and a one-line summary; answers the exit code. */

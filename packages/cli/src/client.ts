@@ -39,3 +39,46 @@ export class Client {
     return text;
   }
 }
+
+/** An async preflight operation as the API answers it. */
+export interface Operation {
+  id: string;
+  status: string;
+  done: boolean;
+  statusUrl: string;
+  pollInterval: number;
+  result: { status: 'READY' | 'FAILED'; reason: string | null; validatedBy: string } | null;
+  error: { code: string; message: string } | null;
+}
+
+export interface OperationTick {
+  /** The connector's state when readable, else the operation's status. */
+  status: string;
+  /** The connector's latest event type, e.g. `connector.schema.checked`. */
+  lastEvent: string | undefined;
+  elapsedMs: number;
+}
+
+/**
+ * Polls an operation at half its poll interval until it is done or `timeoutMs` passed, reading
+ * the connector alongside so callers can show progress. The CLI and the MCP server both wait
+ * this way.
+ */
+export async function waitForOperation(
+  client: Client,
+  connectorId: string,
+  first: Operation,
+  options: { timeoutMs: number; onTick: (t: OperationTick) => void; sleep?: (ms: number) => Promise<void> },
+): Promise<{ op: Operation; done: boolean }> {
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const started = Date.now();
+  let op = first;
+  while (!op.done) {
+    if (Date.now() - started > options.timeoutMs) return { op, done: false };
+    await sleep(Math.max(200, (op.pollInterval * 1000) / 2));
+    op = await client.call<Operation>('GET', op.statusUrl);
+    const c = await client.call<{ status: string; history: Array<{ eventType: string }> }>('GET', `/api/connectors/${encodeURIComponent(connectorId)}`).catch(() => undefined);
+    options.onTick({ status: c?.status ?? op.status, lastEvent: c?.history.at(-1)?.eventType, elapsedMs: Date.now() - started });
+  }
+  return { op, done: true };
+}

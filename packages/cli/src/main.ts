@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ROLES, signDevToken, type Role } from '@preflight/projector';
-import { ApiError, Client } from './client.js';
+import { ApiError, Client, waitForOperation, type Operation } from './client.js';
 import { serveStdio } from './mcp.js';
 
 interface Flags {
@@ -59,37 +59,26 @@ async function tokenFor(flags: Flags): Promise<string> {
   throw new ApiError(0, { message: 'set PREFLIGHT_TOKEN to a bearer token for this API' });
 }
 
-interface Operation {
-  id: string;
-  status: string;
-  done: boolean;
-  statusUrl: string;
-  pollInterval: number;
-  result: { status: 'READY' | 'FAILED'; reason: string | null; validatedBy: string } | null;
-  error: { code: string; message: string } | null;
-}
-
 async function handshake(client: Client, id: string, flags: Flags): Promise<number> {
-  let op = await client.call<Operation>('POST', `/api/connectors/${encodeURIComponent(id)}/preflight`, { reason: 'requested from the CLI' });
+  const first = await client.call<Operation>('POST', `/api/connectors/${encodeURIComponent(id)}/preflight`, { reason: 'requested from the CLI' });
   if (!flags.wait) {
-    out(flags.json ? JSON.stringify(op) : `operation ${op.id} ${op.status}; poll ${flags.api}${op.statusUrl}`);
+    out(flags.json ? JSON.stringify(first) : `operation ${first.id} ${first.status}; poll ${flags.api}${first.statusUrl}`);
     return 0;
   }
-  const started = Date.now();
   const spin = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
   let i = 0;
-  while (!op.done) {
-    if (Date.now() - started > flags.timeoutS * 1000) {
-      if (tty) process.stderr.write('\n');
-      process.stderr.write(`gave up waiting after ${flags.timeoutS} s; operation ${op.id} is still ${op.status}\n`);
-      return 3;
-    }
-    await new Promise((r) => setTimeout(r, Math.max(200, op.pollInterval * 1000 / 2)));
-    op = await client.call<Operation>('GET', op.statusUrl);
-    const c = await client.call<{ status: string; history: Array<{ eventType: string }> }>('GET', `/api/connectors/${encodeURIComponent(id)}`).catch(() => undefined);
-    const line = `${spin[i++ % spin.length]} preflight ${id}: ${c?.status ?? op.status} (${c?.history.at(-1)?.eventType.replace('connector.', '') ?? '…'}) ${((Date.now() - started) / 1000).toFixed(1)}s`;
-    if (tty) process.stderr.write(`\r\x1b[2K${line}`);
-    else if (!flags.json) process.stderr.write(`${line}\n`);
+  const { op, done } = await waitForOperation(client, id, first, {
+    timeoutMs: flags.timeoutS * 1000,
+    onTick: (t) => {
+      const line = `${spin[i++ % spin.length]} preflight ${id}: ${t.status} (${t.lastEvent?.replace('connector.', '') ?? '…'}) ${(t.elapsedMs / 1000).toFixed(1)}s`;
+      if (tty) process.stderr.write(`\r\x1b[2K${line}`);
+      else if (!flags.json) process.stderr.write(`${line}\n`);
+    },
+  });
+  if (!done) {
+    if (tty) process.stderr.write('\n');
+    process.stderr.write(`gave up waiting after ${flags.timeoutS} s; operation ${op.id} is still ${op.status}\n`);
+    return 3;
   }
   if (tty) process.stderr.write('\r\x1b[2K');
   if (flags.json) out(JSON.stringify(op));

@@ -4,7 +4,7 @@
 // Every tool goes through the HTTP API with the caller's bearer token, so an agent gets exactly
 // the roles and tenant of that token, and bad input comes back as the API's field-by-field error.
 import { createInterface } from 'node:readline';
-import { ApiError, type Client } from './client.js';
+import { ApiError, waitForOperation, type Client, type Operation } from './client.js';
 
 /** Versions of the protocol this server speaks, newest first. */
 export const PROTOCOL_VERSIONS = ['2025-06-18', '2025-03-26', '2024-11-05'] as const;
@@ -22,16 +22,6 @@ const PARSE_ERROR = -32700;
 const INVALID_REQUEST = -32600;
 const METHOD_NOT_FOUND = -32601;
 const INVALID_PARAMS = -32602;
-
-interface Operation {
-  id: string;
-  status: string;
-  done: boolean;
-  statusUrl: string;
-  pollInterval: number;
-  result: { status: 'READY' | 'FAILED'; reason: string | null; validatedBy: string } | null;
-  error: { code: string; message: string } | null;
-}
 
 interface ToolContext {
   client: Client;
@@ -143,19 +133,16 @@ export const TOOLS: Tool[] = [
       const key = str(args, 'idempotencyKey');
       const timeoutS = args['timeoutSeconds'] === undefined ? 120 : Number(args['timeoutSeconds']);
       if (!Number.isFinite(timeoutS) || timeoutS < 1 || timeoutS > 3600) throw new ArgError(`argument "timeoutSeconds" must be a number from 1 to 3600 (got ${JSON.stringify(args['timeoutSeconds'])})`);
-      let op = await client.call<Operation>('POST', path(id, '/preflight'), { reason: str(args, 'reason') ?? 'requested by an agent (MCP)' }, key ? { 'idempotency-key': key } : {});
-      if (args['wait'] === false) return asJson(op);
-      const started = Date.now();
+      const first = await client.call<Operation>('POST', path(id, '/preflight'), { reason: str(args, 'reason') ?? 'requested by an agent (MCP)' }, key ? { 'idempotency-key': key } : {});
+      if (args['wait'] === false) return asJson(first);
       const steps = ['REGISTERED', 'HANDSHAKING', 'VALIDATING', 'AWAITING_APPROVAL'];
-      while (!op.done) {
-        if (Date.now() - started > timeoutS * 1000) {
-          return { text: `gave up waiting after ${timeoutS} s; operation ${op.id} is still ${op.status}. Poll it with get_operation.`, structured: op as unknown as Record<string, unknown>, isError: true };
-        }
-        await sleep(Math.max(200, (op.pollInterval * 1000) / 2));
-        op = await client.call<Operation>('GET', op.statusUrl);
-        const c = await client.call<{ status: string }>('GET', path(id)).catch(() => undefined);
-        const state = c?.status ?? op.status;
-        progress(Math.max(1, steps.indexOf(state) + 1), steps.length + 1, `${id}: ${state} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      const { op, done } = await waitForOperation(client, id, first, {
+        timeoutMs: timeoutS * 1000,
+        sleep,
+        onTick: (t) => progress(Math.max(1, steps.indexOf(t.status) + 1), steps.length + 1, `${id}: ${t.status} after ${(t.elapsedMs / 1000).toFixed(1)} s`),
+      });
+      if (!done) {
+        return { text: `gave up waiting after ${timeoutS} s; operation ${op.id} is still ${op.status}. Poll it with get_operation.`, structured: op as unknown as Record<string, unknown>, isError: true };
       }
       progress(steps.length + 1, steps.length + 1, `${id}: ${op.result?.status ?? 'FAILED'}`);
       const outcome = op.error ? `FAILED ${id}: ${op.error.code}: ${op.error.message}` : `${op.result!.status} ${id}${op.result!.reason ? ` (${op.result!.reason})` : ''}, validated by ${op.result!.validatedBy}. Read the evidence with get_receipt.`;

@@ -56,6 +56,7 @@ export function auditorHandlers(deps: AuditorDeps): Handlers {
       const started = performance.now();
       const ctx = causedBy(input, PRODUCER, { outputType: 'connector.credentials.audited' });
       let event: ConnectorEvent;
+      let alert: ConnectorEvent | null = null;
       try {
         const facts = await gatherFacts(input.spec, deps, log);
         const verdict = judgeCredential(facts, deps.policy ?? DEFAULT_POLICY);
@@ -85,13 +86,9 @@ export function auditorHandlers(deps: AuditorDeps): Handlers {
           { status: 'ERROR', findings: [], principal: null, secretScheme: null, rotationAgeDays: null, tls: false, durationMs: performance.now() - started, error: { code: err.code, message: err.message, retriable: err.retriable } },
           ctx,
         );
-        const alert = unreachableSourceAlert(event, PRODUCER, input.spec, { code: err.code, message: err.message, retriable: err.retriable }, 'credential audit');
-        if (alert) {
-          await deps.publish(event, alert);
-          return;
-        }
+        alert = unreachableSourceAlert(event, PRODUCER, input.spec, { code: err.code, message: err.message, retriable: err.retriable }, 'credential audit');
       }
-      await deps.publish(event);
+      await deps.publish(event, ...(alert ? [alert] : []));
     },
   };
 }
