@@ -12,6 +12,7 @@ import { createBus } from '@preflight/bus';
 import { createLogger } from '@preflight/core';
 import { newEvent, type ConnectorSpec } from '@preflight/events';
 import { repoRoot } from '@preflight/local-infra';
+import { devScopes } from '@preflight/connectors';
 import { startHandshakeService } from '@preflight/handshake';
 import { startSchemaValidatorService } from '@preflight/schema-validator';
 import { startCredentialAuditorService } from '@preflight/credential-auditor';
@@ -23,8 +24,11 @@ const sizes = (process.env['BENCH_SIZES'] ?? '200,2000').split(',').map(Number);
 const infra = await benchInfra();
 const logger = createLogger({ service: 'bench', level: 'error' });
 const root = repoRoot();
-const dir = mkdtempSync(join(tmpdir(), 'bench-files-'));
-cpSync(join(root, 'examples', 'demo', 'data'), dir, { recursive: true });
+// The bench tenant's files root: connectors name paths relative to it, as in production.
+const filesRoot = mkdtempSync(join(tmpdir(), 'bench-files-'));
+const dir = 'customers';
+cpSync(join(root, 'examples', 'demo', 'data'), join(filesRoot, 'bench', dir), { recursive: true });
+const scopes = devScopes({ filesRoot });
 const contractYaml = readFileSync(join(root, 'examples', 'demo', 'contracts', 'customers.odcs.yaml'), 'utf8');
 
 interface Result { n: number; rate: number; p50: number; p99: number; ready: number }
@@ -35,9 +39,9 @@ async function pipeline(n: number): Promise<Result> {
   await bus.ensureTopics(6);
   await bus.producer.start();
   const services = [
-    await startHandshakeService({ bus, logger }),
-    await startSchemaValidatorService({ bus, logger }),
-    await startCredentialAuditorService({ bus, logger }),
+    await startHandshakeService({ bus, logger, scopes }),
+    await startSchemaValidatorService({ bus, logger, scopes }),
+    await startCredentialAuditorService({ bus, logger, scopes }),
     await startReadinessService({ bus, logger, settings: { preflightTimeoutMs: 600_000 } }),
   ];
   const sent = new Map<string, number>();

@@ -4,7 +4,7 @@
 // when PostgreSQL is installed. Prints the receipts and what to look at next.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createBus } from '@preflight/bus';
 import { createLogger } from '@preflight/core';
@@ -66,21 +66,25 @@ await bus.ensureTopics();
 await bus.producer.start();
 cleanups.push(() => bus.stop());
 
-// 2. The demo sources: the bundled files, and PostgreSQL when it is installed.
-const demoDir = join(data, 'demo');
-cpSync(join(root, 'examples', 'demo', 'data'), demoDir, { recursive: true });
+// 2. The demo sources: the bundled files, and PostgreSQL when it is installed. Everything a
+//    tenant's connector reads lives in that tenant's roots: files under <files root>/demo/,
+//    secrets under <secrets root>/demo/ (docs/security.md).
+const filesRoot = join(data, 'files');
+const secretsRoot = join(data, 'secrets');
+cpSync(join(root, 'examples', 'demo', 'data'), join(filesRoot, 'demo', 'customers'), { recursive: true });
+mkdirSync(join(secretsRoot, 'demo'), { recursive: true, mode: 0o700 });
 const contract = (name: string): string => readFileSync(join(root, 'examples', 'demo', 'contracts', name), 'utf8');
 const run = randomBytes(3).toString('hex');
 const specs: Array<{ connectorId: string; spec: ConnectorSpec; expect: string }> = [
   {
     connectorId: `demo-files-customers-${run}`,
     expect: 'READY',
-    spec: { name: 'files-customers', sourceType: 'files', configJson: JSON.stringify({ type: 'files', path: demoDir }), contractYaml: contract('customers.odcs.yaml'), environment: 'development', owner: 'demo', labels: { demo: 'true' } },
+    spec: { name: 'files-customers', sourceType: 'files', configJson: JSON.stringify({ type: 'files', path: 'customers' }), contractYaml: contract('customers.odcs.yaml'), environment: 'development', owner: 'demo', labels: { demo: 'true' } },
   },
   {
     connectorId: `demo-files-customers-v2-${run}`,
     expect: 'FAILED (schema mismatch)',
-    spec: { name: 'files-customers-v2', sourceType: 'files', configJson: JSON.stringify({ type: 'files', path: demoDir }), contractYaml: contract('customers-drifted.odcs.yaml'), environment: 'development', owner: 'demo', labels: { demo: 'true' } },
+    spec: { name: 'files-customers-v2', sourceType: 'files', configJson: JSON.stringify({ type: 'files', path: 'customers' }), contractYaml: contract('customers-drifted.odcs.yaml'), environment: 'development', owner: 'demo', labels: { demo: 'true' } },
   },
 ];
 
@@ -94,7 +98,7 @@ try {
   await pg.exec(`CREATE TABLE customers (id integer PRIMARY KEY, email text NOT NULL, country text NOT NULL, created_at timestamptz)`);
   await pg.exec(`INSERT INTO customers SELECT g, 'customer' || g || '@example.com', (ARRAY['DE','FR','NL','US'])[1 + g % 4], now() - g * interval '1 day' FROM generate_series(1, 500) g`);
   await pg.exec(`GRANT SELECT ON customers TO demo_reader`);
-  process.env['DEMO_PG_PASSWORD'] = pw;
+  writeFileSync(join(secretsRoot, 'demo', 'postgres-password'), pw, { mode: 0o600 });
   say(`  PostgreSQL       127.0.0.1:${pg.port} ${dim('(demo database, role demo_reader)')}`);
   specs.push({
     connectorId: `demo-postgres-customers-${run}`,
@@ -102,7 +106,7 @@ try {
     spec: {
       name: 'postgres-customers',
       sourceType: 'postgres',
-      configJson: JSON.stringify({ type: 'postgres', host: '127.0.0.1', port: pg.port, database: 'postgres', user: 'demo_reader', secretRef: 'env:DEMO_PG_PASSWORD', schema: 'public' }),
+      configJson: JSON.stringify({ type: 'postgres', host: '127.0.0.1', port: pg.port, database: 'postgres', user: 'demo_reader', secretRef: 'file:postgres-password', schema: 'public' }),
       contractYaml: contract('customers.odcs.yaml'),
       environment: 'development',
       owner: 'demo',
@@ -112,8 +116,7 @@ try {
 } catch (e) {
   say(dim(`  PostgreSQL       not available (${(e as Error).message.split('\n')[0]}); running the file-source demo only`));
 }
-// 3. Every service in its own process, as in production (after the demo secrets exist, so
-//    the services inherit the env: secretRefs they resolve).
+// 3. Every service in its own process, as in production.
 const apiPort = Number(process.env['API_PORT'] ?? 8080);
 const services = ['handshake', 'schema-validator', 'credential-auditor', 'readiness', 'projector'].filter((s) => existsSync(join(root, 'services', s, 'src', 'main.ts')));
 const children: ChildProcess[] = [];
@@ -121,7 +124,7 @@ for (const name of services) {
   const out = openSync(join(logs, `${name}.log`), 'a');
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'services', name, 'src', 'main.ts')], {
     stdio: ['ignore', out, out],
-    env: { ...process.env, KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: registryUrl, API_PORT: String(apiPort), API_HOST: '127.0.0.1' },
+    env: { ...process.env, KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: registryUrl, API_PORT: String(apiPort), API_HOST: '127.0.0.1', PREFLIGHT_FILES_ROOT: filesRoot, PREFLIGHT_SECRETS_DIR: secretsRoot },
   });
   children.push(child);
 }

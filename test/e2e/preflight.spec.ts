@@ -1,7 +1,7 @@
 import { afterAll, expect } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
-import { getConnector } from '@preflight/connectors';
+import { envNamespace, getConnector } from '@preflight/connectors';
 import { newEvent, type ConnectorSpec } from '@preflight/events';
 import { freePort } from '@preflight/local-infra';
 import { eventually } from '@preflight/testkit';
@@ -50,7 +50,8 @@ async function registerSource(world: World, variant: Variant = 'good'): Promise<
   await pg.exec(`GRANT SELECT ON ${t} TO pf_reader`);
   const admin = variant === 'over-privileged';
   const envName = `E2E_PG_PASSWORD_${world.connectorId.replace(/\W/g, '_').toUpperCase()}`;
-  process.env[envName] = admin ? adminPassword : readerPassword;
+  // env: refs resolve inside the tenant's namespace: TENANT_<tenant>__<name>.
+  process.env[`${envNamespace(world.tenantId)}${envName}`] = admin ? adminPassword : readerPassword;
   world.secrets.push(admin ? adminPassword : readerPassword);
   const port = variant === 'closed-port' ? await freePort() : variant === 'drops-after-handshake' ? await flakyLink(world, pg.port) : pg.port;
   const spec: ConnectorSpec = {

@@ -8,6 +8,8 @@ import { EventProducer } from './producer.js';
 import { ensureTopics, platformTopics } from './topics.js';
 
 export interface Bus {
+  /** What this bus was built from: its brokers and registry are platform endpoints no connector may reach. */
+  config: BusConfig;
   kafka: Kafka;
   codec: EventCodec;
   topics: Topics;
@@ -26,6 +28,7 @@ export function createBus(config: BusConfig, logger: Logger, options: { produces
   const producer = new EventProducer({ kafka, codec, topics, logger, types: options.produces ?? EVENT_TYPES });
   const consumers: EventConsumer[] = [];
   return {
+    config,
     kafka,
     codec,
     topics,

@@ -23,7 +23,7 @@ export class ConfigReader {
   private rejectPlaintextSecrets(o: Record<string, unknown>, at: string): void {
     for (const [k, v] of Object.entries(o)) {
       if (isSecretKey(k) && v !== undefined && v !== null) {
-        this.issues.push({ field: `${at}.${k}`, message: 'plaintext secrets are not accepted; reference the secret instead with secretRef (env:NAME or file:/path)', value: '[REDACTED]' });
+        this.issues.push({ field: `${at}.${k}`, message: 'plaintext secrets are not accepted; reference the secret instead with secretRef (env:NAME or file:path in the tenant\'s secrets namespace)', value: '[REDACTED]' });
       } else if (isObj(v)) this.rejectPlaintextSecrets(v, `${at}.${k}`);
     }
   }
@@ -65,7 +65,7 @@ export class ConfigReader {
   secretRef(path: string, required: boolean): string | undefined {
     const v = this.string(path, { required });
     if (v !== undefined && !/^[a-z][a-z0-9+.-]*:.+/.test(v)) {
-      this.issues.push({ field: `config.${path}`, message: 'must be a secret reference like env:NAME or file:/path', value: '[REDACTED]' });
+      this.issues.push({ field: `config.${path}`, message: 'must be a secret reference like env:NAME or file:path', value: '[REDACTED]' });
       return undefined;
     }
     return v;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isPreflightError } from '@preflight/core';
-import { auditFields, getConnector, listConnectors, parseCsv, SchemeSecretProvider, validateManifest } from './index.js';
+import { auditFields, devScopes, getConnector, listConnectors, parseCsv, validateManifest } from './index.js';
 import { datasetsFromOpenApi } from './sources/rest.js';
 import { inferType } from './sources/files.js';
 import { parseGrant } from './sources/mysql.js';
@@ -56,28 +56,30 @@ describe('config validation', () => {
 });
 
 describe('secrets', () => {
-  const provider = new SchemeSecretProvider();
-  it('resolves env: and file: references, with the file age as rotation age', async () => {
-    process.env['UNIT_SECRET_X'] = 'from-env';
-    expect(await provider.resolve('env:UNIT_SECRET_X')).toMatchObject({ value: 'from-env', scheme: 'env' });
-    const f = join(mkdtempSync(join(tmpdir(), 'sec-')), 'pw');
+  const root = mkdtempSync(join(tmpdir(), 'sec-'));
+  const scope = devScopes({ secretsRoot: root }).forTenant('acme');
+  it('resolves env: and file: references in the tenant namespace, with the file age as rotation age', async () => {
+    process.env['TENANT_acme__UNIT_SECRET_X'] = 'from-env';
+    expect(await scope.secret('config.secretRef', 'env:UNIT_SECRET_X')).toMatchObject({ value: 'from-env', scheme: 'env' });
+    mkdirSync(join(root, 'acme'));
+    const f = join(root, 'acme', 'pw');
     writeFileSync(f, 'from-file\n');
     const old = new Date(Date.now() - 10 * 86_400_000);
     utimesSync(f, old, old);
-    const r = await provider.resolve(`file:${f}`);
+    const r = await scope.secret('config.secretRef', 'file:pw');
     expect(r.value).toBe('from-file');
     expect(r.ageDays).toBeGreaterThan(9.9);
   });
 
   it('fails clearly on unknown schemes, unset variables and missing files, without echoing values', async () => {
-    await expect(provider.resolve('plain:hunter2')).rejects.toThrow(/unknown scheme "plain"/);
-    await expect(provider.resolve('env:UNIT_SECRET_UNSET')).rejects.toThrow(/UNIT_SECRET_UNSET is not set/);
-    await expect(provider.resolve('file:/nope/pw')).rejects.toThrow(/cannot read the secret file \(ENOENT\)/);
+    await expect(scope.secret('config.secretRef', 'plain:hunter2')).rejects.toThrow(/has no known secret store/);
+    await expect(scope.secret('config.secretRef', 'env:UNIT_SECRET_UNSET')).rejects.toThrow(/TENANT_acme__UNIT_SECRET_UNSET is not set/);
+    await expect(scope.secret('config.secretRef', 'file:nope/pw')).rejects.toThrow(/cannot read the secret file \(ENOENT\)/);
   });
 
-  it('takes a vault-style provider without touching connectors', async () => {
-    const p = new SchemeSecretProvider().register('vault', async (path, ref) => ({ value: `v:${path}`, ref, scheme: 'vault', ageDays: 1 }));
-    expect(await p.resolve('vault:kv/erp#password')).toMatchObject({ value: 'v:kv/erp#password', scheme: 'vault' });
+  it('takes a vault-style store, keyed by tenant, without touching connectors', async () => {
+    const s = devScopes({ stores: { vault: async (path, tenant) => ({ value: `v:${tenant}/${path}`, ageDays: 1 }) } }).forTenant('acme');
+    expect(await s.secret('config.secretRef', 'vault:kv/erp#password')).toMatchObject({ value: 'v:acme/kv/erp#password', scheme: 'vault' });
   });
 });
 

@@ -1,4 +1,5 @@
 import type { ErrorCode, Logger, MetricKey } from '@preflight/core';
+import type { EndpointField, TenantScope } from './scope/tenant-scope.js';
 
 export type LogicalType = 'string' | 'integer' | 'number' | 'boolean' | 'date' | 'timestamp' | 'object' | 'array' | 'binary' | 'unknown';
 
@@ -63,12 +64,12 @@ export interface SecretResolution {
   ageDays?: number;
 }
 
-export interface SecretProvider {
-  resolve(ref: string, signal?: AbortSignal): Promise<SecretResolution>;
-}
-
 export interface OperationContext {
-  secrets: SecretProvider;
+  /**
+   * The tenant's scope: the only way a connector resolves a secret, opens a file or checks an
+   * address before connecting. There is no unscoped path.
+   */
+  scope: TenantScope;
   signal?: AbortSignal;
   logger?: Logger;
   /** Overrides the manifest's timeout for this call. */
@@ -89,6 +90,10 @@ export interface ConnectorManifest {
     configSchema: Record<string, unknown>;
     /** Dotted config paths that hold secret references (never values). */
     secretFields: string[];
+    /** Where the config keeps network addresses: checked against the egress policy before connecting. */
+    endpoints: EndpointField[];
+    /** Dotted config paths that hold local paths: confined to the tenant's files root. */
+    paths: string[];
   };
   retry: { retriableCodes: ErrorCode[]; attempts: number; initialBackoffMs: number; maxBackoffMs: number };
   timeouts: Record<OperationName, number>;

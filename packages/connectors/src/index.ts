@@ -7,7 +7,6 @@ export type {
   AccessFacts,
   SampleResult,
   SecretResolution,
-  SecretProvider,
   OperationContext,
   OperationName,
   ConnectorManifest,
@@ -15,7 +14,10 @@ export type {
 } from './facade.js';
 export { getConnector, listConnectors, auditFields } from './registry.js';
 export { runOperation } from './operation.js';
-export { defaultSecretProvider, SchemeSecretProvider, type SchemeProvider } from './secrets.js';
+export { Scopes, TenantScope, isScopeRefusal, endpointOf, type SecretStore, type EndpointField } from './scope/tenant-scope.js';
+export { scopePolicyFromEnv, withPlatformEndpoints, endpointsOf, envNamespace, checkTenantId, TENANT_ID, ADDRESS_CLASSES, type ScopePolicy, type PlatformEndpoint, type AddressClass } from './scope/policy.js';
+export { checkEgress, classify, type CheckedAddress, type Lookup } from './scope/egress.js';
+export { devScopes, scopesFromEnv, type DevScopesOptions } from './scope/factory.js';
 export { validateManifest } from './manifest.js';
 export { startErpApiFixture, startSilentPort, type ErpApiHandle, type ErpApiOptions } from './testing/erp-api.js';
 export { parseCsv } from './sources/csv.js';

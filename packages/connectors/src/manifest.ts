@@ -16,6 +16,10 @@ export function validateManifest(m: Partial<ConnectorManifest>): string[] {
     const leaf = f.split('.').reduce<unknown>((o, k) => (o as { properties?: Record<string, unknown> })?.properties?.[k], m.contract?.configSchema);
     need((leaf as { secret?: boolean } | undefined)?.secret === true, `contract: secret field ${f} is not marked secret in configSchema`);
   }
+  const declared = (path: string): boolean => !!path.split('.').reduce<unknown>((o, k) => (o as { properties?: Record<string, unknown> })?.properties?.[k], m.contract?.configSchema);
+  need(Array.isArray(m.contract?.endpoints) && Array.isArray(m.contract?.paths), 'contract (endpoints, paths): where the config keeps addresses and local paths, for the tenant scope');
+  for (const e of m.contract?.endpoints ?? []) for (const f of 'url' in e ? [e.url] : [e.host, e.port]) need(declared(f), `contract: endpoint field ${f} is not in configSchema`);
+  for (const f of m.contract?.paths ?? []) need(declared(f), `contract: path field ${f} is not in configSchema`);
   need(m.retry && Array.isArray(m.retry.retriableCodes) && m.retry.attempts >= 1 && m.retry.initialBackoffMs > 0 && m.retry.maxBackoffMs >= m.retry.initialBackoffMs, 'retry policy');
   for (const op of OPS) need(m.timeouts && typeof m.timeouts[op] === 'number' && m.timeouts[op] > 0, `timeouts.${op}`);
   need(m.idempotency && typeof m.idempotency.description === 'string' && typeof m.idempotency.key === 'function', 'idempotency key derivation');

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { createLogger } from '@preflight/core';
 import { freePort, startMariadb, startPostgres } from '@preflight/local-infra';
 import { getConnector } from './index.js';
-import { SchemeSecretProvider } from './secrets.js';
+import { devScopes } from './scope/factory.js';
 import { startErpApiFixture, startSilentPort } from './testing/erp-api.js';
 
 /**
@@ -15,8 +15,8 @@ describe('secrets never leak', () => {
     const SECRET = 'S3cr3t-Valu3-that-must-not-leak';
     const lines: string[] = [];
     const logger = createLogger({ service: 'scan', level: 'debug', destination: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString()), cb()) }) });
-    const provider = new SchemeSecretProvider().register('test', async (_n, ref) => ({ value: SECRET, ref, scheme: 'test' }));
-    const ctx = { secrets: provider, logger, timeoutMs: 500 };
+    const scope = devScopes({ stores: { test: async () => ({ value: SECRET }) } }).forTenant('acme');
+    const ctx = { scope, logger, timeoutMs: 500 };
     const pg = await startPostgres();
     const my = await startMariadb();
     const api = await startErpApiFixture({ token: 'the-real-token' });

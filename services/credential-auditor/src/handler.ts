@@ -2,22 +2,25 @@ import { toPreflightError, type Logger } from '@preflight/core';
 import type { ConnectorEvent, ConnectorHandshake, ConnectorSpec } from '@preflight/events';
 import { newEvent, causedBy, unreachableSourceAlert } from '@preflight/events';
 import type { Handlers } from '@preflight/bus';
-import type { ConnectorModule, SecretProvider } from '@preflight/connectors';
+import { isScopeRefusal, type ConnectorModule, type Scopes } from '@preflight/connectors';
 import { contractDatasets, parseContract } from '@preflight/contracts';
 import { judgeCredential, PRODUCER, type AuditFacts, type AuditPolicy, DEFAULT_POLICY } from './judge.js';
 
 export interface AuditorDeps {
   connectors: (sourceType: string) => ConnectorModule;
-  secrets: SecretProvider;
+  /** Every secret, address and path is resolved inside the event's tenant. */
+  scopes: Scopes;
   logger: Logger;
   policy?: AuditPolicy;
   publish: (...events: ConnectorEvent[]) => Promise<void>;
 }
 
-function configSecretRef(config: Record<string, unknown>): string | null {
-  if (typeof config['secretRef'] === 'string') return config['secretRef'];
-  const auth = config['auth'];
-  if (auth && typeof auth === 'object' && typeof (auth as Record<string, unknown>)['secretRef'] === 'string') return (auth as Record<string, string>)['secretRef'] ?? null;
+/** The credential's ref, found where the connector's manifest says secrets live. */
+function configSecretRef(module: ConnectorModule, config: Record<string, unknown>): { field: string; ref: string } | null {
+  for (const path of module.manifest.contract.secretFields) {
+    const v = path.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), config);
+    if (typeof v === 'string') return { field: `config.${path}`, ref: v };
+  }
   return null;
 }
 
@@ -29,22 +32,24 @@ function configPrincipal(config: Record<string, unknown>): string | null {
 }
 
 /** Gathers the facts through the facade and the secrets provider; never holds the secret longer than the call. */
-export async function gatherFacts(spec: ConnectorSpec, deps: Pick<AuditorDeps, 'connectors' | 'secrets'>, logger: Logger): Promise<AuditFacts> {
+export async function gatherFacts(tenantId: string, spec: ConnectorSpec, deps: Pick<AuditorDeps, 'connectors' | 'scopes'>, logger: Logger): Promise<AuditFacts> {
   const module = deps.connectors(spec.sourceType);
   const raw = JSON.parse(spec.configJson) as Record<string, unknown>;
   const config = module.parseConfig(raw);
-  const secretRef = configSecretRef(raw);
+  const scope = deps.scopes.forTenant(tenantId);
+  const found = configSecretRef(module, raw);
+  const secretRef = found?.ref ?? null;
   let secret: AuditFacts['secret'] = null;
-  if (secretRef) {
+  if (found) {
     try {
-      const r = await deps.secrets.resolve(secretRef);
+      const r = await scope.secret(found.field, found.ref);
       secret = { resolved: true, scheme: r.scheme, ageDays: r.ageDays ?? null };
     } catch (e) {
-      secret = { resolved: false, reason: toPreflightError(e).message };
+      secret = { resolved: false, reason: toPreflightError(e).message, ...(isScopeRefusal(e) ? { outOfScope: true } : {}) };
     }
   }
   const datasets = spec.contractYaml ? contractDatasets(parseContract(spec.contractYaml)) : [];
-  const access = secret && !secret.resolved ? null : await module.auditAccess(config, { secrets: deps.secrets, logger }, datasets);
+  const access = secret && !secret.resolved ? null : await module.auditAccess(config, { scope, logger }, datasets);
   return { sourceType: spec.sourceType, expectedPrincipal: configPrincipal(raw), secretRef, secret, access, contractDatasets: datasets };
 }
 
@@ -58,7 +63,7 @@ export function auditorHandlers(deps: AuditorDeps): Handlers {
       let event: ConnectorEvent;
       let alert: ConnectorEvent | null = null;
       try {
-        const facts = await gatherFacts(input.spec, deps, log);
+        const facts = await gatherFacts(input.tenantId, input.spec, deps, log);
         const verdict = judgeCredential(facts, deps.policy ?? DEFAULT_POLICY);
         event = newEvent(
           'connector.credentials.audited',

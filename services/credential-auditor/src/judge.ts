@@ -12,7 +12,8 @@ export interface AuditFacts {
   expectedPrincipal: string | null;
   /** `secretRef` as configured, or null for sources without a credential (local files). */
   secretRef: string | null;
-  secret: { resolved: true; scheme: string; ageDays: number | null } | { resolved: false; reason: string } | null;
+  /** `outOfScope`: the ref points outside the tenant's secrets namespace (refused before any read). */
+  secret: { resolved: true; scheme: string; ageDays: number | null } | { resolved: false; reason: string; outOfScope?: boolean } | null;
   /** What the connector facade observed of the credential's access. */
   access: AccessFacts | null;
   /** Datasets the contract needs to read. */
@@ -61,7 +62,8 @@ export function judgeCredential(facts: AuditFacts, policy: AuditPolicy = DEFAULT
   } else {
     const scheme = facts.secretRef.split(':')[0] ?? '';
     if (!policy.allowedSecretSchemes.includes(scheme)) add('SECRET_STORE', 'CRITICAL', `secretRef scheme "${scheme}" is not an approved secret store (${policy.allowedSecretSchemes.join(', ')})`);
-    if (facts.secret && !facts.secret.resolved) add('SECRET_UNRESOLVED', 'CRITICAL', `secretRef ${facts.secretRef} could not be resolved: ${facts.secret.reason}`);
+    if (facts.secret && !facts.secret.resolved && facts.secret.outOfScope) add('SECRET_OUT_OF_SCOPE', 'CRITICAL', `secretRef ${facts.secretRef} is outside the tenant's secrets namespace and was not resolved: ${facts.secret.reason}`);
+    else if (facts.secret && !facts.secret.resolved) add('SECRET_UNRESOLVED', 'CRITICAL', `secretRef ${facts.secretRef} could not be resolved: ${facts.secret.reason}`);
     if (facts.secret?.resolved) {
       const age = facts.secret.ageDays;
       if (age === null) add('ROTATION_UNKNOWN', 'WARNING', `rotation age of ${facts.secret.scheme}: secrets is not observable; prefer a mounted file or a vault with metadata`);

@@ -50,6 +50,13 @@ describe('judgeCredential', () => {
     expect(codes({ ...leastPrivilege, access: { ...leastPrivilege.access!, principal: 'postgres' } })).toEqual(['PRINCIPAL_MISMATCH']);
   });
 
+  it("reports a ref outside the tenant's secrets namespace as CRITICAL, distinct from an unresolvable one", () => {
+    const r = judgeCredential({ ...leastPrivilege, secretRef: 'file:/etc/hostname', secret: { resolved: false, reason: "outside the tenant's secrets root", outOfScope: true } });
+    expect(r.status).toBe('FAIL');
+    expect(r.findings.find((x) => x.code === 'SECRET_OUT_OF_SCOPE')).toMatchObject({ severity: 'CRITICAL', message: expect.stringContaining('file:/etc/hostname') });
+    expect(codes({ ...leastPrivilege, secretRef: 'file:/etc/hostname', secret: { resolved: false, reason: 'x', outOfScope: true } })).toEqual(['SECRET_OUT_OF_SCOPE']);
+  });
+
   it('flags token scopes that allow writing', () => {
     const rest: AuditFacts = { ...leastPrivilege, sourceType: 'rest', access: { ...leastPrivilege.access!, tokenScopes: ['orders:read', 'orders:write'] } };
     expect(codes(rest)).toEqual(['TOKEN_SCOPE']);

@@ -1,6 +1,6 @@
 import type { Bus } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
-import { defaultSecretProvider, getConnector, type SecretProvider } from '@preflight/connectors';
+import { getConnector, scopesFromEnv, type Scopes } from '@preflight/connectors';
 import { SERVICE_NAME, type AuditPolicy } from './judge.js';
 import { auditorHandlers } from './handler.js';
 
@@ -8,7 +8,8 @@ export interface AuditorServiceOptions {
   bus: Bus;
   logger: Logger;
   groupId?: string;
-  secrets?: SecretProvider;
+  /** Defaults to the policy from the environment plus this bus's own endpoints. */
+  scopes?: Scopes;
   policy?: AuditPolicy;
 }
 
@@ -21,7 +22,7 @@ export async function startCredentialAuditorService(options: AuditorServiceOptio
     keyConcurrency: 8,
     handlers: auditorHandlers({
       connectors: getConnector,
-      secrets: options.secrets ?? defaultSecretProvider,
+      scopes: options.scopes ?? scopesFromEnv({ brokers: bus.config.brokers, registryUrl: bus.config.schemaRegistryUrl }),
       logger,
       ...(options.policy ? { policy: options.policy } : {}),
       publish: (...events) => bus.producer.publish(...events),

@@ -1,18 +1,19 @@
 import { scrubText, toPreflightError, type Logger } from '@preflight/core';
 import type { ConnectorEvent, ConnectorSpec } from '@preflight/events';
 import type { Handlers } from '@preflight/bus';
-import { auditFields, type ConnectorModule, type SecretProvider } from '@preflight/connectors';
+import { auditFields, type ConnectorModule, type Scopes } from '@preflight/connectors';
 import { decideHandshake, shouldHandshake, type HandshakeOutcome, type HandshakeTrigger } from './decide.js';
 
 export interface HandshakeDeps {
   connectors: (sourceType: string) => ConnectorModule;
-  secrets: SecretProvider;
+  /** Every secret, address and path is resolved inside the event's tenant. */
+  scopes: Scopes;
   logger: Logger;
   publish: (...events: ConnectorEvent[]) => Promise<void>;
 }
 
 /** Runs the connector's handshake through the facade; every failure becomes a typed outcome. */
-export async function performHandshake(spec: ConnectorSpec, deps: Pick<HandshakeDeps, 'connectors' | 'secrets'>, logger: Logger): Promise<HandshakeOutcome> {
+export async function performHandshake(tenantId: string, spec: ConnectorSpec, deps: Pick<HandshakeDeps, 'connectors' | 'scopes'>, logger: Logger): Promise<HandshakeOutcome> {
   const started = performance.now();
   let connectorVersion = 'unknown';
   let audit: Record<string, string> = {};
@@ -21,7 +22,7 @@ export async function performHandshake(spec: ConnectorSpec, deps: Pick<Handshake
     connectorVersion = module.manifest.version;
     const config = module.parseConfig(parseJson(spec.configJson));
     audit = auditFields(module, config);
-    const r = await module.handshake(config, { secrets: deps.secrets, logger });
+    const r = await module.handshake(config, { scope: deps.scopes.forTenant(tenantId), logger });
     return {
       ok: true,
       connectorVersion,
@@ -59,7 +60,7 @@ export function handshakeHandlers(deps: HandshakeDeps): Handlers {
   const run = async (input: HandshakeTrigger): Promise<void> => {
     if (!shouldHandshake(input)) return;
     const log = deps.logger.child({ connectorId: input.connectorId, correlationId: input.correlationId, tenantId: input.tenantId });
-    const outcome = await performHandshake(input.spec, deps, log);
+    const outcome = await performHandshake(input.tenantId, input.spec, deps, log);
     const events = decideHandshake(input, outcome);
     if (outcome.ok) log.info({ durationMs: outcome.durationMs, serverVersion: outcome.serverVersion, tls: outcome.tls.enabled }, 'handshake completed');
     else log.error({ code: outcome.error.code, reason: outcome.error.message, attempts: outcome.attempts }, `handshake failed: ${outcome.error.code}`);

@@ -1,6 +1,6 @@
 import type { Bus, DedupeStore } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
-import { defaultSecretProvider, getConnector, type SecretProvider } from '@preflight/connectors';
+import { getConnector, scopesFromEnv, type Scopes } from '@preflight/connectors';
 import { handshakeHandlers } from './handler.js';
 import { SERVICE_NAME } from './decide.js';
 
@@ -8,7 +8,8 @@ export interface HandshakeServiceOptions {
   bus: Bus;
   logger: Logger;
   groupId?: string;
-  secrets?: SecretProvider;
+  /** Defaults to the policy from the environment plus this bus's own endpoints. */
+  scopes?: Scopes;
   dedupe?: DedupeStore;
 }
 
@@ -23,7 +24,7 @@ export async function startHandshakeService(options: HandshakeServiceOptions): P
     ...(options.dedupe ? { dedupe: options.dedupe } : {}),
     handlers: handshakeHandlers({
       connectors: getConnector,
-      secrets: options.secrets ?? defaultSecretProvider,
+      scopes: options.scopes ?? scopesFromEnv({ brokers: bus.config.brokers, registryUrl: bus.config.schemaRegistryUrl }),
       logger,
       publish: (...events) => bus.producer.publish(...events),
     }),

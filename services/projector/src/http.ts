@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import swagger from '@fastify/swagger';
 import { parse as parseYaml, stringify } from 'yaml';
 import { isPreflightError, PreflightError, type FieldIssue, type Logger } from '@preflight/core';
-import { getConnector } from '@preflight/connectors';
+import { getConnector, TENANT_ID, type ConnectorManifest, type Scopes } from '@preflight/connectors';
 import { parseContract } from '@preflight/contracts';
 import { newEvent, type ConnectorEvent, type ConnectorSpec } from '@preflight/events';
 import { allTenants, can, mayAccessTenant, type Authenticator, type Permission, type Principal } from './auth.js';
@@ -27,6 +27,8 @@ export interface ApiDeps {
   rebuild?: () => Promise<{ events: number; connectors: number }>;
   operationTimeoutMs: number;
   logger?: Logger;
+  /** Registration is checked in the tenant's scope (secrets, addresses, paths) before it is accepted. */
+  scopes: () => Scopes;
 }
 
 const STATUS: Record<string, number> = { VALIDATION: 400, CONFIG: 400, UNAUTHORIZED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, BUS: 503, SCHEMA_REGISTRY: 503 };
@@ -49,7 +51,7 @@ function send(req: FastifyRequest, reply: FastifyReply, body: unknown): FastifyR
 }
 
 /** Validates a registration the way Kafka Connect's validate does: every problem, at once. */
-export function validateRegistration(body: unknown, principal: Principal): { issues: FieldIssue[]; spec?: ConnectorSpec; tenant: string; autoPreflight: boolean } {
+export function validateRegistration(body: unknown, principal: Principal): { issues: FieldIssue[]; spec?: ConnectorSpec; tenant: string; autoPreflight: boolean; config?: { manifest: ConnectorManifest; value: unknown } } {
   const issues: FieldIssue[] = [];
   const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
   if (!body || typeof body !== 'object' || Array.isArray(body)) issues.push({ field: 'body', message: 'must be a JSON object' });
@@ -57,6 +59,7 @@ export function validateRegistration(body: unknown, principal: Principal): { iss
   if (typeof name !== 'string' || !NAME.test(name)) issues.push({ field: 'name', message: name === undefined || name === '' ? 'is required (letters, digits, . _ -; at most 63)' : 'must be letters, digits, . _ - (at most 63, starting with a letter or digit)', value: name });
   const sourceType = b['sourceType'];
   let configNormalized: unknown = undefined;
+  let manifest: ConnectorManifest | undefined;
   if (typeof sourceType !== 'string') issues.push({ field: 'sourceType', message: 'is required (postgres, mysql, rest, files)', value: sourceType });
   else {
     try {
@@ -66,6 +69,7 @@ export function validateRegistration(body: unknown, principal: Principal): { iss
       else {
         try {
           configNormalized = module.parseConfig({ ...(config as Record<string, unknown>), type: module.manifest.type });
+          manifest = module.manifest;
         } catch (e) {
           if (isPreflightError(e) && e.issues.length) issues.push(...e.issues);
           else issues.push({ field: 'config', message: (e as Error).message });
@@ -92,17 +96,19 @@ export function validateRegistration(body: unknown, principal: Principal): { iss
   if (typeof labels !== 'object' || labels === null || Object.values(labels).some((v) => typeof v !== 'string')) issues.push({ field: 'labels', message: 'must map names to strings' });
   let tenant = principal.tenant;
   if (b['tenant'] !== undefined) {
-    if (typeof b['tenant'] !== 'string' || !NAME.test(b['tenant'])) issues.push({ field: 'tenant', message: 'must be a tenant id', value: b['tenant'] });
+    if (typeof b['tenant'] !== 'string' || !TENANT_ID.test(b['tenant'])) issues.push({ field: 'tenant', message: 'must be a tenant id', value: b['tenant'] });
     else if (b['tenant'] !== principal.tenant && !allTenants(principal)) issues.push({ field: 'tenant', message: 'you may register connectors only in your own tenant', value: b['tenant'] });
     else tenant = b['tenant'];
   }
   if (!tenant) issues.push({ field: 'tenant', message: 'is required for a token without a tenant claim' });
   if (b['autoPreflight'] !== undefined && typeof b['autoPreflight'] !== 'boolean') issues.push({ field: 'autoPreflight', message: 'must be true or false' });
-  if (issues.length) return { issues, tenant, autoPreflight: false };
+  const parsed = manifest ? { config: { manifest, value: configNormalized } } : {};
+  if (issues.length) return { issues, tenant, autoPreflight: false, ...parsed };
   return {
     issues,
     tenant,
     autoPreflight: b['autoPreflight'] !== false,
+    ...parsed,
     spec: {
       name: name as string,
       sourceType: sourceType as string,
@@ -205,6 +211,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const registerBody = { type: 'object', description: 'name, sourceType, config (secrets as secretRef only), contract (ODCS v3 YAML), environment, labels, owner, tenant (admins), autoPreflight' };
   const register = async (req: FastifyRequest, dryRun: boolean): Promise<{ status: number; body: Record<string, unknown> }> => {
     const v = validateRegistration(req.body, req.principal!);
+    // Secret refs, addresses and paths are checked inside the tenant the connector is registered
+    // for (an admin registering for a tenant gets that tenant's scope), with every other problem.
+    if (v.config && v.tenant && TENANT_ID.test(v.tenant)) v.issues.push(...(await deps.scopes().forTenant(v.tenant).check(v.config.manifest, v.config.value)));
     if (dryRun) return { status: 200, body: { valid: v.issues.length === 0, issues: v.issues } };
     if (v.issues.length || !v.spec) throw new PreflightError('VALIDATION', `invalid registration: ${v.issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, { issues: v.issues, retriable: false });
     const connectorId = `${v.tenant}.${v.spec.name}`;

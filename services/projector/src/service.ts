@@ -1,5 +1,6 @@
 import type { Bus } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
+import { scopesFromEnv, withPlatformEndpoints, Scopes } from '@preflight/connectors';
 import { Authenticator, authConfigFromEnv, type AuthConfig } from './auth.js';
 import { buildApi } from './http.js';
 import { DEFAULT_OPERATION_TIMEOUT_MS } from './projection.js';
@@ -15,6 +16,8 @@ export interface ProjectorServiceOptions {
   groupId?: string;
   operationTimeoutMs?: number;
   snapshotEveryMs?: number;
+  /** Registration checks secrets, addresses and paths in the tenant's scope; defaults to the environment's policy. */
+  scopes?: Scopes;
 }
 
 export interface ProjectorService {
@@ -31,7 +34,11 @@ export async function startProjectorService(options: ProjectorServiceOptions): P
   await runner.start();
   const topics = new TopicStats(bus.kafka, bus.topics);
   const prometheus = createPrometheus(() => runner.projection, topics);
+  const configured = options.scopes ?? scopesFromEnv({ brokers: bus.config.brokers, registryUrl: bus.config.schemaRegistryUrl });
+  // The API's own port is known only once it listens; until then the configured policy applies.
+  let scopes = configured;
   const app = await buildApi({
+    scopes: () => scopes,
     projection: () => runner.projection,
     auth: new Authenticator(options.auth ?? authConfigFromEnv()),
     publish: (...events) => bus.producer.publish(...events),
@@ -47,6 +54,7 @@ export async function startProjectorService(options: ProjectorServiceOptions): P
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : (options.http?.port ?? 8080);
   const url = `http://${options.http?.host ?? '127.0.0.1'}:${port}`;
+  scopes = new Scopes(withPlatformEndpoints(configured.policy, [{ host: options.http?.host ?? '127.0.0.1', port, what: 'API' }]));
   logger.info({ url }, 'projector API and dashboard listening');
   return {
     url,

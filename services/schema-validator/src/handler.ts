@@ -1,14 +1,15 @@
 import { PreflightError, toPreflightError, type Logger } from '@preflight/core';
 import type { ConnectorEvent, ConnectorHandshake, ConnectorSpec } from '@preflight/events';
 import type { Handlers } from '@preflight/bus';
-import type { ConnectorModule, OperationContext, SecretProvider } from '@preflight/connectors';
+import type { ConnectorModule, OperationContext, Scopes } from '@preflight/connectors';
 import { checkpointSeverity, contractDatasets, diffSchema, parseContract, runCheckpoint, type CheckpointExecutor } from '@preflight/contracts';
 import { decideSchemaCheck, incidentFor, type SchemaCheckOutcome } from './decide.js';
 import type { IncidentSink } from './sink.js';
 
 export interface SchemaValidatorDeps {
   connectors: (sourceType: string) => ConnectorModule;
-  secrets: SecretProvider;
+  /** Every secret, address and path is resolved inside the event's tenant. */
+  scopes: Scopes;
   logger: Logger;
   incidentSink: IncidentSink;
   publish: (...events: ConnectorEvent[]) => Promise<void>;
@@ -28,7 +29,7 @@ function executorFor(module: ConnectorModule, config: unknown, ctx: OperationCon
   return { kind: 'rows', sample: (dataset, limit) => module.sample(config, ctx, dataset, limit) };
 }
 
-export async function performSchemaCheck(spec: ConnectorSpec, attemptId: string, deps: Pick<SchemaValidatorDeps, 'connectors' | 'secrets'>, logger: Logger): Promise<SchemaCheckOutcome> {
+export async function performSchemaCheck(tenantId: string, spec: ConnectorSpec, attemptId: string, deps: Pick<SchemaValidatorDeps, 'connectors' | 'scopes'>, logger: Logger): Promise<SchemaCheckOutcome> {
   const started = performance.now();
   let contractId: string | null = null;
   let contractVersion: string | null = null;
@@ -39,7 +40,7 @@ export async function performSchemaCheck(spec: ConnectorSpec, attemptId: string,
     contractVersion = contract.version;
     const module = deps.connectors(spec.sourceType);
     const config = module.parseConfig(JSON.parse(spec.configJson));
-    const ctx: OperationContext = { secrets: deps.secrets, logger };
+    const ctx: OperationContext = { scope: deps.scopes.forTenant(tenantId), logger };
     const discovered = await module.discover(config, ctx, { datasets: contractDatasets(contract) });
     const diff = diffSchema(contract, discovered);
     const checkpoint = await runCheckpoint(contract, executorFor(module, config, ctx), { runId: attemptId });
@@ -64,7 +65,7 @@ export function schemaValidatorHandlers(deps: SchemaValidatorDeps): Handlers {
     'connector.handshake': async (input: ConnectorHandshake) => {
       if (input.status !== 'COMPLETED') return;
       const log = deps.logger.child({ connectorId: input.connectorId, correlationId: input.correlationId, tenantId: input.tenantId });
-      const outcome = await performSchemaCheck(input.spec, input.correlationId, deps, log);
+      const outcome = await performSchemaCheck(input.tenantId, input.spec, input.correlationId, deps, log);
       const ticket = incidentFor(input, outcome);
       const delivery = ticket ? await deps.incidentSink.deliver(ticket) : null;
       const events = decideSchemaCheck(input, outcome, ticket, delivery);

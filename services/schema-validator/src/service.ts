@@ -1,6 +1,6 @@
 import type { Bus } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
-import { defaultSecretProvider, getConnector, type SecretProvider } from '@preflight/connectors';
+import { getConnector, scopesFromEnv, type Scopes } from '@preflight/connectors';
 import { SERVICE_NAME } from './decide.js';
 import { schemaValidatorHandlers } from './handler.js';
 import { noIncidentSink, WebhookIncidentSink, type IncidentSink } from './sink.js';
@@ -9,7 +9,8 @@ export interface SchemaValidatorServiceOptions {
   bus: Bus;
   logger: Logger;
   groupId?: string;
-  secrets?: SecretProvider;
+  /** Defaults to the policy from the environment plus this bus's own endpoints. */
+  scopes?: Scopes;
   /** Defaults to a webhook at INCIDENT_WEBHOOK_URL when set. */
   incidentSink?: IncidentSink;
 }
@@ -25,7 +26,7 @@ export async function startSchemaValidatorService(options: SchemaValidatorServic
     keyConcurrency: 8,
     handlers: schemaValidatorHandlers({
       connectors: getConnector,
-      secrets: options.secrets ?? defaultSecretProvider,
+      scopes: options.scopes ?? scopesFromEnv({ brokers: bus.config.brokers, registryUrl: bus.config.schemaRegistryUrl }),
       logger,
       incidentSink,
       publish: (...events) => bus.producer.publish(...events),

@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { conformanceSuite } from '../testing/conformance.js';
-import { defaultSecretProvider } from '../secrets.js';
+import { devScopes } from '../scope/factory.js';
 import { filesConnector } from './files.js';
 
+const root = mkdtempSync(join(tmpdir(), 'files-root-'));
+const scope = devScopes({ filesRoot: root }).forTenant('acme');
+
 function demoDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'files-'));
+  mkdirSync(join(root, 'acme'), { recursive: true });
+  const dir = mkdtempSync(join(root, 'acme', 'files-'));
   writeFileSync(join(dir, 'customers.csv'), 'id,email,country,created_at,note\n1,a@x.io,DE,2026-01-01T10:00:00Z,"hello, ""world"""\n2,b@x.io,FR,2026-01-02T10:00:00Z,\n3,c@x.io,,2026-01-03T10:00:00Z,"multi\nline"\n');
   writeFileSync(join(dir, 'orders.jsonl'), '{"order_id":1,"amount":9.5,"paid":true,"placed_on":"2026-02-01"}\n{"order_id":2,"amount":12,"paid":false,"placed_on":"2026-02-02"}\n');
   writeFileSync(join(dir, 'README.txt'), 'not a dataset');
@@ -15,7 +19,7 @@ function demoDir(): string {
 }
 
 conformanceSuite('files', filesConnector, { network: false, grants: false, manyTables: false }, async () => ({
-  secrets: defaultSecretProvider,
+  scope,
   good: { type: 'files', path: demoDir() },
   dataset: 'customers',
   teardown: async () => undefined,
@@ -24,18 +28,18 @@ conformanceSuite('files', filesConnector, { network: false, grants: false, manyT
 describe('files specifics', () => {
   it('infers types and nullability from CSV and JSON Lines', async () => {
     const c = filesConnector.parseConfig({ type: 'files', path: demoDir() });
-    const d = await filesConnector.discover(c, { secrets: defaultSecretProvider });
+    const d = await filesConnector.discover(c, { scope });
     expect(d.datasets.map((x) => x.name)).toEqual(['customers', 'orders']);
     const types = (name: string) => Object.fromEntries(d.datasets.find((x) => x.name === name)!.fields.map((f) => [f.name, [f.logicalType, f.nullable]]));
     expect(types('customers')).toEqual({ id: ['integer', false], email: ['string', false], country: ['string', true], created_at: ['timestamp', false], note: ['string', true] });
     expect(types('orders')).toEqual({ order_id: ['integer', false], amount: ['number', false], paid: ['boolean', false], placed_on: ['date', false] });
-    const s = await filesConnector.sample(c, { secrets: defaultSecretProvider }, 'customers', 10);
+    const s = await filesConnector.sample(c, { scope }, 'customers', 10);
     expect(s.rows[0]).toEqual({ id: 1, email: 'a@x.io', country: 'DE', created_at: '2026-01-01T10:00:00Z', note: 'hello, "world"' });
     expect(s.rows[2]!['note']).toBe('multi\nline');
   });
 
   it('a missing path is a CONFIG error naming config.path', async () => {
     const c = filesConnector.parseConfig({ type: 'files', path: '/nonexistent/dir' });
-    await expect(filesConnector.handshake(c, { secrets: defaultSecretProvider })).rejects.toMatchObject({ code: 'CONFIG', message: expect.stringMatching(/^config\.path/) });
+    await expect(filesConnector.handshake(c, { scope })).rejects.toMatchObject({ code: 'CONFIG', message: expect.stringMatching(/^config\.path/) });
   });
 });

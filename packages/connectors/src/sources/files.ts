@@ -24,12 +24,14 @@ export const filesManifest: ConnectorManifest = {
   version: '1.0.0',
   class: 'data-movement',
   contract: {
-    configSchema: { type: 'object', required: ['path'], properties: { path: { type: 'string', description: 'a directory of *.csv / *.jsonl files, or one file' }, format: { enum: ['csv', 'jsonl'] } } },
+    configSchema: { type: 'object', required: ['path'], properties: { path: { type: 'string', description: "a directory of *.csv / *.jsonl files, or one file, relative to the tenant's files root" }, format: { enum: ['csv', 'jsonl'] } } },
     secretFields: [],
+    endpoints: [],
+    paths: ['path'],
   },
   retry: { retriableCodes: ['TIMEOUT'], attempts: 2, initialBackoffMs: 100, maxBackoffMs: 500 },
   timeouts: { handshake: 5_000, discover: 30_000, sample: 30_000, pushdown: 30_000, auditAccess: 5_000 },
-  idempotency: { description: 'the absolute path', key: (c) => `files://${(c as FilesConfig).path}` },
+  idempotency: { description: "the path in the tenant's files root", key: (c) => `files://${(c as FilesConfig).path}` },
   approvalHook: { name: 'pii-in-production', description: 'READY needs a security_admin approval when the contract has PII and the connector targets production' },
   audit: { fields: ['path', 'format'], redacted: [] },
   observability: { spans: ['connector.files.handshake', 'connector.files.discover', 'connector.files.sample', 'connector.files.auditAccess'], metrics: [METRIC.handshake_duration_ms, METRIC.schema_check_duration_ms] },
@@ -39,7 +41,6 @@ export const filesManifest: ConnectorManifest = {
 function parseConfig(raw: unknown): FilesConfig {
   const r = new ConfigReader(raw, 'files');
   const path = r.string('path', { required: true }) ?? '';
-  if (path && !path.startsWith('/')) r.issues.push({ field: 'config.path', message: 'must be an absolute path', value: path });
   const format = r.string('format', { oneOf: ['csv', 'jsonl'] }) as FilesConfig['format'];
   return r.done({ type: 'files', path, ...(format ? { format } : {}) });
 }
@@ -50,17 +51,19 @@ const formatOf = (file: string, cfg: FilesConfig): 'csv' | 'jsonl' | undefined =
   return ext === '.csv' ? 'csv' : ext === '.jsonl' || ext === '.ndjson' ? 'jsonl' : undefined;
 };
 
-async function listFiles(cfg: FilesConfig): Promise<Map<string, string>> {
+/** The datasets under the configured path, each confined to the tenant's files root (a symlinked file included). */
+async function listFiles(cfg: FilesConfig, ctx: OperationContext): Promise<{ root: string; files: Map<string, string> }> {
+  const root = await ctx.scope.path('config.path', cfg.path);
   let st;
   try {
-    st = await stat(cfg.path);
+    st = await stat(root);
   } catch (e) {
     throw new PreflightError('CONFIG', `config.path: ${cfg.path} does not exist or is not readable (${(e as NodeJS.ErrnoException).code})`, { cause: e, retriable: false });
   }
-  const files = st.isDirectory() ? (await readdir(cfg.path)).map((f) => join(cfg.path, f)) : [cfg.path];
+  const files = st.isDirectory() ? (await readdir(root)).map((f) => join(root, f)) : [root];
   const out = new Map<string, string>();
-  for (const f of files.sort()) if (formatOf(f, cfg)) out.set(basename(f, extname(f)), f);
-  return out;
+  for (const f of files.sort()) if (formatOf(f, cfg)) out.set(basename(f, extname(f)), await ctx.scope.path('config.path', f));
+  return { root, files: out };
 }
 
 async function head(file: string): Promise<{ text: string; complete: boolean }> {
@@ -143,8 +146,8 @@ export const filesConnector: ConnectorModule<FilesConfig> = {
   async handshake(cfg, ctx: OperationContext) {
     const r = await runOperation(filesManifest, 'handshake', ctx, async () => {
       const t0 = performance.now();
-      const files = await listFiles(cfg);
-      await access(cfg.path, constants.R_OK);
+      const { root, files } = await listFiles(cfg, ctx);
+      await access(root, constants.R_OK);
       return { serverVersion: `local files (${files.size} dataset${files.size === 1 ? '' : 's'})`, principal: `uid:${process.getuid?.() ?? 'n/a'}`, latencyMs: performance.now() - t0, tls: { enabled: false } };
     });
     return { ...r.value, attempts: r.attempts, durationMs: r.durationMs };
@@ -152,7 +155,7 @@ export const filesConnector: ConnectorModule<FilesConfig> = {
 
   async discover(cfg, ctx, opts) {
     const r = await runOperation(filesManifest, 'discover', ctx, async () => {
-      const files = await listFiles(cfg);
+      const { files } = await listFiles(cfg, ctx);
       const wanted = opts?.datasets?.map((d) => d.toLowerCase());
       const out: DiscoveredDataset[] = [];
       for (const [name, file] of files) if (!wanted || wanted.includes(name.toLowerCase())) out.push(await discoverFile(name, file, cfg));
@@ -163,7 +166,7 @@ export const filesConnector: ConnectorModule<FilesConfig> = {
 
   async sample(cfg, ctx, dataset, limit) {
     const r = await runOperation(filesManifest, 'sample', ctx, async () => {
-      const file = (await listFiles(cfg)).get(dataset);
+      const file = (await listFiles(cfg, ctx)).files.get(dataset);
       if (!file) throw new PreflightError('SOURCE', `dataset ${dataset}: no such file under ${cfg.path}`, { retriable: false });
       const { rows, truncated, columns } = await readRows(file, cfg, limit);
       const types = new Map(columns.map((c) => [c, inferType(rows.map((x) => x[c]))] as const));
@@ -174,7 +177,7 @@ export const filesConnector: ConnectorModule<FilesConfig> = {
 
   async auditAccess(cfg, ctx) {
     const r = await runOperation(filesManifest, 'auditAccess', ctx, async () => {
-      const files = await listFiles(cfg);
+      const { files } = await listFiles(cfg, ctx);
       const readable: string[] = [];
       for (const [name, file] of files) {
         if (await access(file, constants.R_OK).then(() => true, () => false)) readable.push(name);

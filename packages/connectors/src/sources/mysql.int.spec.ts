@@ -3,11 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { freePort, startMariadb, type DbServerHandle } from '@preflight/local-infra';
 import { conformanceSuite } from '../testing/conformance.js';
 import { startSilentPort } from '../testing/erp-api.js';
-import { SchemeSecretProvider } from '../secrets.js';
+import { devScopes } from '../scope/factory.js';
 import { mysqlConnector } from './mysql.js';
 
 const secrets = new Map<string, string>();
-const provider = new SchemeSecretProvider().register('test', async (name, ref) => ({ value: secrets.get(name) ?? '', ref, scheme: 'test' }));
+const scope = devScopes({ stores: { test: async (name) => ({ value: secrets.get(name) ?? '' }) } }).forTenant('acme');
 
 async function seed(db: DbServerHandle): Promise<void> {
   for (const u of ['reader', 'boss', 'nogrant']) secrets.set(u, `pw-${randomBytes(8).toString('hex')}`);
@@ -29,7 +29,7 @@ conformanceSuite('mariadb', mysqlConnector, { network: true, grants: true, manyT
   const silent = await startSilentPort();
   secrets.set('wrong', 'not-the-password');
   return {
-    secrets: provider,
+    scope,
     good: cfg(db, 'reader'),
     dataset: 'customers',
     wrongPassword: { ...cfg(db, 'reader'), secretRef: 'test:wrong' },
@@ -51,7 +51,7 @@ describe('mariadb specifics', () => {
     await seed(db);
   }, 120_000);
   afterAll(async () => db?.stop());
-  const ctx = { secrets: provider };
+  const ctx = { scope };
 
   it('role fixtures from SHOW GRANTS: least privilege, all privileges, missing SELECT', async () => {
     const least = await mysqlConnector.auditAccess(mysqlConnector.parseConfig(cfg(db, 'reader')), ctx, ['customers']);

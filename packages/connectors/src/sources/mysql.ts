@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import mysql from 'mysql2/promise';
 import { METRIC, PreflightError } from '@preflight/core';
 import { ConfigReader } from '../config.js';
@@ -34,6 +35,8 @@ export const mysqlManifest: ConnectorManifest = {
       },
     },
     secretFields: ['secretRef'],
+    endpoints: [{ host: 'host', port: 'port', defaultPort: 3306 }],
+    paths: [],
   },
   retry: { retriableCodes: RETRIABLE_SOURCE_CODES, attempts: 3, initialBackoffMs: 200, maxBackoffMs: 2_000 },
   timeouts: { handshake: 10_000, discover: 30_000, sample: 30_000, pushdown: 60_000, auditAccess: 30_000 },
@@ -85,19 +88,21 @@ function mapError(e: unknown, cfg: MysqlConfig, secret: string): PreflightError 
 }
 
 async function withConn<T>(cfg: MysqlConfig, ctx: OperationContext, signal: AbortSignal, timeoutMs: number, fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
-  const secret = await ctx.secrets.resolve(cfg.secretRef, signal);
+  // Checked before the secret is read; the connection goes to the checked address, not the name.
+  const target = await ctx.scope.address('config.host', cfg.host, cfg.port);
+  const secret = await ctx.scope.secret('config.secretRef', cfg.secretRef, signal);
   let conn: mysql.Connection | undefined;
   const kill = (): void => conn?.destroy();
   signal.addEventListener('abort', kill, { once: true });
   try {
     conn = await mysql.createConnection({
-      host: cfg.host,
+      host: target.address,
       port: cfg.port,
       user: cfg.user,
       password: secret.value,
       database: cfg.database,
       connectTimeout: timeoutMs,
-      ...(cfg.tls.mode === 'disable' ? {} : { ssl: { rejectUnauthorized: cfg.tls.mode === 'verify-full' } }),
+      ...(cfg.tls.mode === 'disable' ? {} : { ssl: { rejectUnauthorized: cfg.tls.mode === 'verify-full', ...(isIP(cfg.host) ? {} : { servername: cfg.host }) } }),
     });
     conn.on('error', () => undefined);
     if (signal.aborted) kill();

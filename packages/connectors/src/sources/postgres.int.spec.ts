@@ -3,12 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { freePort, startPostgres, type DbServerHandle } from '@preflight/local-infra';
 import { conformanceSuite } from '../testing/conformance.js';
 import { startSilentPort } from '../testing/erp-api.js';
-import { SchemeSecretProvider } from '../secrets.js';
+import { devScopes } from '../scope/factory.js';
 import { postgresConnector } from './postgres.js';
 
 const pw = (): string => `pw-${randomBytes(8).toString('hex')}`;
 const secrets = new Map<string, string>();
-const provider = new SchemeSecretProvider().register('test', async (name, ref) => ({ value: secrets.get(name) ?? '', ref, scheme: 'test' }));
+const scope = devScopes({ stores: { test: async (name) => ({ value: secrets.get(name) ?? '' }) } }).forTenant('acme');
 
 async function seed(pg: DbServerHandle): Promise<void> {
   secrets.set('reader', pw());
@@ -31,7 +31,7 @@ conformanceSuite('postgres', postgresConnector, { network: true, grants: true, m
   const silent = await startSilentPort();
   secrets.set('wrong', 'not-the-password');
   return {
-    secrets: provider,
+    scope,
     good: cfg(shared, 'reader'),
     dataset: 'customers',
     wrongPassword: { ...cfg(shared, 'reader'), secretRef: 'test:wrong' },
@@ -53,7 +53,7 @@ describe('postgres specifics', () => {
     await seed(pg);
   }, 120_000);
   afterAll(async () => pg?.stop());
-  const ctx = { secrets: provider };
+  const ctx = { scope };
 
   it('role fixtures: least privilege, superuser, missing SELECT', async () => {
     const least = await postgresConnector.auditAccess(postgresConnector.parseConfig(cfg(pg, 'reader')), ctx, ['customers', 'orders']);

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import pg from 'pg';
 import { METRIC, PreflightError } from '@preflight/core';
@@ -31,12 +32,14 @@ export const postgresManifest: ConnectorManifest = {
         port: { type: 'integer', default: 5432 },
         database: { type: 'string' },
         user: { type: 'string' },
-        secretRef: { type: 'string', secret: true, description: 'env:NAME or file:/path holding the password' },
+        secretRef: { type: 'string', secret: true, description: "env:NAME or file:path in the tenant's secrets namespace, holding the password" },
         schema: { type: 'string', default: 'public' },
         tls: { type: 'object', properties: { mode: { enum: ['disable', 'prefer', 'require', 'verify-full'], default: 'prefer' } } },
       },
     },
     secretFields: ['secretRef'],
+    endpoints: [{ host: 'host', port: 'port', defaultPort: 5432 }],
+    paths: [],
   },
   retry: { retriableCodes: RETRIABLE_SOURCE_CODES, attempts: 3, initialBackoffMs: 200, maxBackoffMs: 2_000 },
   timeouts: { handshake: 10_000, discover: 30_000, sample: 30_000, pushdown: 60_000, auditAccess: 30_000 },
@@ -89,9 +92,13 @@ function mapError(e: unknown, cfg: PostgresConfig, secret: string): PreflightErr
 
 /** Opens a client for one attempt and tears its socket down when the signal fires. */
 async function withClient<T>(cfg: PostgresConfig, ctx: OperationContext, signal: AbortSignal, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const secret = await ctx.secrets.resolve(cfg.secretRef, signal);
-  const ssl = cfg.tls.mode === 'disable' ? false : cfg.tls.mode === 'verify-full' ? { rejectUnauthorized: true, servername: cfg.host } : { rejectUnauthorized: false };
-  const client = new pg.Client({ host: cfg.host, port: cfg.port, database: cfg.database, user: cfg.user, password: secret.value, ssl, application_name: 'connector-preflight' });
+  // The address is checked before the secret is read, and the client connects to the checked
+  // address, not to the name: a second DNS answer cannot move the connection.
+  const target = await ctx.scope.address('config.host', cfg.host, cfg.port);
+  const secret = await ctx.scope.secret('config.secretRef', cfg.secretRef, signal);
+  const sni = isIP(cfg.host) ? {} : { servername: cfg.host };
+  const ssl = cfg.tls.mode === 'disable' ? false : { rejectUnauthorized: cfg.tls.mode === 'verify-full', ...sni };
+  const client = new pg.Client({ host: target.address, port: cfg.port, database: cfg.database, user: cfg.user, password: secret.value, ssl, application_name: 'connector-preflight' });
   client.on('error', () => undefined);
   const kill = (): void => {
     (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();

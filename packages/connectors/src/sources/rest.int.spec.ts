@@ -3,11 +3,11 @@ import { PreflightError } from '@preflight/core';
 import { freePort } from '@preflight/local-infra';
 import { conformanceSuite } from '../testing/conformance.js';
 import { startErpApiFixture } from '../testing/erp-api.js';
-import { SchemeSecretProvider } from '../secrets.js';
+import { devScopes } from '../scope/factory.js';
 import { restConnector } from './rest.js';
 
 const secrets = new Map<string, string>([['token', 'tok-7f3a9c2e1b'], ['wrong', 'tok-wrong']]);
-const provider = new SchemeSecretProvider().register('test', async (name, ref) => ({ value: secrets.get(name) ?? '', ref, scheme: 'test' }));
+const scope = devScopes({ stores: { test: async (name) => ({ value: secrets.get(name) ?? '' }) } }).forTenant('acme');
 const cfg = (url: string, ref = 'test:token', extra: Record<string, unknown> = {}) => ({ type: 'rest', baseUrl: url, auth: { kind: 'bearer', secretRef: ref }, tokenInfoPath: '/auth/tokeninfo', pageSize: 25, ...extra });
 
 conformanceSuite('rest', restConnector, { network: true, grants: true, manyTables: false }, async () => {
@@ -15,7 +15,7 @@ conformanceSuite('rest', restConnector, { network: true, grants: true, manyTable
   const narrow = await startErpApiFixture({ token: secrets.get('token'), scopes: ['orders:read'] });
   const silent = await startErpApiFixture({ token: secrets.get('token'), silent: true });
   return {
-    secrets: provider,
+    scope,
     good: cfg(api.url),
     dataset: 'customers',
     wrongPassword: cfg(api.url, 'test:wrong'),
@@ -34,7 +34,7 @@ describe('rest specifics', () => {
     secrets.set('basic', 'basic-secret-99');
     try {
       const c = restConnector.parseConfig(cfg(api.url, 'test:basic', { auth: { kind: 'basic', username: 'svc', secretRef: 'test:basic' } }));
-      const ctx = { secrets: provider };
+      const ctx = { scope };
       const d = await restConnector.discover(c, ctx);
       expect(d.datasets.map((x) => x.name).sort()).toEqual(['customers', 'orders']);
       const customers = d.datasets.find((x) => x.name === 'customers')!;
@@ -56,7 +56,7 @@ describe('rest specifics', () => {
     secrets.set('expired', 'tok-expired-5d1e');
     const api = await startErpApiFixture({ token: secrets.get('token'), expiredTokens: ['tok-expired-5d1e'] });
     try {
-      const err = await restConnector.handshake(restConnector.parseConfig(cfg(api.url, 'test:expired')), { secrets: provider }).then(
+      const err = await restConnector.handshake(restConnector.parseConfig(cfg(api.url, 'test:expired')), { scope }).then(
         () => undefined,
         (e: unknown) => e as PreflightError,
       );

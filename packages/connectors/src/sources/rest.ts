@@ -1,3 +1,6 @@
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
 import { METRIC, PreflightError } from '@preflight/core';
 import { ConfigReader } from '../config.js';
 import { networkError, RETRIABLE_SOURCE_CODES } from '../errors.js';
@@ -33,6 +36,8 @@ export const restManifest: ConnectorManifest = {
       },
     },
     secretFields: ['auth.secretRef'],
+    endpoints: [{ url: 'baseUrl' }],
+    paths: [],
   },
   retry: { retriableCodes: RETRIABLE_SOURCE_CODES, attempts: 3, initialBackoffMs: 200, maxBackoffMs: 2_000 },
   timeouts: { handshake: 10_000, discover: 20_000, sample: 30_000, pushdown: 30_000, auditAccess: 20_000 },
@@ -70,29 +75,83 @@ function parseConfig(raw: unknown): RestConfig {
   });
 }
 
+/** Responses larger than this are cut off: a preflight reads health, an OpenAPI document and samples. */
+const MAX_BODY = 16 * 1024 * 1024;
+const MAX_REDIRECTS = 3;
+
+interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+/**
+ * One GET to an address the tenant scope checked. The socket goes to the checked address (the
+ * lookup is pinned), while the URL keeps the host name for the Host header, SNI and certificate
+ * checks. Redirects are followed only within the same origin: a redirect elsewhere would carry
+ * the credential to a host nobody checked.
+ */
+async function get(url: URL, address: { address: string; family: 4 | 6 }, headers: Record<string, string>, signal: AbortSignal): Promise<RawResponse> {
+  const lookup: LookupFunction = (_host, opts, cb) => {
+    if ((opts as { all?: boolean }).all) (cb as unknown as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [address]);
+    else cb(null, address.address, address.family);
+  };
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise<RawResponse>((resolve, reject) => {
+    const req = send(url, { method: 'GET', headers, lookup, signal }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_BODY) res.destroy(new PreflightError('SOURCE', `GET ${url.pathname}: the response is larger than ${MAX_BODY} bytes`, { retriable: false }));
+        else chunks.push(c);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 async function call(cfg: RestConfig, ctx: OperationContext, signal: AbortSignal, path: string): Promise<{ status: number; body: unknown; headers: Headers; ms: number }> {
-  const secret = await ctx.secrets.resolve(cfg.auth.secretRef, signal);
+  const base = new URL(cfg.baseUrl);
+  const port = base.port ? Number(base.port) : base.protocol === 'https:' ? 443 : 80;
+  const target = await ctx.scope.address('config.baseUrl', base.hostname, port);
+  const secret = await ctx.scope.secret('config.auth.secretRef', cfg.auth.secretRef, signal);
   const auth = cfg.auth.kind === 'bearer' ? `Bearer ${secret.value}` : `Basic ${Buffer.from(`${cfg.auth.username ?? ''}:${secret.value}`).toString('base64')}`;
-  const url = `${cfg.baseUrl}${path}`;
+  let url = new URL(`${cfg.baseUrl}${path}`);
   const t0 = performance.now();
-  let res: Response;
-  try {
-    res = await fetch(url, { headers: { authorization: auth, accept: 'application/json' }, signal });
-  } catch (e) {
-    if (signal.aborted) throw signal.reason;
-    throw networkError(e, `GET ${url}`, [secret.value]) ?? new PreflightError('CONNECTIVITY', `GET ${url}: ${(e as Error).message}`, { cause: e, retriable: true });
+  let raw: RawResponse;
+  for (let hops = 0; ; hops++) {
+    try {
+      raw = await get(url, target, { authorization: auth, accept: 'application/json' }, signal);
+    } catch (e) {
+      if (signal.aborted) throw signal.reason;
+      if (e instanceof PreflightError) throw e;
+      throw networkError(e, `GET ${url.href}`, [secret.value]) ?? new PreflightError('CONNECTIVITY', `GET ${url.href}: ${(e as Error).message}`, { cause: e, retriable: true });
+    }
+    const location = raw.status >= 300 && raw.status < 400 ? raw.headers.location : undefined;
+    if (!location) break;
+    const next = new URL(location, url);
+    if (next.origin !== base.origin) {
+      throw new PreflightError('CONFIG', `config.baseUrl: GET ${url.pathname} redirects to another origin (${next.origin}); not followed, because the credential would go to a host the egress policy never checked`, { retriable: false, details: { rule: 'egress', field: 'config.baseUrl' } });
+    }
+    if (hops >= MAX_REDIRECTS) throw new PreflightError('SOURCE', `GET ${path}: more than ${MAX_REDIRECTS} redirects`, { retriable: false });
+    url = next;
   }
   const ms = performance.now() - t0;
-  const text = await res.text();
+  const res = { status: raw.status, headers: new Headers(Object.entries(raw.headers).flatMap(([k, v]) => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).map((x): [string, string] => [k, x])))) };
+  const text = raw.text;
   let body: unknown = text;
   try {
     body = JSON.parse(text);
   } catch {
     /* not JSON; callers that need JSON say so */
   }
-  if (res.status === 401) throw unauthorized(res.headers.get('www-authenticate'), `GET ${url}`, cfg, secret.value);
-  if (res.status === 403) throw new PreflightError('PERMISSION', `GET ${url}: 403 Forbidden; the credential lacks read access to ${path}`, { retriable: false, details: { path } });
-  if (res.status === 429 || res.status >= 500) throw new PreflightError('CONNECTIVITY', `GET ${url}: HTTP ${res.status}`, { retriable: true });
+  if (res.status === 401) throw unauthorized(res.headers.get('www-authenticate'), `GET ${url.href}`, cfg, secret.value);
+  if (res.status === 403) throw new PreflightError('PERMISSION', `GET ${url.href}: 403 Forbidden; the credential lacks read access to ${path}`, { retriable: false, details: { path } });
+  if (res.status === 429 || res.status >= 500) throw new PreflightError('CONNECTIVITY', `GET ${url.href}: HTTP ${res.status}`, { retriable: true });
   return { status: res.status, body, headers: res.headers, ms };
 }
 

@@ -1,10 +1,13 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPreflightError, type ErrorCode } from '@preflight/core';
-import type { ConnectorModule, SecretProvider } from '../facade.js';
+import type { ConnectorModule } from '../facade.js';
+import type { TenantScope } from '../scope/tenant-scope.js';
 
 /** What one connector brings to the shared acceptance suite; cases a source cannot have are left out. */
 export interface ConformanceSetup {
-  secrets: SecretProvider;
+  /** The tenant scope the connector runs in (a test store for credentials, a files root). */
+  scope: TenantScope;
   good: unknown;
   /** A dataset that exists and the good credential may read. */
   dataset: string;
@@ -42,6 +45,30 @@ export interface ConformanceCases {
   manyTables: boolean;
 }
 
+/** The config with every address the manifest declares pointed at 127.0.0.1:`port`. */
+function retarget(module: ConnectorModule, config: unknown, port: number): unknown {
+  const out = structuredClone(config) as Record<string, unknown>;
+  const set = (path: string, value: unknown): void => {
+    const keys = path.split('.');
+    const leaf = keys.pop()!;
+    const parent = keys.reduce<Record<string, unknown>>((o, k) => o[k] as Record<string, unknown>, out);
+    parent[leaf] = value;
+  };
+  const get = (path: string): unknown => path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], out);
+  for (const e of module.manifest.contract.endpoints) {
+    if ('url' in e) {
+      const u = new URL(String(get(e.url)));
+      u.hostname = '127.0.0.1';
+      u.port = String(port);
+      set(e.url, u.href.replace(/\/$/, ''));
+    } else {
+      set(e.host, '127.0.0.1');
+      set(e.port, port);
+    }
+  }
+  return out;
+}
+
 export function conformanceSuite(name: string, module: ConnectorModule, cases: ConformanceCases, setup: () => Promise<ConformanceSetup>): void {
   describe(`conformance: ${name}`, () => {
     let s: ConformanceSetup;
@@ -51,7 +78,7 @@ export function conformanceSuite(name: string, module: ConnectorModule, cases: C
     afterAll(async () => {
       await s?.teardown();
     });
-    const ctx = (timeoutMs?: number) => ({ secrets: s.secrets, ...(timeoutMs ? { timeoutMs } : {}) });
+    const ctx = (timeoutMs?: number) => ({ scope: s.scope, ...(timeoutMs ? { timeoutMs } : {}) });
 
     it('shakes hands: server version, latency, principal', async () => {
       const r = await module.handshake(module.parseConfig(s.good), ctx());
@@ -84,6 +111,31 @@ export function conformanceSuite(name: string, module: ConnectorModule, cases: C
 
       it('fails a closed port as CONNECTIVITY', async () => {
         expect(await code(module.handshake(module.parseConfig(s.closedPort), ctx(500)))).toBe('CONNECTIVITY');
+      });
+
+      it("refuses the platform's own endpoints and, in production, loopback, before any byte is sent", async () => {
+        let connections = 0;
+        const listener = createServer((sock) => {
+          connections++;
+          sock.destroy();
+        });
+        await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
+        const port = (listener.address() as AddressInfo).port;
+        try {
+          const cfg = module.parseConfig(retarget(module, s.good, port));
+          const platform = s.scope.withPolicy({ ...s.scope.policy, platformEndpoints: [{ host: 'localhost', port, what: 'API' }] });
+          const production = s.scope.withPolicy({ ...s.scope.policy, mode: 'production', allowRanges: [] });
+          for (const scope of [platform, production]) {
+            for (const run of [() => module.handshake(cfg, { scope }), () => module.discover(cfg, { scope }), () => module.auditAccess(cfg, { scope }, [s.dataset])]) {
+              const e = await run().then(() => null, (x: unknown) => x as { code?: string; message?: string });
+              expect(e?.code).toBe('CONFIG');
+              expect(e?.message).toMatch(/refused by the egress policy/);
+            }
+          }
+          expect(connections).toBe(0);
+        } finally {
+          await new Promise<void>((r) => listener.close(() => r()));
+        }
       });
 
       it('fails a port that accepts and never answers as TIMEOUT within the configured timeout', async () => {
