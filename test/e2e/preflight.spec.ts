@@ -49,9 +49,9 @@ async function registerSource(world: World, variant: Variant = 'good'): Promise<
   if (variant === 'null-email') await pg.exec(`UPDATE ${t} SET email = NULL WHERE id % 10 = 0`);
   await pg.exec(`GRANT SELECT ON ${t} TO pf_reader`);
   const admin = variant === 'over-privileged';
-  const envName = `E2E_PG_PASSWORD_${world.connectorId.replace(/\W/g, '_').toUpperCase()}`;
-  // env: refs resolve inside the tenant's namespace: TENANT_<tenant>__<name>.
-  process.env[`${envNamespace(world.tenantId)}${envName}`] = admin ? adminPassword : readerPassword;
+  // env: refs name variables in the tenant's namespace: TENANT_<tenant>__<name>.
+  const envName = `${envNamespace(world.tenantId)}E2E_PG_PASSWORD_${world.connectorId.replace(/\W/g, '_').toUpperCase()}`;
+  process.env[envName] = admin ? adminPassword : readerPassword;
   world.secrets.push(admin ? adminPassword : readerPassword);
   const port = variant === 'closed-port' ? await freePort() : variant === 'drops-after-handshake' ? await flakyLink(world, pg.port) : pg.port;
   const spec: ConnectorSpec = {

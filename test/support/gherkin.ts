@@ -48,11 +48,13 @@ export function runFeature<W>(path: string | URL, options: FeatureOptions<W>): v
     afterEach(async () => {
       while (worlds.length) await options.dispose(worlds.pop()!);
     });
+    // A Background's steps run before each scenario's own, as in Cucumber.
+    const background = feature.children.flatMap((c) => c.background?.steps ?? []);
     for (const child of feature.children) {
       const scenario = child.scenario;
       if (!scenario) continue;
       // Resolve every step up front, so a missing definition fails loudly, not half-way.
-      const steps = scenario.steps.map((s) => ({ keyword: s.keyword.trim(), text: s.text, ...options.steps.find(s.text) }));
+      const steps = [...background, ...scenario.steps].map((s) => ({ keyword: s.keyword.trim(), text: s.text, ...options.steps.find(s.text) }));
       it(
         `Scenario: ${scenario.name}`,
         async () => {

@@ -60,7 +60,7 @@ describe('secrets', () => {
   const scope = devScopes({ secretsRoot: root }).forTenant('acme');
   it('resolves env: and file: references in the tenant namespace, with the file age as rotation age', async () => {
     process.env['TENANT_acme__UNIT_SECRET_X'] = 'from-env';
-    expect(await scope.secret('config.secretRef', 'env:UNIT_SECRET_X')).toMatchObject({ value: 'from-env', scheme: 'env' });
+    expect(await scope.secret('config.secretRef', 'env:TENANT_acme__UNIT_SECRET_X')).toMatchObject({ value: 'from-env', scheme: 'env' });
     mkdirSync(join(root, 'acme'));
     const f = join(root, 'acme', 'pw');
     writeFileSync(f, 'from-file\n');
@@ -73,7 +73,7 @@ describe('secrets', () => {
 
   it('fails clearly on unknown schemes, unset variables and missing files, without echoing values', async () => {
     await expect(scope.secret('config.secretRef', 'plain:hunter2')).rejects.toThrow(/has no known secret store/);
-    await expect(scope.secret('config.secretRef', 'env:UNIT_SECRET_UNSET')).rejects.toThrow(/TENANT_acme__UNIT_SECRET_UNSET is not set/);
+    await expect(scope.secret('config.secretRef', 'env:TENANT_acme__UNIT_SECRET_UNSET')).rejects.toThrow(/TENANT_acme__UNIT_SECRET_UNSET is not set/);
     await expect(scope.secret('config.secretRef', 'file:nope/pw')).rejects.toThrow(/cannot read the secret file \(ENOENT\)/);
   });
 

@@ -12,7 +12,7 @@ export interface ScopePolicy {
   secretsRoot: string | null;
   /** `files` connector paths resolve under `<filesRoot>/<tenant>/`; null: local files are off. */
   filesRoot: string | null;
-  /** `env:NAME` resolves the variable `TENANT_<tenant>__NAME` (see `envNamespace`); off by default in production. */
+  /** `env:NAME` resolves only names in the tenant's namespace `TENANT_<tenant>__…` (see `envNamespace`); off by default in production. */
   envSecrets: boolean;
   /** Address classes a source may have besides public unicast ones. */
   allowRanges: AddressClass[];

@@ -67,10 +67,12 @@ describe('secret refs resolve only inside the tenant', () => {
   it("resolves env: inside the tenant's namespace only: a platform variable is out of reach", async () => {
     process.env['TENANT_acme__PG'] = 'acme-pg';
     process.env['TENANT_globex__PG'] = 'globex-pg';
-    expect((await acme.secret('config.secretRef', 'env:PG')).value).toBe('acme-pg');
-    await expect(acme.secret('config.secretRef', 'env:PATH')).rejects.toThrow(/TENANT_acme__PATH is not set/);
-    await expect(acme.secret('config.secretRef', 'env:PREFLIGHT_JWT_SECRET')).rejects.toThrow(/TENANT_acme__PREFLIGHT_JWT_SECRET is not set/);
-    await expect(acme.secret('config.secretRef', 'env:TENANT_globex__PG')).rejects.toThrow(/TENANT_acme__TENANT_globex__PG is not set/);
+    expect((await acme.secret('config.secretRef', 'env:TENANT_acme__PG')).value).toBe('acme-pg');
+    for (const ref of ['env:PATH', 'env:PREFLIGHT_JWT_SECRET', 'env:TENANT_globex__PG', 'env:TENANT_acme__']) {
+      await expect(acme.secret('config.secretRef', ref)).rejects.toThrow(/outside tenant acme's namespace: env: refs name variables TENANT_acme__<NAME>/);
+      await expect(acme.checkSecretRef('config.secretRef', ref)).rejects.toThrow(/outside tenant acme's namespace/);
+    }
+    await expect(acme.secret('config.secretRef', 'env:TENANT_acme__UNSET')).rejects.toThrow(/TENANT_acme__UNSET is not set/);
   });
 
   it('turns env: off in production and file: off without a configured root', async () => {
@@ -80,7 +82,7 @@ describe('secret refs resolve only inside the tenant', () => {
     expect(p.envSecrets).toBe(false);
     const { Scopes } = await import('./tenant-scope.js');
     const inProd = new Scopes(p).forTenant('acme');
-    await expect(inProd.secret('config.secretRef', 'env:PG')).rejects.toThrow(/env:, which is off in production mode/);
+    await expect(inProd.secret('config.secretRef', 'env:TENANT_acme__PG')).rejects.toThrow(/env:, which is off in production mode/);
     expect((await inProd.secret('config.secretRef', 'file:db/pw')).value).toBe('acme-secret');
   });
 });

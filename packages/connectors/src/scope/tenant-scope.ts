@@ -62,7 +62,9 @@ export class TenantScope {
   private envName(field: string, ref: string, name: string): string {
     if (!this.policy.envSecrets) throw scopeError(field, ref, `uses env:, which is off in ${this.policy.mode} mode (PREFLIGHT_ENV_SECRETS); use file: under the tenant's secrets root`);
     if (!ENV_NAME.test(name)) throw scopeError(field, ref, 'must name an environment variable (letters, digits, _)');
-    return `${envNamespace(this.tenantId)}${name}`;
+    const prefix = envNamespace(this.tenantId);
+    if (!name.startsWith(prefix) || name.length === prefix.length) throw scopeError(field, ref, `is outside tenant ${this.tenantId}'s namespace: env: refs name variables ${prefix}<NAME>`);
+    return name;
   }
 
   private secretFile(field: string, name: string): Promise<string> {
