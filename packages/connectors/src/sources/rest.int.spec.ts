@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { PreflightError } from '@preflight/core';
 import { freePort } from '@preflight/local-infra';
 import { conformanceSuite } from '../testing/conformance.js';
@@ -28,7 +30,37 @@ conformanceSuite('rest', restConnector, { network: true, grants: true, manyTable
   };
 });
 
+async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ server: Server; url: string; seen: IncomingMessage[] }> {
+  const seen: IncomingMessage[] = [];
+  const server = createServer((req, res) => {
+    seen.push(req);
+    handler(req, res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+}
+
 describe('rest specifics', () => {
+  it('follows a redirect within the origin, and refuses one to another origin before the credential goes there', async () => {
+    const elsewhere = await listen((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+    const origin = await listen((req, res) => {
+      if (req.url === '/health') res.writeHead(302, { location: '/healthz' }).end();
+      else if (req.url === '/healthz') res.writeHead(200, { 'content-type': 'application/json' }).end('{"version":"9.1"}');
+      else res.writeHead(307, { location: `${elsewhere.url}/steal` }).end();
+    });
+    try {
+      const ok = await restConnector.handshake(restConnector.parseConfig(cfg(origin.url)), { scope });
+      expect(ok.serverVersion).toBe('9.1');
+      expect(origin.seen.map((r) => r.url)).toEqual(['/health', '/healthz']);
+      const e = await restConnector.handshake(restConnector.parseConfig(cfg(origin.url, 'test:token', { healthPath: '/moved' })), { scope }).then(() => null, (x: unknown) => x as PreflightError);
+      expect(e?.code).toBe('CONFIG');
+      expect(e?.message).toMatch(/^config\.baseUrl: GET \/moved redirects to another origin \(http:\/\/127\.0\.0\.1:\d+\); not followed/);
+      expect(elsewhere.seen).toHaveLength(0);
+    } finally {
+      await Promise.all([origin.server, elsewhere.server].map((s) => new Promise((r) => s.close(r))));
+    }
+  });
+
   it('discovers datasets from OpenAPI, pages through samples, reads token scopes, and supports basic auth', async () => {
     const api = await startErpApiFixture({ basic: { username: 'svc', password: 'basic-secret-99' }, scopes: ['customers:read', 'orders:read', 'orders:write'] });
     secrets.set('basic', 'basic-secret-99');
