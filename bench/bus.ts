@@ -5,7 +5,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { cloudEventHeaders, createBus } from '@preflight/bus';
 import { createLogger } from '@preflight/core';
 import { newEvent, sampleEvents, type ConnectorEvent } from '@preflight/events';
-import { benchInfra, fmt, percentile, row } from './env.js';
+import { benchInfra, fmt, percentile, record, row, writeBenchJson } from './env.js';
 
 const N = Number(process.env['BENCH_N'] ?? 20_000);
 const LAT_N = Number(process.env['BENCH_LAT_N'] ?? 500);
@@ -168,6 +168,21 @@ console.log(row(['  raw + CloudEvents headers', '', fmt(rate(rawHeadersProduceMs
 console.log(row(['consume (msgs/s)', fmt(rate(busConsumeMs)), fmt(rate(rawConsumeMs)), fmt(rate(busConsumeMs) / rate(rawConsumeMs), 2)], w));
 console.log(row(['one-hop latency p50 (ms)', fmt(percentile(busLat, 50), 2), fmt(percentile(rawLat, 50), 2), fmt(percentile(busLat, 50) / percentile(rawLat, 50), 2)], w));
 console.log(row(['one-hop latency p99 (ms)', fmt(percentile(busLat, 99), 2), fmt(percentile(rawLat, 99), 2), fmt(percentile(busLat, 99) / percentile(rawLat, 99), 2)], w));
+
+record('bus_produce_per_s', rate(busProduceMs));
+record('raw_produce_per_s', rate(rawProduceMs));
+record('raw_headers_produce_per_s', rate(rawHeadersProduceMs));
+record('bus_over_raw_produce', rate(busProduceMs) / rate(rawProduceMs));
+record('raw_headers_over_raw_produce', rate(rawHeadersProduceMs) / rate(rawProduceMs));
+record('bus_consume_per_s', rate(busConsumeMs));
+record('raw_consume_per_s', rate(rawConsumeMs));
+record('bus_over_raw_consume', rate(busConsumeMs) / rate(rawConsumeMs));
+record('bus_latency_p50_ms', percentile(busLat, 50));
+record('raw_latency_p50_ms', percentile(rawLat, 50));
+record('bus_over_raw_latency_p50', percentile(busLat, 50) / percentile(rawLat, 50));
+record('bus_latency_p99_ms', percentile(busLat, 99));
+record('raw_latency_p99_ms', percentile(rawLat, 99));
+writeBenchJson();
 
 await rawProducer.disconnect();
 await admin.disconnect();

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { startKafka } from '@preflight/local-infra';
 
 /** Uses KAFKA_BROKERS / SCHEMA_REGISTRY_URL when set, else starts a private broker and registry. */
@@ -26,6 +27,21 @@ export async function benchInfra(log: (l: string) => void = (l) => console.log(l
       for (const s of stops) await s();
     },
   };
+}
+
+const figures: Record<string, number> = {};
+
+/** Keeps one figure for the machine-readable output (ratios included, named by what they compare). */
+export function record(name: string, value: number): void {
+  figures[name] = Number.isFinite(value) ? Number(value.toFixed(4)) : value;
+}
+
+/** `BENCH_JSON=<file>`: every recorded figure as one JSON object, besides the printed table. */
+export function writeBenchJson(): void {
+  const file = process.env['BENCH_JSON'];
+  if (!file) return;
+  writeFileSync(file, `${JSON.stringify(figures, null, 2)}\n`);
+  console.log(`\nfigures written to ${file}`);
 }
 
 export function percentile(sorted: number[], p: number): number {

@@ -4,7 +4,7 @@ import { createBus } from '@preflight/bus';
 import { createLogger } from '@preflight/core';
 import { newEvent, sampleEvents, type ConnectorEvent } from '@preflight/events';
 import { ProjectorRunner } from '@preflight/projector';
-import { fmt, row } from './env.js';
+import { fmt, record, row } from './env.js';
 
 /**
  * The projector's fold (consume + decode + evolve, batched) against raw kafkajs consuming the
@@ -78,4 +78,7 @@ export async function benchProjectorFold(opts: { brokers: string; registryUrl: s
   console.log(row(['', 'events', 'events/s', 'ratio'], w));
   console.log(row(['raw kafkajs consume (no decode)', total, fmt(total / (rawMs / 1000)), '1.00'], w));
   console.log(row(['projector fold (decode + evolve)', total, fmt(total / (foldMs / 1000)), fmt(rawMs / foldMs, 2)], w));
+  record('projector_fold_per_s', total / (foldMs / 1000));
+  record('raw_consume_fold_bench_per_s', total / (rawMs / 1000));
+  record('projector_fold_over_raw_consume', rawMs / foldMs);
 }

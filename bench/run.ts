@@ -17,7 +17,8 @@ import { startHandshakeService } from '@preflight/handshake';
 import { startSchemaValidatorService } from '@preflight/schema-validator';
 import { startCredentialAuditorService } from '@preflight/credential-auditor';
 import { startReadinessService } from '@preflight/readiness';
-import { benchInfra, fmt, percentile, row } from './env.js';
+import { directPipeline } from './direct.js';
+import { benchInfra, fmt, percentile, record, row, writeBenchJson } from './env.js';
 import { benchProjectorFold } from './projector.js';
 
 const sizes = (process.env['BENCH_SIZES'] ?? '200,2000').split(',').map(Number);
@@ -30,6 +31,7 @@ const dir = 'customers';
 cpSync(join(root, 'examples', 'demo', 'data'), join(filesRoot, 'bench', dir), { recursive: true });
 const scopes = devScopes({ filesRoot });
 const contractYaml = readFileSync(join(root, 'examples', 'demo', 'contracts', 'customers.odcs.yaml'), 'utf8');
+const benchSpec: ConnectorSpec = { name: 'bench-files', sourceType: 'files', configJson: JSON.stringify({ type: 'files', path: dir }), contractYaml, environment: 'development', owner: null, labels: {} };
 
 interface Result { n: number; rate: number; p50: number; p99: number; ready: number }
 
@@ -66,7 +68,7 @@ async function pipeline(n: number): Promise<Result> {
   });
   await watch.start();
   await new Promise((r) => setTimeout(r, 1500));
-  const spec: ConnectorSpec = { name: 'bench-files', sourceType: 'files', configJson: JSON.stringify({ type: 'files', path: dir }), contractYaml, environment: 'development', owner: null, labels: {} };
+  const spec = benchSpec;
   const first = performance.now();
   let progress = 0;
   const tty = process.stdout.isTTY;
@@ -158,10 +160,21 @@ console.log(row(['', 'N', 'preflights/s', 'p50 (ms)', 'p99 (ms)', 'READY'], w));
 for (const n of sizes) {
   const p = await pipeline(n);
   const r = await rawRelay(n);
+  const d = await directPipeline(n, benchSpec, scopes, logger);
   console.log(row(['preflight pipeline', n, fmt(p.rate, 1), fmt(p.p50), fmt(p.p99), `${p.ready}/${n}`], w));
   console.log(row(['raw kafkajs 4-hop relay', n, fmt(r.rate, 1), fmt(r.p50), fmt(r.p99), '—'], w));
+  console.log(row(['direct (same checks, no Kafka)', n, fmt(d.rate, 1), fmt(d.p50), fmt(d.p99), `${d.ready}/${n}`], w));
   console.log(row(['pipeline / raw', '', fmt(p.rate / r.rate, 3), fmt(p.p50 / r.p50, 1), fmt(p.p99 / r.p99, 1), ''], w));
+  console.log(row(['pipeline / direct', '', fmt(p.rate / d.rate, 3), fmt(p.p50 / d.p50, 1), fmt(p.p99 / d.p99, 1), ''], w));
+  for (const [name, x] of [['pipeline', p], ['raw_relay', r], ['direct', d]] as const) {
+    record(`${name}_n${n}_per_s`, x.rate);
+    record(`${name}_n${n}_p50_ms`, x.p50);
+    record(`${name}_n${n}_p99_ms`, x.p99);
+  }
+  record(`pipeline_over_raw_n${n}`, p.rate / r.rate);
+  record(`pipeline_over_direct_n${n}`, p.rate / d.rate);
 }
 
 await benchProjectorFold({ brokers: infra.brokers, registryUrl: infra.registryUrl });
+writeBenchJson();
 await infra.stop();
