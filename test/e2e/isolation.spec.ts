@@ -139,6 +139,15 @@ const steps = new Steps<World>()
     return register(w, 'rest', { baseUrl: `http://${endpoint!.host}:${endpoint!.port}`, auth: { kind: 'bearer', secretRef: 'file:token' } });
   })
   .define('tenant "acme" registers a files connector on {string}', (w, path) => register(w, 'files', { path }))
+  .define('a platform admin registers for tenant {string} a REST connector to the listener with secretRef {string}', async (w, tenant, secretRef) => {
+    const res = await fetch(`${w.shared.p.url}/api/connectors`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${w.shared.admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: w.name, tenant, sourceType: 'rest', config: { baseUrl: `http://127.0.0.1:${w.listener.port}`, auth: { kind: 'bearer', secretRef } }, contract: CONTRACT, autoPreflight: true }),
+    });
+    w.response = { status: res.status, body: (await res.json()) as { issues?: Array<{ field: string; message: string }> } };
+    expect(w.response.body.issues?.[0]?.message).toMatch(new RegExp(`outside tenant ${tenant}'s namespace`));
+  })
   .define('tenant "acme" registers a PostgreSQL connector to its own database with secretRef {string}', async (w, secretRef) => {
     const { pg, readerPassword } = await sharedPostgres();
     const table = `acme_customers_${randomBytes(4).toString('hex')}`;

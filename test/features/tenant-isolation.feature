@@ -96,3 +96,7 @@ Feature: Tenant isolation for secrets, files and network addresses
     When tenant "acme" registers a PostgreSQL connector to its own database with secretRef "file:pg-password"
     Then the registration is accepted
     And the preflight ends READY
+
+  Scenario: A platform admin registering for a tenant gets that tenant's scope, not the platform's
+    When a platform admin registers for tenant "globex" a REST connector to the listener with secretRef "env:TENANT_acme__TOKEN"
+    Then the registration is refused naming "config.auth.secretRef"
