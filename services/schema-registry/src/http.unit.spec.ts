@@ -189,7 +189,7 @@ describe('error codes: every one is a JSON body with the right HTTP status, neve
       ['POST', '/subjects/s/versions', avro({ type: 'record', name: 'R', fields: [{ name: 'a', type: 'int', default: 'x' }] }), 422, 42201],
       ['POST', '/subjects/s/versions', { schema: 'string' }, 422, 42201],
       ['POST', '/subjects/s/versions', {}, 422, 42201],
-      ['POST', '/subjects/s/versions', { schema: 'syntax = "proto3";', schemaType: 'PROTOBUF' }, 422, 42201],
+      ['POST', '/subjects/s/versions', { schema: 'syntax = "proto3"; message {', schemaType: 'PROTOBUF' }, 422, 42201],
       ['POST', '/subjects/s/versions', { schema: '"int"', references: [{ name: 'x', subject: 'nope', version: 1 }] }, 422, 42201],
       ['GET', '/subjects/s/versions/abc', undefined, 422, 42202],
       ['GET', '/subjects/s/versions/0', undefined, 422, 42202],
