@@ -396,9 +396,12 @@ describe('storage', () => {
     await h.call('PUT', '/config/a', { compatibility: 'FULL' });
     await h.call('PUT', '/config/a', { compatibility: 'FORWARD' });
     await h.call('PUT', '/mode/b0', { mode: 'READONLY' });
+    await h.call('PUT', '/config/c', { defaultMetadata: { properties: { owner: 'x' } } });
+    await h.call('POST', '/subjects/c/versions', { ...avro(user), metadata: { tags: { id: ['PII'] } } });
+    await h.call('POST', '/subjects/c/versions', proto('syntax = "proto3"; message P { int32 a = 1; }'));
     const snapshot = (s: RegistryState): unknown => ({
-      subjects: s.subjects(true).map((sub) => ({ sub, versions: s.list(sub, true), level: s.subjectConfig.get(sub), mode: s.subjectMode.get(sub) })),
-      global: [s.globalLevel, s.globalMode],
+      subjects: s.subjects(true).map((sub) => ({ sub, versions: s.list(sub, true), level: s.subjectConfig.get(sub), mode: s.subjectMode.get(sub), contract: s.subjectContract.get(sub) })),
+      global: [s.globalLevel, s.globalMode, s.globalContract],
       maxId: s.maxId,
     });
     const replayed = new RegistryState();
