@@ -125,12 +125,32 @@ function importsByKind(text: string): { publicImports: Set<string>; weakImports:
   return { publicImports, weakImports };
 }
 
+const MAX_FIELD_NUMBER = 2 ** 29 - 1;
+
+/** What protobufjs lets through but protoc (and so Confluent) refuses. */
+function checkNumbers(ns: protobuf.NamespaceBase, what: string): void {
+  for (const n of ns.nestedArray) {
+    if (n instanceof protobuf.Type) {
+      for (const f of n.fieldsArray) {
+        if (f.id < 1 || f.id > MAX_FIELD_NUMBER) throw new ProtobufError(`${what}: field ${n.name}.${f.name} has number ${f.id}, outside 1..${MAX_FIELD_NUMBER}`);
+        if (f.id >= 19000 && f.id <= 19999) throw new ProtobufError(`${what}: field ${n.name}.${f.name} has number ${f.id}, which is reserved for the protobuf implementation (19000-19999)`);
+      }
+    }
+    if (n instanceof protobuf.Namespace) checkNumbers(n, what);
+  }
+}
+
 function parseText(text: string, root: protobuf.Root, what: string): protobuf.IParserResult {
+  const syntax = syntaxOf(text);
+  if (syntax !== 'proto2' && syntax !== 'proto3' && !syntax.startsWith('edition ')) throw new ProtobufError(`${what} declares syntax "${syntax}"; only proto2 and proto3 exist`);
+  let parsed: protobuf.IParserResult;
   try {
-    return protobuf.parse(text, root, PARSE_OPTIONS);
+    parsed = protobuf.parse(text, root, PARSE_OPTIONS);
   } catch (e) {
     throw new ProtobufError(`${what} is not a valid .proto file: ${(e as Error).message}`);
   }
+  checkNumbers(root, what);
+  return parsed;
 }
 
 const opts = (o: Record<string, unknown> | undefined): Record<string, unknown> => ({ ...(o ?? {}) });
@@ -172,7 +192,9 @@ function toType(t: protobuf.ReflectionObject, proto2: boolean): ProtoType | unde
       kind: 'message',
       name: t.name,
       fullName: dotless(t.fullName),
-      fields: t.fieldsArray.map((f) => toField(f, realNames, proto2)),
+      // Extensions of this message declared elsewhere appear here as sister fields after
+      // resolution; they belong to the file that declares them.
+      fields: t.fieldsArray.filter((f) => !f.declaringField).map((f) => toField(f, realNames, proto2)),
       oneofs: real.map((o) => ({ name: o.name, options: opts(o.options) })),
       nested: t.nestedArray.map((n) => toType(n, proto2)).filter((x): x is ProtoType => !!x),
       reserved: (t.reserved ?? []).map((r) => (typeof r === 'string' ? r : [...r])),
@@ -322,7 +344,6 @@ function printRanges(reserved: Array<number[] | string>, normalize: boolean): st
 
 interface PrintContext {
   normalize: boolean;
-  proto3: boolean;
 }
 
 function typeRef(f: Pick<ProtoField, 'type' | 'resolved'>, ctx: PrintContext): string {
@@ -342,7 +363,7 @@ function block(head: string, body: string[]): string[] {
 
 function printExtends(ext: ProtoExtend[], ctx: PrintContext): string[] {
   const list = ctx.normalize ? [...ext].sort((a, b) => a.field.tag - b.field.tag) : ext;
-  return list.flatMap((e) => block(`extend ${ctx.normalize && e.field.resolved === undefined ? e.extendee : e.extendee}`, [printField(e.field, ctx, false)]));
+  return list.flatMap((e) => block(`extend ${e.extendee}`, [printField(e.field, ctx, false)]));
 }
 
 function printType(t: ProtoType, ctx: PrintContext): string[] {
@@ -387,7 +408,7 @@ function printType(t: ProtoType, ctx: PrintContext): string[] {
  * dropped; top-level and nested messages keep their order because message indexes depend on it.
  */
 export function printProto(file: ProtoFile, normalize = false): string {
-  const ctx: PrintContext = { normalize, proto3: file.syntax === 'proto3' };
+  const ctx: PrintContext = { normalize };
   const sortIf = (xs: string[]): string[] => (normalize ? [...new Set(xs)].sort() : xs);
   const lines: string[] = [];
   if (!normalize || file.syntax !== 'proto2') lines.push(file.syntax.startsWith('edition ') ? `edition = "${file.syntax.slice(8)}";` : `syntax = "${file.syntax}";`);

@@ -68,6 +68,13 @@ describe('parsing .proto files', () => {
     expect(a.extensions).toEqual([[100, 536870911]]);
   });
 
+  it('keeps extension fields with the extend block that declares them, not in the extended message', () => {
+    const { file } = parseProtobuf('syntax = "proto2"; message A { optional int32 a = 1; extensions 10 to 20; } extend A { optional int32 e = 10; }');
+    const a = file.types[0]!;
+    expect(a.kind === 'message' && a.fields.map((f) => f.name)).toEqual(['a']);
+    expect(file.extend.map((e) => `${e.extendee}.${e.field.name}=${e.field.tag}`)).toEqual(['A.e=10']);
+  });
+
   it('treats a file without a syntax line as proto2, as protoc does', () => {
     expect(parseProtobuf('message A { optional int32 a = 1; }').file.syntax).toBe('proto2');
   });
@@ -77,6 +84,9 @@ describe('parsing .proto files', () => {
     ['an unknown type', 'syntax = "proto3"; message A { Missing m = 1; }', /no such Type or Enum 'Missing'/],
     ['an import with no reference', 'syntax = "proto3"; import "other.proto"; message A { int32 a = 1; }', /imports "other.proto", which is neither among the schema's references nor a well-known type/],
     ['a type defined twice', 'syntax = "proto3"; message A { int32 a = 1; } message A { int32 b = 1; }', /duplicate name 'A'/],
+    ['an unknown syntax', 'syntax = "proto4"; message A { int32 a = 1; }', /declares syntax "proto4"; only proto2 and proto3 exist/],
+    ['field number 0', 'syntax = "proto3"; message A { int32 a = 0; }', /field A.a has number 0, outside 1..536870911/],
+    ['a number reserved for the implementation', 'syntax = "proto3"; message A { message B { int32 a = 19001; } }', /field B.a has number 19001, which is reserved/],
   ])('refuses %s, saying what is wrong', (_what, text, message) => {
     expect(() => parseProtobuf(text)).toThrow(ProtobufError);
     expect(() => parseProtobuf(text)).toThrow(message);

@@ -141,8 +141,8 @@ export class Registry {
     try {
       return parseProtobuf(schema, deps);
     } catch (e) {
-      if (e instanceof ProtobufError) throw invalidSchema(e.message);
-      throw e;
+      // Parsing is pure: whatever it throws, protobufjs' own errors included, is about the text.
+      throw invalidSchema(e instanceof ProtobufError ? e.message : `not a valid .proto file: ${(e as Error).message}`);
     }
   }
 
