@@ -535,6 +535,11 @@ describe('data-contract metadata and rule sets', () => {
     // The same schema and contract in another subject is the same id.
     expect((await h.call('POST', '/subjects/d/versions', { ...avro(userV2), metadata: other })).body).toEqual({ id: 3 });
     expect((await h.call('POST', '/subjects/c', { ...avro(userV2), metadata: piiMetadata })).body.version).toBe(2);
+    // A lookup without a contract is made with the one a registration would inherit (Confluent's
+    // second lookup): the latest version's, so an older version under another contract is not found.
+    expect((await h.call('POST', '/subjects/c', avro(userV2))).body.version).toBe(3);
+    expect((await h.call('POST', '/subjects/c', avro(user))).body.error_code).toBe(40403);
+    expect((await h.call('POST', '/subjects/c', { ...avro(user), metadata: piiMetadata })).body.version).toBe(1);
   });
 
   it('applies config defaults and overrides, keeps the level, and serves them from GET /config', async () => {

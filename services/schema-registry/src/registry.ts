@@ -338,28 +338,29 @@ export class Registry {
   }
 
   /**
-   * POST /subjects/{s}: the latest version holding this schema. A request with metadata or a rule
-   * set must match them too; one without matches the schema whatever contract its versions carry,
-   * so a client that never heard of contracts still finds what it registered.
+   * POST /subjects/{s}: the newest version holding this schema with the contract the request
+   * gives; failing that, as Confluent does, with the contract a registration would give it (the
+   * latest version's, under the config's defaults and overrides), so a client that knows nothing
+   * of contracts still finds what it registered.
    */
   lookup(subject: string, req: RegisterRequest, includeDeleted: boolean): VersionRecord {
     if (!this.state.hasSubject(subject, includeDeleted)) throw subjectNotFound(subject);
     const parsed = this.parse(req);
     const normalize = req.normalize === true;
+    const newest = (identity: string): VersionRecord | undefined =>
+      this.state
+        .list(subject, includeDeleted)
+        .filter((v) => this.matches(this.state.byId.get(v.id), identity, normalize))
+        .at(-1);
     const requested = contractOf(req);
-    const withContract = !!(requested.metadata || requested.ruleSet);
-    const identity = this.identity(parsed, requested, normalize);
-    const found = this.state
-      .list(subject, includeDeleted)
-      .filter((v) => {
-        const entry = this.state.byId.get(v.id);
-        if (!entry) return false;
-        if (withContract) return this.matches(entry, identity, normalize);
-        return this.matches({ ...entry, canonical: identityOf(entry.schemaType, schemaBody(entry.schema, entry.schemaType), entry.references, {}), metadata: undefined, ruleSet: undefined }, identity, normalize);
-      })
-      .at(-1);
+    const found = newest(this.identity(parsed, requested, normalize)) ?? this.inheritedMatch(subject, parsed, req, requested, newest);
     if (!found) throw schemaNotFound();
     return found;
+  }
+
+  private inheritedMatch(subject: string, parsed: ParsedSchema, req: RegisterRequest, requested: Contract, newest: (identity: string) => VersionRecord | undefined): VersionRecord | undefined {
+    const { contract, identity } = this.contracted(subject, parsed, req);
+    return JSON.stringify(contract) === JSON.stringify(requested) ? undefined : newest(identity);
   }
 
   version(subject: string, v: VersionRef, includeDeleted = false): VersionRecord {
