@@ -18,6 +18,7 @@ export const CODES = {
   REFERENCE_EXISTS: 42206,
   ID_DOES_NOT_MATCH: 42207,
   INVALID_SUBJECT: 42208,
+  INVALID_RULESET: 42210,
   STORE_ERROR: 50001,
   OPERATION_TIMEOUT: 50002,
 } as const;
@@ -73,5 +74,6 @@ export const referenceExists = (s: string, v: number): RegistryError =>
 export const idDoesNotMatch = (id: number): RegistryError =>
   new RegistryError(422, CODES.ID_DOES_NOT_MATCH, `Schema id ${id} is already taken by a different schema`);
 export const invalidSubject = (s: string): RegistryError => new RegistryError(422, CODES.INVALID_SUBJECT, `The specified subject '${s}' is not valid.`);
+export const invalidRuleSet = (msg: string): RegistryError => new RegistryError(422, CODES.INVALID_RULESET, `Invalid rule set: ${msg}`);
 export const storeError = (msg: string): RegistryError => new RegistryError(500, CODES.STORE_ERROR, `Error in the backend data store: ${msg}`);
 export const storeTimeout = (msg: string): RegistryError => new RegistryError(500, CODES.OPERATION_TIMEOUT, `Operation timed out: ${msg}`);

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { CODES, compatibilityNotConfigured, modeNotConfigured, RegistryError, subjectNotFound } from './errors.js';
 import type { Registry } from './registry.js';
-import { flag, parseCompatibilityRequest, parseId, parseModeRequest, parseRegisterRequest, parseVersion, validateSubject } from './requests.js';
+import { flag, parseConfigRequest, parseId, parseModeRequest, parseRegisterRequest, parseVersion, validateSubject } from './requests.js';
 import { schemaValue, type SchemaEntry, type VersionRecord } from './store.js';
 
 export const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
@@ -15,7 +15,13 @@ function versionBody(v: VersionRecord): Record<string, unknown> {
 }
 
 function schemaBody(s: SchemaEntry): Record<string, unknown> {
-  return { ...(s.schemaType !== 'AVRO' ? { schemaType: s.schemaType } : {}), ...(s.references.length ? { references: s.references } : {}), schema: s.schema };
+  return {
+    ...(s.schemaType !== 'AVRO' ? { schemaType: s.schemaType } : {}),
+    ...(s.references.length ? { references: s.references } : {}),
+    ...(s.metadata ? { metadata: s.metadata } : {}),
+    ...(s.ruleSet ? { ruleSet: s.ruleSet } : {}),
+    schema: s.schema,
+  };
 }
 
 type Params = { subject: string; version: string; id: string };
@@ -72,7 +78,7 @@ export function buildHttp(registry: Registry, logger?: FastifyBaseLogger): Fasti
   const s = registry.state;
 
   app.get('/', async () => ({}));
-  app.get('/schemas/types', async () => ['JSON', 'AVRO']);
+  app.get('/schemas/types', async () => ['JSON', 'PROTOBUF', 'AVRO']);
 
   app.get<{ Querystring: Query }>('/subjects', async (req) => s.subjects(flag(req.query['deleted']), req.query['subjectPrefix'] ?? ''));
 
@@ -82,10 +88,12 @@ export function buildHttp(registry: Registry, logger?: FastifyBaseLogger): Fasti
     return list.map((v) => v.version);
   });
 
-  app.post<{ Params: Params }>('/subjects/:subject/versions', async (req) => ({ id: await registry.register(req.params.subject, parseRegisterRequest(req.body)) }));
+  app.post<{ Params: Params; Querystring: Query }>('/subjects/:subject/versions', async (req) => ({
+    id: await registry.register(req.params.subject, parseRegisterRequest(req.body, flag(req.query['normalize']))),
+  }));
 
   app.post<{ Params: Params; Querystring: Query }>('/subjects/:subject', async (req) =>
-    versionBody(registry.lookup(req.params.subject, parseRegisterRequest(req.body), flag(req.query['deleted']))),
+    versionBody(registry.lookup(req.params.subject, parseRegisterRequest(req.body, flag(req.query['normalize'])), flag(req.query['deleted']))),
   );
 
   app.get<{ Params: Params; Querystring: Query }>('/subjects/:subject/versions/:version', async (req) =>
@@ -143,16 +151,18 @@ export function buildHttp(registry: Registry, logger?: FastifyBaseLogger): Fasti
   );
 
   // Requests say {"compatibility": L}; responses of GET say {"compatibilityLevel": L} — Confluent's asymmetry.
-  app.get('/config', async () => ({ compatibilityLevel: s.globalLevel }));
-  app.put('/config', async (req) => ({ compatibility: await registry.setConfig(null, parseCompatibilityRequest(req.body)) }));
+  app.get('/config', async () => ({ compatibilityLevel: s.globalLevel, ...s.globalContract }));
+  app.put('/config', async (req) => registry.setConfig(null, parseConfigRequest(req.body)));
   app.delete('/config', async () => ({ compatibilityLevel: await registry.deleteConfig(null) }));
   app.get<{ Params: Params; Querystring: Query }>('/config/:subject', async (req) => {
     const own = s.subjectConfig.get(req.params.subject);
-    if (own) return { compatibilityLevel: own };
-    if (flag(req.query['defaultToGlobal'])) return { compatibilityLevel: s.globalLevel };
-    throw compatibilityNotConfigured(req.params.subject);
+    const contract = s.subjectContract.get(req.params.subject);
+    const toGlobal = flag(req.query['defaultToGlobal']);
+    if (!own && !contract && !toGlobal) throw compatibilityNotConfigured(req.params.subject);
+    const level = own ?? (toGlobal ? s.globalLevel : undefined);
+    return { ...(level ? { compatibilityLevel: level } : {}), ...(toGlobal ? s.globalContract : {}), ...contract };
   });
-  app.put<{ Params: Params }>('/config/:subject', async (req) => ({ compatibility: await registry.setConfig(req.params.subject, parseCompatibilityRequest(req.body)) }));
+  app.put<{ Params: Params }>('/config/:subject', async (req) => registry.setConfig(req.params.subject, parseConfigRequest(req.body)));
   app.delete<{ Params: Params }>('/config/:subject', async (req) => ({ compatibilityLevel: await registry.deleteConfig(req.params.subject) }));
 
   app.get('/mode', async () => ({ mode: s.globalMode }));

@@ -189,7 +189,7 @@ describe('error codes: every one is a JSON body with the right HTTP status, neve
       ['POST', '/subjects/s/versions', avro({ type: 'record', name: 'R', fields: [{ name: 'a', type: 'int', default: 'x' }] }), 422, 42201],
       ['POST', '/subjects/s/versions', { schema: 'string' }, 422, 42201],
       ['POST', '/subjects/s/versions', {}, 422, 42201],
-      ['POST', '/subjects/s/versions', { schema: 'syntax = "proto3";', schemaType: 'PROTOBUF' }, 422, 42201],
+      ['POST', '/subjects/s/versions', { schema: 'syntax = "proto3"; message {', schemaType: 'PROTOBUF' }, 422, 42201],
       ['POST', '/subjects/s/versions', { schema: '"int"', references: [{ name: 'x', subject: 'nope', version: 1 }] }, 422, 42201],
       ['GET', '/subjects/s/versions/abc', undefined, 422, 42202],
       ['GET', '/subjects/s/versions/0', undefined, 422, 42202],
@@ -396,14 +396,176 @@ describe('storage', () => {
     await h.call('PUT', '/config/a', { compatibility: 'FULL' });
     await h.call('PUT', '/config/a', { compatibility: 'FORWARD' });
     await h.call('PUT', '/mode/b0', { mode: 'READONLY' });
+    await h.call('PUT', '/config/c', { defaultMetadata: { properties: { owner: 'x' } } });
+    await h.call('POST', '/subjects/c/versions', { ...avro(user), metadata: { tags: { id: ['PII'] } } });
+    await h.call('POST', '/subjects/c/versions', proto('syntax = "proto3"; message P { int32 a = 1; }'));
     const snapshot = (s: RegistryState): unknown => ({
-      subjects: s.subjects(true).map((sub) => ({ sub, versions: s.list(sub, true), level: s.subjectConfig.get(sub), mode: s.subjectMode.get(sub) })),
-      global: [s.globalLevel, s.globalMode],
+      subjects: s.subjects(true).map((sub) => ({ sub, versions: s.list(sub, true), level: s.subjectConfig.get(sub), mode: s.subjectMode.get(sub), contract: s.subjectContract.get(sub) })),
+      global: [s.globalLevel, s.globalMode, s.globalContract],
       maxId: s.maxId,
     });
     const replayed = new RegistryState();
     for (const r of h.log.compacted()) replayed.apply(r);
     expect(h.log.compacted().length).toBeLessThan(h.log.records.length);
     expect(snapshot(replayed)).toEqual(snapshot(h.state));
+  });
+});
+
+const proto = (schema: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ schemaType: 'PROTOBUF', schema, ...extra });
+const orderV1 = `syntax = "proto3";
+package acme;
+import "google/protobuf/timestamp.proto";
+message Order {
+  string id = 1;
+  int32 qty = 2;
+  google.protobuf.Timestamp placed_at = 3;
+}
+`;
+
+describe('PROTOBUF', () => {
+  it('is among the schema types and registers, serves, looks up and reformats to one id', async () => {
+    const h = harness();
+    expect((await h.call('GET', '/schemas/types')).body).toEqual(['JSON', 'PROTOBUF', 'AVRO']);
+    expect((await h.call('POST', '/subjects/orders-value/versions', proto(orderV1))).body).toEqual({ id: 1 });
+    expect((await h.call('GET', '/subjects/orders-value/versions/1')).body).toEqual({ subject: 'orders-value', version: 1, id: 1, schemaType: 'PROTOBUF', schema: orderV1 });
+    expect((await h.call('GET', '/schemas/ids/1')).body).toEqual({ schemaType: 'PROTOBUF', schema: orderV1 });
+    expect((await h.call('GET', '/schemas/ids/1/schema')).body).toBe(orderV1);
+    const reformatted = `// a comment\n${orderV1.replace(/\n\s*/g, ' ')}`;
+    expect((await h.call('POST', '/subjects/orders-value/versions', proto(reformatted))).body).toEqual({ id: 1 });
+    expect((await h.call('POST', '/subjects/orders-value', proto(reformatted))).body).toMatchObject({ version: 1, id: 1 });
+    expect((await h.call('GET', '/subjects/orders-value/versions')).body).toEqual([1]);
+    const bad = await h.call('POST', '/subjects/orders-value/versions', proto('syntax = "proto3"; message A { Missing m = 1; }'));
+    expect(bad).toMatchObject({ status: 422, body: { error_code: 42201, message: "Invalid schema: no such Type or Enum 'Missing' in Type .A" } });
+  });
+
+  it('resolves imports through references, lists and protects the referenced version', async () => {
+    const h = harness();
+    const money = 'syntax = "proto3"; package common; message Money { string currency = 1; int64 units = 2; }';
+    await h.call('POST', '/subjects/money/versions', proto(money));
+    const withRef = 'syntax = "proto3"; import "common/money.proto"; message Price { common.Money amount = 1; }';
+    const missing = await h.call('POST', '/subjects/price-value/versions', proto(withRef));
+    expect(missing.body.message).toContain('imports "common/money.proto", which is neither among the schema\'s references nor a well-known type');
+    const references = [{ name: 'common/money.proto', subject: 'money', version: 1 }];
+    expect((await h.call('POST', '/subjects/price-value/versions', proto(withRef, { references }))).body).toEqual({ id: 2 });
+    expect((await h.call('GET', '/subjects/price-value/versions/1')).body.references).toEqual(references);
+    expect((await h.call('GET', '/subjects/money/versions/1/referencedby')).body).toEqual([2]);
+    expect((await h.call('DELETE', '/subjects/money/versions/1')).body.error_code).toBe(42206);
+  });
+
+  it('normalize=true gives a reordered schema the id of its normalized twin and stores the normalized text', async () => {
+    const h = harness();
+    await h.call('PUT', '/config', { compatibility: 'NONE' });
+    const a = 'syntax = "proto3"; package p; message M { int32 a = 1; string b = 2; }';
+    const b = 'syntax = "proto3"; package p; message M { string b = 2; int32 a = 1; }';
+    expect((await h.call('POST', '/subjects/n/versions?normalize=true', proto(a))).body).toEqual({ id: 1 });
+    expect((await h.call('GET', '/schemas/ids/1/schema')).body).toBe('syntax = "proto3";\npackage p;\nmessage M {\n  int32 a = 1;\n  string b = 2;\n}\n');
+    expect((await h.call('POST', '/subjects/n/versions?normalize=true', proto(b))).body).toEqual({ id: 1 });
+    expect((await h.call('POST', '/subjects/n?normalize=true', proto(b))).body).toMatchObject({ version: 1, id: 1 });
+    expect((await h.call('POST', '/subjects/n', proto(b))).body.error_code).toBe(40403);
+    expect((await h.call('POST', '/subjects/n/versions', proto(b))).body).toEqual({ id: 2 });
+  });
+
+  it('refuses an incompatible version with Confluent-shaped reasons, and checks all seven levels', async () => {
+    const h = harness();
+    await h.call('POST', '/subjects/o/versions', proto(orderV1));
+    const changed = orderV1.replace('int32 qty = 2;', 'string qty = 2;');
+    const r = await h.call('POST', '/subjects/o/versions', proto(changed));
+    expect(r.status).toBe(409);
+    expect(r.body.message).toBe(
+      `Schema being registered is incompatible with an earlier schema for subject "o", details: [{errorType:"FIELD_SCALAR_KIND_CHANGED", description:"The kind of a SCALAR field at path '#/Order/2' in the new schema does not match its kind in the old schema"}, {oldSchemaVersion: 1}, {compatibility: 'BACKWARD'}]`,
+    );
+    // Adding a message is BACKWARD compatible; FORWARD sees the old schema lacking it
+    // (MESSAGE_REMOVED), which Confluent counts as incompatible.
+    const added = `${orderV1}message Extra { int32 x = 1; }\n`;
+    const cases: Array<[string, string, boolean]> = [
+      ['NONE', changed, true],
+      ['BACKWARD', added, true],
+      ['FORWARD', added, false],
+      ['FULL', added, false],
+      ['BACKWARD_TRANSITIVE', changed, false],
+      ['FORWARD_TRANSITIVE', orderV1.replace('int32 qty = 2;', 'int64 qty = 2;'), true],
+      ['FULL_TRANSITIVE', orderV1.replace('int32 qty = 2;', ''), true],
+    ];
+    for (const [level, next, ok] of cases) {
+      await h.call('PUT', '/config/o', { compatibility: level });
+      const c = await h.call('POST', '/compatibility/subjects/o/versions/latest?verbose=true', proto(next));
+      expect({ level, ok: c.body.is_compatible }).toEqual({ level, ok });
+      if (!ok) expect(c.body.messages.at(-1)).toBe(`{compatibility: '${level}'}`);
+    }
+    const mixed = await h.call('POST', '/compatibility/subjects/o/versions/latest?verbose=true', avro(user));
+    expect(mixed.body.is_compatible).toBe(false);
+    expect(mixed.body.messages[0]).toContain('SCHEMA_TYPE_MISMATCH');
+  });
+});
+
+const piiMetadata = { tags: { 'Order.email': ['PII'] }, properties: { owner: 'team-orders', classification: 'confidential' }, sensitive: ['secret'] };
+const ruleSet = {
+  domainRules: [{ name: 'checkEmail', kind: 'CONDITION', mode: 'WRITE', type: 'CEL_FIELD', expr: "name == 'email' ; value.contains('@')", onFailure: 'DLQ' }],
+  migrationRules: [{ name: 'upgrade', kind: 'TRANSFORM', mode: 'UPGRADE', type: 'JSONATA', expr: '$' }],
+};
+
+describe('data-contract metadata and rule sets', () => {
+  it('stores them with the version and returns them on every read, in Confluent shapes', async () => {
+    const h = harness();
+    expect((await h.call('POST', '/subjects/c/versions', { ...avro(user), metadata: piiMetadata, ruleSet })).body).toEqual({ id: 1 });
+    const expectedMetadata = { tags: { 'Order.email': ['PII'] }, properties: { classification: 'confidential', owner: 'team-orders' }, sensitive: ['secret'] };
+    const expectedRuleSet = {
+      migrationRules: [{ name: 'upgrade', kind: 'TRANSFORM', mode: 'UPGRADE', type: 'JSONATA', expr: '$' }],
+      domainRules: [{ name: 'checkEmail', kind: 'CONDITION', mode: 'WRITE', type: 'CEL_FIELD', expr: "name == 'email' ; value.contains('@')", onFailure: 'DLQ' }],
+    };
+    const version = { subject: 'c', version: 1, id: 1, metadata: expectedMetadata, ruleSet: expectedRuleSet, schema: JSON.stringify(user) };
+    expect((await h.call('GET', '/subjects/c/versions/1')).body).toEqual(version);
+    expect((await h.call('GET', '/subjects/c/versions/latest')).body).toEqual(version);
+    expect((await h.call('GET', '/schemas?subjectPrefix=c')).body).toEqual([version]);
+    expect((await h.call('GET', '/schemas/ids/1')).body).toEqual({ metadata: expectedMetadata, ruleSet: expectedRuleSet, schema: JSON.stringify(user) });
+    expect((await h.call('POST', '/subjects/c', avro(user))).body).toEqual(version);
+    expect(h.log.records[0]!.value).toEqual({ ...version, deleted: false });
+  });
+
+  it('inherits the previous version contract when omitted; other metadata makes a new version and id', async () => {
+    const h = harness();
+    await h.call('POST', '/subjects/c/versions', { ...avro(user), metadata: piiMetadata });
+    expect((await h.call('POST', '/subjects/c/versions', avro(user))).body).toEqual({ id: 1 });
+    expect((await h.call('POST', '/subjects/c/versions', avro(userV2))).body).toEqual({ id: 2 });
+    expect((await h.call('GET', '/subjects/c/versions/2')).body.metadata.properties.owner).toBe('team-orders');
+    const other = { properties: { owner: 'team-billing' } };
+    expect((await h.call('POST', '/subjects/c/versions', { ...avro(userV2), metadata: other })).body).toEqual({ id: 3 });
+    expect((await h.call('GET', '/subjects/c/versions')).body).toEqual([1, 2, 3]);
+    expect((await h.call('GET', '/subjects/c/versions/3')).body.metadata).toEqual(other);
+    // The same schema and contract in another subject is the same id.
+    expect((await h.call('POST', '/subjects/d/versions', { ...avro(userV2), metadata: other })).body).toEqual({ id: 3 });
+    expect((await h.call('POST', '/subjects/c', { ...avro(userV2), metadata: piiMetadata })).body.version).toBe(2);
+    // A lookup without a contract is made with the one a registration would inherit (Confluent's
+    // second lookup): the latest version's, so an older version under another contract is not found.
+    expect((await h.call('POST', '/subjects/c', avro(userV2))).body.version).toBe(3);
+    expect((await h.call('POST', '/subjects/c', avro(user))).body.error_code).toBe(40403);
+    expect((await h.call('POST', '/subjects/c', { ...avro(user), metadata: piiMetadata })).body.version).toBe(1);
+  });
+
+  it('applies config defaults and overrides, keeps the level, and serves them from GET /config', async () => {
+    const h = harness();
+    const put = await h.call('PUT', '/config/c', { defaultMetadata: { properties: { owner: 'platform', tier: 'bronze' } }, overrideMetadata: { properties: { tier: 'gold' } }, overrideRuleSet: ruleSet });
+    expect(put.body).toEqual({ defaultMetadata: { properties: { owner: 'platform', tier: 'bronze' } }, overrideMetadata: { properties: { tier: 'gold' } }, overrideRuleSet: expect.any(Object) });
+    await h.call('PUT', '/config/c', { compatibility: 'FULL' });
+    const config = (await h.call('GET', '/config/c')).body;
+    expect(config).toMatchObject({ compatibilityLevel: 'FULL', defaultMetadata: { properties: { owner: 'platform', tier: 'bronze' } }, overrideMetadata: { properties: { tier: 'gold' } } });
+    await h.call('POST', '/subjects/c/versions', { ...avro(user), metadata: { properties: { owner: 'me' } } });
+    const v = (await h.call('GET', '/subjects/c/versions/1')).body;
+    expect(v.metadata).toEqual({ properties: { owner: 'me', tier: 'gold' } });
+    expect(v.ruleSet.domainRules[0].name).toBe('checkEmail');
+    await h.call('PUT', '/config/c', { overrideRuleSet: null });
+    expect((await h.call('GET', '/config/c')).body.overrideRuleSet).toBeUndefined();
+    expect((await h.call('GET', '/config')).body).toEqual({ compatibilityLevel: 'BACKWARD' });
+    expect((await h.call('PUT', '/config', { defaultRuleSet: { encodingRules: [{ name: 'enc', type: 'ENCRYPT', mode: 'WRITEREAD' }] } })).status).toBe(200);
+    expect((await h.call('GET', '/config')).body).toEqual({ compatibilityLevel: 'BACKWARD', defaultRuleSet: { encodingRules: [{ name: 'enc', kind: 'TRANSFORM', mode: 'WRITEREAD', type: 'ENCRYPT' }] } });
+  });
+
+  it('refuses a bad rule set with 42210 and bad metadata with 42201, naming the field', async () => {
+    const h = harness();
+    const r = await h.call('POST', '/subjects/c/versions', { ...avro(user), ruleSet: { domainRules: [{ name: 'r', type: 'CEL', mode: 'UPGRADE' }] } });
+    expect(r).toMatchObject({ status: 422, body: { error_code: 42210, message: "Invalid rule set: Domain rules can only be WRITE, READ, WRITEREAD (rule 'r')" } });
+    const m = await h.call('POST', '/subjects/c/versions', { ...avro(user), metadata: { tags: ['PII'] } });
+    expect(m).toMatchObject({ status: 422, body: { error_code: 42201 } });
+    expect(m.body.message).toContain('metadata.tags must be an object');
   });
 });

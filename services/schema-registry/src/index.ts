@@ -7,6 +7,10 @@ import { RegistryState } from './store.js';
 export { checkAvroCompatibility, LEVELS, type CompatibilityLevel } from './compat.js';
 export { canonicalAvro } from './avro.js';
 export { CODES as REGISTRY_ERROR_CODES } from './errors.js';
+export { parseProtobuf, messageIndexes, messageAt, encodeMessageIndexes, decodeMessageIndexes, printProto, type ParsedProto, type ProtoFile } from './protobuf.js';
+export type { Metadata, Rule, RuleSet } from './contract.js';
+export { contractSubjects, publishContractFacts, type ContractSubject, type PublishOutcome } from './contract-facts.js';
+export { startContractFactsPublisher, type ContractFactsPublisherOptions } from './contract-publisher.js';
 
 export interface RegistryOptions {
   /** Comma-separated bootstrap brokers. */

@@ -1,5 +1,6 @@
+import { busConfigFromEnv, createBus, type Bus } from '@preflight/bus';
 import { createLogger } from '@preflight/core';
-import { startSchemaRegistry } from './index.js';
+import { startContractFactsPublisher, startSchemaRegistry } from './index.js';
 
 const logger = createLogger({ service: 'schema-registry', version: '0.1.0' });
 
@@ -24,18 +25,41 @@ try {
   process.exit(1);
 }
 
+// Opt-in: mirror each registered connector's contract into this registry (see docs/schema-registry.md).
+let publisher: { bus: Bus; running: { stop(): Promise<void> } } | undefined;
+if (process.env['SCHEMA_REGISTRY_PUBLISH_CONTRACTS'] === 'true') {
+  try {
+    const bus = createBus({ ...busConfigFromEnv('schema-registry'), schemaRegistryUrl: handle.url }, logger, { produces: [] });
+    await bus.ensureTopics();
+    const running = await startContractFactsPublisher({ bus, logger, registryUrl: handle.url });
+    publisher = { bus, running };
+    logger.info('publishing connector contracts as subjects');
+  } catch (err) {
+    logger.error({ err }, 'the contract publisher failed to start');
+    await handle.close();
+    process.exit(1);
+  }
+}
+
 let stopping = false;
 const stop = (signal: string): void => {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, 'schema registry stopping');
-  handle.close().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      logger.error({ err }, 'schema registry did not stop cleanly');
-      process.exit(1);
-    },
-  );
+  const stopPublisher = async (): Promise<void> => {
+    if (!publisher) return;
+    await publisher.running.stop();
+    await publisher.bus.stop();
+  };
+  stopPublisher()
+    .then(() => handle.close())
+    .then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'schema registry did not stop cleanly');
+        process.exit(1);
+      },
+    );
 };
 process.once('SIGTERM', () => stop('SIGTERM'));
 process.once('SIGINT', () => stop('SIGINT'));

@@ -3,10 +3,12 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import type { Root } from 'protobufjs';
+import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { PreflightError } from '@preflight/core';
 import { freePort, waitFor } from '@preflight/local-infra';
 import { startSchemaRegistry, type RegistryHandle } from './index.js';
+import { decodeMessageIndexes, encodeMessageIndexes, messageAt, messageIndexes, parseProtobuf } from './protobuf.js';
 
 // The global setup starts one broker and one registry for the run and publishes them here.
 const brokers = (): string => process.env['KAFKA_BROKERS']!;
@@ -332,5 +334,143 @@ describe('main.ts', () => {
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
+  });
+});
+
+const timestampProto = 'syntax = "proto3";\npackage google.protobuf;\nmessage Timestamp { int64 seconds = 1; int32 nanos = 2; }\n';
+const moneyProto = 'syntax = "proto3";\npackage acme.common;\nmessage Money { string currency = 1; int64 units = 2; }\n';
+const ordersProto = `syntax = "proto3";
+package acme.orders;
+import "acme/common/money.proto";
+import "google/protobuf/timestamp.proto";
+
+message Order {
+  string id = 1;
+  repeated Line lines = 2;
+  acme.common.Money total = 3;
+  google.protobuf.Timestamp placed_at = 4;
+  message Line {
+    string sku = 1;
+    int32 qty = 2;
+  }
+}
+message Shipment { string order_id = 1; Order.Line line = 2; }
+`;
+
+describe('PROTOBUF with the real @kafkajs/confluent-schema-registry client', () => {
+  it('registers with references (a well-known type among them), encodes and decodes, including Confluent-framed nested messages', async () => {
+    const h = await start();
+    const client = new SchemaRegistry({ host: h.url });
+    const tag = randomUUID();
+    const moneySubject = `acme-money-${tag}`;
+    const tsSubject = `google-timestamp-${tag}`;
+    const { id: moneyId } = await client.register({ type: SchemaType.PROTOBUF, schema: moneyProto }, { subject: moneySubject });
+    // The client parses what the registry serves with protobufjs and resolves imports only from
+    // references, so the well-known type goes in as one too (the registry alone would not need it).
+    await client.register({ type: SchemaType.PROTOBUF, schema: timestampProto }, { subject: tsSubject });
+    const references = [
+      { name: 'acme/common/money.proto', subject: moneySubject, version: 1 },
+      { name: 'google/protobuf/timestamp.proto', subject: tsSubject, version: 1 },
+    ];
+    const subject = `orders-${tag}-value`;
+    const { id } = await client.register({ type: SchemaType.PROTOBUF, schema: ordersProto, references }, { subject });
+    expect(id).toBeGreaterThan(moneyId);
+    expect((await call(h, 'GET', `/subjects/${subject}/versions/1`)).body).toEqual({ subject, version: 1, id, schemaType: 'PROTOBUF', references, schema: ordersProto });
+    expect((await call(h, 'GET', `/subjects/${moneySubject}/versions/1/referencedby`)).body).toEqual([id]);
+
+    // The client parses with protobufjs' defaults, which camel-case field names.
+    const order = { id: 'o-1', lines: [{ sku: 'sku-1', qty: 2 }], total: { currency: 'EUR', units: 12 }, placedAt: { seconds: 1700000000, nanos: 5 } };
+    const encoded = await client.encode(id, order);
+    expect(encoded.readUInt32BE(1)).toBe(id);
+    // A fresh client fetches the schema and its references by id to decode.
+    const decoded = (await new SchemaRegistry({ host: h.url }).decode(encoded)) as { toJSON(): unknown };
+    expect(decoded.toJSON()).toEqual({ id: 'o-1', lines: [{ sku: 'sku-1', qty: 2 }], total: { currency: 'EUR', units: '12' }, placedAt: { seconds: '1700000000', nanos: 5 } });
+
+    // Confluent's serializers put message indexes between the id and the payload; the first
+    // message is the single byte 0, which this client skips when decoding.
+    const payload = encoded.subarray(5);
+    const framed = Buffer.concat([encoded.subarray(0, 5), encodeMessageIndexes(messageIndexes(parseProtobuf(ordersProto, [{ name: 'acme/common/money.proto', schema: moneyProto }, { name: 'google/protobuf/timestamp.proto', schema: timestampProto }]).file, 'Order')), payload]);
+    expect(framed[5]).toBe(0);
+    expect(((await new SchemaRegistry({ host: h.url }).decode(framed)) as { toJSON(): unknown }).toJSON()).toMatchObject({ id: 'o-1' });
+
+    // A nested message gets the path [0, 0]: resolved against the schema the registry serves for
+    // the id, with the client's own parsed types.
+    const served = (await call(h, 'GET', `/schemas/ids/${id}`)).body as { schema: string };
+    const deps = await Promise.all(references.map(async (r) => ({ name: r.name, schema: ((await call(h, 'GET', `/subjects/${r.subject}/versions/${r.version}`)).body as { schema: string }).schema })));
+    const file = parseProtobuf(served.schema, deps).file;
+    expect(messageIndexes(file, 'Order.Line')).toEqual([0, 0]);
+    expect(messageIndexes(file, 'Shipment')).toEqual([1]);
+    const root = ((await client.getSchema(id)) as unknown as { message: { root: Root } }).message.root;
+    const line = root.lookupType('acme.orders.Order.Line');
+    const lineFrame = Buffer.concat([encoded.subarray(0, 5), encodeMessageIndexes(messageIndexes(file, 'Order.Line')), Buffer.from(line.encode(line.create({ sku: 'n', qty: 3 })).finish())]);
+    const read = decodeMessageIndexes(lineFrame, 5);
+    expect(read.indexes).toEqual([0, 0]);
+    const type = root.lookupType(messageAt(file, read.indexes));
+    expect(type.toObject(type.decode(lineFrame.subarray(read.offset)))).toEqual({ sku: 'n', qty: 3 });
+
+    // Looked up by the client, and a field number reused with another type is refused.
+    expect(await client.getRegistryIdBySchema(moneySubject, { type: SchemaType.PROTOBUF, schema: moneyProto.replace(/\n/g, ' ') })).toBe(moneyId);
+    await expect(client.register({ type: SchemaType.PROTOBUF, schema: moneyProto.replace('int64 units = 2', 'string units = 2') }, { subject: moneySubject })).rejects.toThrow(
+      /FIELD_SCALAR_KIND_CHANGED/,
+    );
+  });
+
+  it('passes and fails registrations at all seven levels, as the client sees them, and keeps them across a restart', async () => {
+    const topic = `_schemas_${randomUUID()}`;
+    const h = await start(topic);
+    const client = new SchemaRegistry({ host: h.url });
+    const withoutUnits = moneyProto.replace('int64 units = 2;', '');
+    const unitsAsString = moneyProto.replace('int64 units = 2', 'string units = 2');
+    const withNote = moneyProto.replace('int64 units = 2;', 'int64 units = 2; string note = 3;');
+    const withExtra = `${moneyProto}message Extra { int32 x = 1; }\n`;
+    // Transitive levels see the reused number 2 against version 1 only: version 2 had removed it.
+    const reused = withoutUnits.replace('string currency = 1;', 'string currency = 1; string units = 2;');
+    const noteInsteadOfUnits = withoutUnits.replace('string currency = 1;', 'string currency = 1; string note = 3;');
+    const cases: Array<{ level: string; history: string[]; pass: string; fail?: string }> = [
+      { level: 'NONE', history: [moneyProto], pass: unitsAsString },
+      { level: 'BACKWARD', history: [moneyProto], pass: withoutUnits, fail: unitsAsString },
+      { level: 'BACKWARD_TRANSITIVE', history: [moneyProto, withoutUnits], pass: noteInsteadOfUnits, fail: reused },
+      { level: 'FORWARD', history: [moneyProto], pass: withNote, fail: unitsAsString },
+      { level: 'FORWARD_TRANSITIVE', history: [moneyProto, withoutUnits], pass: noteInsteadOfUnits, fail: reused },
+      { level: 'FULL', history: [moneyProto], pass: withNote, fail: withExtra },
+      { level: 'FULL_TRANSITIVE', history: [moneyProto, withoutUnits], pass: noteInsteadOfUnits, fail: reused },
+    ];
+    for (const { level, history, pass, fail } of cases) {
+      const subject = `${level.toLowerCase()}-value`;
+      // The client sets the level on a subject's first registration and refuses to register under another one.
+      const opts = { subject, compatibility: COMPATIBILITY[level as keyof typeof COMPATIBILITY] };
+      for (const schema of history) await client.register({ type: SchemaType.PROTOBUF, schema }, opts);
+      expect((await call(h, 'GET', `/config/${subject}`)).body).toEqual({ compatibilityLevel: level });
+      if (fail) await expect(client.register({ type: SchemaType.PROTOBUF, schema: fail }, opts), level).rejects.toThrow(/incompatible/);
+      const { id } = await client.register({ type: SchemaType.PROTOBUF, schema: pass }, opts);
+      expect((await call(h, 'GET', `/subjects/${subject}/versions/latest`)).body, level).toMatchObject({ id, version: history.length + 1 });
+    }
+    await stop(h);
+    const again = await start(topic);
+    expect((await call(again, 'GET', '/subjects/full_transitive-value/versions/1')).body).toMatchObject({ schemaType: 'PROTOBUF', schema: moneyProto });
+    expect((await call(again, 'GET', '/config/full_transitive-value')).body).toEqual({ compatibilityLevel: 'FULL_TRANSITIVE' });
+    await expect(new SchemaRegistry({ host: again.url }).register({ type: SchemaType.PROTOBUF, schema: reused }, { subject: 'full_transitive-value', compatibility: COMPATIBILITY.FULL_TRANSITIVE })).rejects.toThrow(/incompatible/);
+  });
+});
+
+describe('data-contract metadata and rule sets, stored in _schemas', () => {
+  it('round-trips metadata, ruleSet and config defaults over raw HTTP and a restart', async () => {
+    const topic = `_schemas_${randomUUID()}`;
+    const h = await start(topic);
+    const metadata = { tags: { 'User.id': ['PII'] }, properties: { owner: 'team-users' }, sensitive: ['owner'] };
+    const ruleSet = { domainRules: [{ name: 'idNotEmpty', kind: 'CONDITION', mode: 'WRITE', type: 'CEL', expr: "message.id != ''" }] };
+    expect((await call(h, 'POST', '/subjects/c-value/versions', { ...avro(v1), metadata, ruleSet })).body).toEqual({ id: 1 });
+    expect((await call(h, 'PUT', '/config/c-value', { overrideMetadata: { properties: { domain: 'users' } } })).status).toBe(200);
+    expect((await call(h, 'POST', '/subjects/c-value/versions', avro(v2))).body).toEqual({ id: 2 });
+    const v2Body = { subject: 'c-value', version: 2, id: 2, metadata: { ...metadata, properties: { domain: 'users', owner: 'team-users' } }, ruleSet, schema: JSON.stringify(v2) };
+    expect((await call(h, 'GET', '/subjects/c-value/versions/2')).body).toEqual(v2Body);
+    await stop(h);
+    const again = await start(topic);
+    expect((await call(again, 'GET', '/subjects/c-value/versions/2')).body).toEqual(v2Body);
+    expect((await call(again, 'GET', '/subjects/c-value/versions/1')).body.metadata).toEqual(metadata);
+    expect((await call(again, 'GET', '/config/c-value')).body).toEqual({ overrideMetadata: { properties: { domain: 'users' } } });
+    // Same schema, same contract: the id it already has; a client that knows nothing of contracts still finds it.
+    expect((await call(again, 'POST', '/subjects/c-value/versions', avro(v2))).body).toEqual({ id: 2 });
+    expect(await new SchemaRegistry({ host: again.url }).getRegistryIdBySchema('c-value', { type: SchemaType.AVRO, schema: JSON.stringify(v2) })).toBe(2);
   });
 });

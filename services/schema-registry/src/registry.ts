@@ -1,6 +1,9 @@
 import type avro from 'avsc';
 import { parseAvro } from './avro.js';
 import { checkTypes, type CompatibilityLevel, type VersionedType } from './compat.js';
+import { effectiveContract, type ContractConfig } from './contract.js';
+import { parseProtobuf, printProto, ProtobufError, type ParsedProto, type ProtoDependency } from './protobuf.js';
+import { protobufIncompatibilities } from './protobuf-compat.js';
 import {
   idDoesNotMatch,
   incompatible,
@@ -17,12 +20,14 @@ import {
   versionNotSoftDeleted,
   versionSoftDeleted,
 } from './errors.js';
-import { validateSubject, type RegisterRequest, type VersionRef } from './requests.js';
+import { validateSubject, type ConfigRequest, type RegisterRequest, type VersionRef } from './requests.js';
 import {
   configKey,
+  contractOf,
   deleteSubjectKey,
+  identityOf,
   modeKey,
-  schemaIdentity,
+  schemaBody,
   schemaKey,
   schemaValue,
   type LogRecord,
@@ -32,6 +37,7 @@ import {
   type SchemaReference,
   type SchemaType,
   type VersionRecord,
+  type Contract,
 } from './store.js';
 
 /** What a write decides: the records to append (atomically) and the answer to give once they are applied. */
@@ -51,12 +57,16 @@ export interface SchemaLog {
 }
 
 export interface ParsedSchema {
-  /** Compact JSON text as stored and served. */
+  /** As stored and served: compact JSON for AVRO and JSON, the text (normalized if asked) for PROTOBUF. */
   schema: string;
   schemaType: SchemaType;
   references: SchemaReference[];
-  canonical: string;
+  /** Canonical text of the schema alone (identity = type, body, references, contract). */
+  body: string;
+  /** The body under `?normalize=true`: the same as `body` except for PROTOBUF. */
+  normalizedBody: string;
   avro?: avro.Type;
+  proto?: ParsedProto;
 }
 
 const READ_ONLY: ReadonlySet<Mode> = new Set(['READONLY', 'READONLY_OVERRIDE']);
@@ -65,6 +75,7 @@ const READ_ONLY: ReadonlySet<Mode> = new Set(['READONLY', 'READONLY_OVERRIDE']);
 export class Registry {
   /** Parsed Avro types by schema id: an id's schema never changes, so parsing once is enough. */
   private readonly types = new Map<number, avro.Type | null>();
+  private readonly protos = new Map<number, ParsedProto | null>();
 
   constructor(
     readonly state: RegistryState,
@@ -106,9 +117,43 @@ export class Registry {
       .map((d) => JSON.parse(d.schema) as unknown);
   }
 
+  /** Referenced .proto files, dependencies first, each under the import name its referrer gave it. */
+  private protoDependencies(references: readonly SchemaReference[]): ProtoDependency[] {
+    const out: ProtoDependency[] = [];
+    const done = new Set<string>();
+    const visit = (refs: readonly SchemaReference[]): void => {
+      for (const ref of refs) {
+        const key = `${ref.subject}\u0000${ref.version}`;
+        if (done.has(key)) continue;
+        done.add(key);
+        const rec = this.state.get(ref.subject, ref.version)!;
+        visit(rec.references);
+        out.push({ name: ref.name, schema: rec.schema, reference: { subject: ref.subject, version: ref.version } });
+      }
+    };
+    this.dependencies(references); // existence and cycles, with the registry's messages
+    visit(references);
+    return out;
+  }
+
+  private parseProto(schema: string, references: readonly SchemaReference[]): ParsedProto {
+    const deps = this.protoDependencies(references);
+    try {
+      return parseProtobuf(schema, deps);
+    } catch (e) {
+      // Parsing is pure: whatever it throws, protobufjs' own errors included, is about the text.
+      throw invalidSchema(e instanceof ProtobufError ? e.message : `not a valid .proto file: ${(e as Error).message}`);
+    }
+  }
+
   /** Validates a submitted schema; references must name existing versions. */
-  parse(req: Pick<RegisterRequest, 'schema' | 'schemaType' | 'references'>): ParsedSchema {
-    if (req.schemaType === 'PROTOBUF') throw invalidSchema('PROTOBUF schemas are not supported by this registry; use AVRO or JSON');
+  parse(req: Pick<RegisterRequest, 'schema' | 'schemaType' | 'references'> & { normalize?: boolean }): ParsedSchema {
+    if (req.schemaType === 'PROTOBUF') {
+      const proto = this.parseProto(req.schema, req.references);
+      const normalizedText = printProto(proto.file, true);
+      const schema = req.normalize ? normalizedText : req.schema;
+      return { schema, schemaType: 'PROTOBUF', references: req.references, body: schemaBody(schema, 'PROTOBUF'), normalizedBody: normalizedText, proto };
+    }
     let json: unknown;
     try {
       json = JSON.parse(req.schema);
@@ -128,7 +173,72 @@ export class Registry {
       this.dependencies(req.references);
     }
     const schema = JSON.stringify(json);
-    return { schema, schemaType: req.schemaType, references: req.references, canonical: schemaIdentity(schema, req.schemaType, req.references), ...(type ? { avro: type } : {}) };
+    const body = schemaBody(schema, req.schemaType);
+    return { schema, schemaType: req.schemaType, references: req.references, body, normalizedBody: body, ...(type ? { avro: type } : {}) };
+  }
+
+  /** A parsed schema's identity with a contract: what ids are given by. */
+  private identity(parsed: ParsedSchema, contract: Contract, normalize = false): string {
+    return identityOf(parsed.schemaType, normalize ? parsed.normalizedBody : parsed.body, parsed.references, contract);
+  }
+
+  /** Stored schemas' normalized bodies, by id (an id's schema never changes). */
+  private readonly normalizedById = new Map<number, string>();
+
+  private normalizedBodyOf(entry: SchemaEntry): string {
+    let n = this.normalizedById.get(entry.id);
+    if (n === undefined) {
+      n = schemaBody(entry.schema, entry.schemaType);
+      if (entry.schemaType === 'PROTOBUF') {
+        const p = this.parsedProtoOf(entry);
+        // A stored schema that no longer resolves keeps its plain body.
+        if (p) n = printProto(p.file, true);
+      }
+      this.normalizedById.set(entry.id, n);
+    }
+    return n;
+  }
+
+  /** Whether a stored schema has this identity; under normalize, compared after normalizing it too. */
+  private matches(entry: SchemaEntry | undefined, identity: string, normalize: boolean): boolean {
+    if (!entry) return false;
+    if (entry.canonical === identity) return true;
+    return normalize && identityOf(entry.schemaType, this.normalizedBodyOf(entry), entry.references, entry) === identity;
+  }
+
+  /** The id whose schema has this identity. */
+  private idOf(identity: string, normalize: boolean): number | undefined {
+    const exact = this.state.idFor(identity);
+    if (exact !== undefined || !normalize) return exact;
+    for (const entry of this.state.byId.values()) if (this.matches(entry, identity, true)) return entry.id;
+    return undefined;
+  }
+
+  /** The version of `subject` holding a schema with this identity. */
+  private findVersion(subject: string, identity: string, normalize: boolean, includeDeleted = false): VersionRecord | undefined {
+    return this.state.list(subject, includeDeleted).find((v) => this.matches(this.state.byId.get(v.id), identity, normalize));
+  }
+
+  /**
+   * The contract a new version of `subject` gets (what the request says, else the latest live
+   * version's, under the config's defaults and overrides) and the schema's identity with it.
+   */
+  private contracted(subject: string, parsed: ParsedSchema, req: RegisterRequest): { contract: Contract; identity: string } {
+    const contract = contractOf(effectiveContract(req, this.state.list(subject).at(-1), this.state.contractConfigFor(subject)));
+    return { contract, identity: this.identity(parsed, contract, req.normalize) };
+  }
+
+  private parsedProtoOf(rec: Pick<VersionRecord, 'id' | 'schema' | 'references'>): ParsedProto | null {
+    let p = this.protos.get(rec.id);
+    if (p === undefined) {
+      try {
+        p = this.parseProto(rec.schema, rec.references);
+      } catch {
+        p = null;
+      }
+      this.protos.set(rec.id, p);
+    }
+    return p;
   }
 
   private avroTypeOf(rec: Pick<VersionRecord, 'id' | 'schema' | 'references'>): avro.Type | null {
@@ -157,6 +267,18 @@ export class Registry {
         const t = this.avroTypeOf(old);
         if (t) typed.push({ version: old.version, type: t });
         else messages.push(`{errorType:'INVALID_OLD_SCHEMA', description:'The stored schema could not be parsed'}`, `{oldSchemaVersion: ${old.version}}`);
+      } else if (parsed.proto) {
+        const p = this.parsedProtoOf(old);
+        if (!p) {
+          messages.push(`{errorType:'INVALID_OLD_SCHEMA', description:'The stored schema could not be parsed'}`, `{oldSchemaVersion: ${old.version}}`);
+          continue;
+        }
+        // Confluent's validator: BACKWARD asks whether the new schema is backward compatible with
+        // the old one, FORWARD the reverse, FULL both.
+        const found: string[] = [];
+        if (level.startsWith('BACKWARD') || level.startsWith('FULL')) found.push(...protobufIncompatibilities(parsed.proto, p, 'new', 'old'));
+        if (level.startsWith('FORWARD') || level.startsWith('FULL')) found.push(...protobufIncompatibilities(p, parsed.proto, 'old', 'new'));
+        if (found.length) messages.push(...found, `{oldSchemaVersion: ${old.version}}`);
       }
       // JSON Schema: accepted without a compatibility check (see docs/schema-registry.md).
     }
@@ -171,46 +293,74 @@ export class Registry {
   register(subject: string, req: RegisterRequest): Promise<number> {
     validateSubject(subject);
     const parsed = this.parse(req);
+    const normalize = req.normalize === true;
     const importing = req.id !== undefined || req.version !== undefined;
     // Producers re-register their schema on every start: answer those from the state, no write.
-    const known = this.state.find(subject, parsed.canonical);
+    const known = this.findVersion(subject, this.contracted(subject, parsed, req).identity, normalize);
     if (known && !importing && !READ_ONLY.has(this.state.modeFor(subject))) return Promise.resolve(known.id);
     return this.write(() => {
       const mode = this.state.modeFor(subject);
       if (READ_ONLY.has(mode)) throw notPermitted(`Subject ${subject} is in read-only mode`);
       if (importing && mode !== 'IMPORT') throw notPermitted(`Subject ${subject} is not in import mode; an id or version can only be given in IMPORT mode`);
-      const existing = this.state.find(subject, parsed.canonical);
+      const { contract, identity } = this.contracted(subject, parsed, req);
+      const existing = this.findVersion(subject, identity, normalize);
       if (existing && (req.id === undefined || req.id === existing.id) && (req.version === undefined || req.version === existing.version)) {
         return { records: [], result: existing.id };
       }
       let id: number;
       let version: number;
       if (mode === 'IMPORT') {
-        const known = this.state.idFor(parsed.canonical);
+        const known = this.idOf(identity, normalize);
         id = req.id ?? known ?? this.state.maxId + 1;
         const owner = this.state.byId.get(id);
-        if ((owner && owner.canonical !== parsed.canonical) || (known !== undefined && known !== id)) throw idDoesNotMatch(id);
+        if ((owner && !this.matches(owner, identity, normalize)) || (known !== undefined && known !== id)) throw idDoesNotMatch(id);
         version = req.version ?? this.state.nextVersion(subject);
         const occupied = this.state.get(subject, version);
         if (occupied && occupied.id !== id) throw notPermitted(`Version ${version} of subject ${subject} already holds schema ${occupied.id}`);
       } else {
         const result = this.check(parsed, this.state.list(subject), this.state.levelFor(subject));
         if (!result.compatible) throw incompatible(subject, result.messages);
-        id = this.state.idFor(parsed.canonical) ?? this.state.maxId + 1;
+        id = this.idOf(identity, normalize) ?? this.state.maxId + 1;
         version = this.state.nextVersion(subject);
       }
-      const rec: VersionRecord = { subject, version, id, schema: this.state.byId.get(id)?.schema ?? parsed.schema, schemaType: parsed.schemaType, references: parsed.references, deleted: false };
+      const rec: VersionRecord = {
+        subject,
+        version,
+        id,
+        schema: this.state.byId.get(id)?.schema ?? parsed.schema,
+        schemaType: parsed.schemaType,
+        references: parsed.references,
+        ...contract,
+        deleted: false,
+      };
       return { records: [{ key: schemaKey(subject, version), value: schemaValue(rec) }], result: id };
     });
   }
 
+  /**
+   * POST /subjects/{s}: the newest version holding this schema with the contract the request
+   * gives; failing that, as Confluent does, with the contract a registration would give it (the
+   * latest version's, under the config's defaults and overrides), so a client that knows nothing
+   * of contracts still finds what it registered.
+   */
   lookup(subject: string, req: RegisterRequest, includeDeleted: boolean): VersionRecord {
     if (!this.state.hasSubject(subject, includeDeleted)) throw subjectNotFound(subject);
     const parsed = this.parse(req);
-    const matches = this.state.list(subject, includeDeleted).filter((v) => this.state.byId.get(v.id)?.canonical === parsed.canonical);
-    const found = matches.at(-1);
+    const normalize = req.normalize === true;
+    const newest = (identity: string): VersionRecord | undefined =>
+      this.state
+        .list(subject, includeDeleted)
+        .filter((v) => this.matches(this.state.byId.get(v.id), identity, normalize))
+        .at(-1);
+    const requested = contractOf(req);
+    const found = newest(this.identity(parsed, requested, normalize)) ?? this.inheritedMatch(subject, parsed, req, requested, newest);
     if (!found) throw schemaNotFound();
     return found;
+  }
+
+  private inheritedMatch(subject: string, parsed: ParsedSchema, req: RegisterRequest, requested: Contract, newest: (identity: string) => VersionRecord | undefined): VersionRecord | undefined {
+    const { contract, identity } = this.contracted(subject, parsed, req);
+    return JSON.stringify(contract) === JSON.stringify(requested) ? undefined : newest(identity);
   }
 
   version(subject: string, v: VersionRef, includeDeleted = false): VersionRecord {
@@ -284,9 +434,19 @@ export class Registry {
     });
   }
 
-  setConfig(subject: string | null, level: CompatibilityLevel): Promise<CompatibilityLevel> {
+  /**
+   * Writes the key's whole config: what the request names over what was set before (Confluent
+   * merges a config update the same way). Answers what the request set.
+   */
+  setConfig(subject: string | null, req: ConfigRequest): Promise<{ compatibility?: CompatibilityLevel } & ContractConfig> {
     if (subject !== null) validateSubject(subject);
-    return this.write(() => ({ records: [{ key: configKey(subject), value: { compatibilityLevel: level } }], result: level }));
+    return this.write(() => {
+      const level = req.compatibility ?? this.state.ownLevel(subject);
+      const contract: ContractConfig = { ...this.state.ownContract(subject), ...req.contract };
+      for (const k of req.cleared) delete contract[k];
+      const value = { ...(level ? { compatibilityLevel: level } : {}), ...contract };
+      return { records: [{ key: configKey(subject), value }], result: { ...(req.compatibility ? { compatibility: req.compatibility } : {}), ...req.contract } };
+    });
   }
 
   /** Removes a level and answers the one that applied before. */

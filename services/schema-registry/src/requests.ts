@@ -1,5 +1,6 @@
 import { toLevel, type CompatibilityLevel } from './compat.js';
 import { invalidCompatibility, invalidMode, invalidSchema, invalidSubject, invalidVersion, schemaNotFound } from './errors.js';
+import { CONTRACT_CONFIG_KEYS, parseContractConfig, parseMetadata, parseRuleSet, type ContractConfig, type Metadata, type RuleSet } from './contract.js';
 import { MODES, type Mode, type SchemaReference, type SchemaType } from './store.js';
 
 /** Request validation, kept apart from the HTTP framework so it is tested on its own. */
@@ -50,15 +51,20 @@ export interface RegisterRequest {
   /** Only honoured in IMPORT mode: the id and version to register under. */
   id?: number;
   version?: number;
+  /** Confluent's data contract; absent means "as the previous version" on register. */
+  metadata?: Metadata;
+  ruleSet?: RuleSet;
+  /** `?normalize=true`: compare (and for PROTOBUF store) the normalized schema. */
+  normalize?: boolean;
 }
 
-/** The body of register, lookup and compatibility requests. Fields Confluent added later (metadata, ruleSet) are accepted and ignored. */
-export function parseRegisterRequest(body: unknown): RegisterRequest {
+/** The body of register, lookup and compatibility requests; `normalize` comes from the query string. */
+export function parseRegisterRequest(body: unknown, normalize = false): RegisterRequest {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalidSchema('the request body must be a JSON object with a "schema" field');
   const b = body as Record<string, unknown>;
   if (typeof b['schema'] !== 'string' || b['schema'].trim() === '') throw invalidSchema('field "schema" must be a non-empty string');
   const type = b['schemaType'] ?? 'AVRO';
-  if (type !== 'AVRO' && type !== 'JSON' && type !== 'PROTOBUF') throw invalidSchema(`unknown schemaType ${JSON.stringify(type)}; this registry accepts AVRO and JSON`);
+  if (type !== 'AVRO' && type !== 'JSON' && type !== 'PROTOBUF') throw invalidSchema(`unknown schemaType ${JSON.stringify(type)}; this registry accepts AVRO, JSON and PROTOBUF`);
   const refs = b['references'] ?? [];
   if (!Array.isArray(refs)) throw invalidSchema('field "references" must be a list of {name, subject, version}');
   const references = refs.map((r, i): SchemaReference => {
@@ -69,7 +75,11 @@ export function parseRegisterRequest(body: unknown): RegisterRequest {
     }
     return { name: ref['name'], subject: ref['subject'], version };
   });
-  const req: RegisterRequest = { schema: b['schema'], schemaType: type, references };
+  const req: RegisterRequest = { schema: b['schema'], schemaType: type, references, ...(normalize ? { normalize } : {}) };
+  const metadata = parseMetadata(b['metadata']);
+  const ruleSet = parseRuleSet(b['ruleSet']);
+  if (metadata) req.metadata = metadata;
+  if (ruleSet) req.ruleSet = ruleSet;
   const id = b['id'];
   const version = b['version'];
   if (id !== undefined && id !== null && id !== -1 && id !== 0) {
@@ -83,12 +93,28 @@ export function parseRegisterRequest(body: unknown): RegisterRequest {
   return req;
 }
 
-/** `{"compatibility": "FULL"}`, as PUT /config sends it (the response says compatibilityLevel). */
-export function parseCompatibilityRequest(body: unknown): CompatibilityLevel {
-  const v = body && typeof body === 'object' ? (body as Record<string, unknown>)['compatibility'] : undefined;
-  const level = toLevel(v);
-  if (!level) throw invalidCompatibility(v);
-  return level;
+export interface ConfigRequest {
+  compatibility?: CompatibilityLevel;
+  /** Only the data-contract fields the request names; `null` clears one. */
+  contract: ContractConfig;
+  cleared: Array<(typeof CONTRACT_CONFIG_KEYS)[number]>;
+}
+
+/**
+ * PUT /config: `{"compatibility": "FULL"}` and/or Confluent's `defaultMetadata`,
+ * `overrideMetadata`, `defaultRuleSet`, `overrideRuleSet`. What the body leaves out keeps its
+ * current value, as Confluent merges a config update; a body with none of them is 42203.
+ */
+export function parseConfigRequest(body: unknown): ConfigRequest {
+  const b = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+  const named = CONTRACT_CONFIG_KEYS.filter((k) => k in b);
+  const v = b['compatibility'];
+  if ((v !== undefined && v !== null) || named.length === 0) {
+    const level = toLevel(v);
+    if (!level) throw invalidCompatibility(v);
+    return { compatibility: level, contract: parseContractConfig(b), cleared: named.filter((k) => b[k] === null) };
+  }
+  return { contract: parseContractConfig(b), cleared: named.filter((k) => b[k] === null) };
 }
 
 export function parseModeRequest(body: unknown): Mode {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RegistryError } from './errors.js';
-import { flag, parseCompatibilityRequest, parseId, parseModeRequest, parseRegisterRequest, parseVersion, validateSubject } from './requests.js';
+import { flag, parseConfigRequest, parseId, parseModeRequest, parseRegisterRequest, parseVersion, validateSubject } from './requests.js';
 
 const code = (fn: () => unknown): number | undefined => {
   try {
@@ -45,6 +45,8 @@ describe('request validation', () => {
       references: [{ name: 'a', subject: 's', version: 2 }],
       id: 9,
       version: 3,
+      // An explicit empty contract is kept: it stops the previous version's from being inherited.
+      metadata: {},
     });
     expect(parseRegisterRequest({ schema: '"int"', references: null, id: -1, version: 0 })).toEqual({ schema: '"int"', schemaType: 'AVRO', references: [] });
   });
@@ -70,10 +72,14 @@ describe('request validation', () => {
   });
 
   it('reads compatibility and mode bodies in any case', () => {
-    expect(parseCompatibilityRequest({ compatibility: 'full_transitive' })).toBe('FULL_TRANSITIVE');
-    expect(code(() => parseCompatibilityRequest({ compatibility: 'SIDEWAYS' }))).toBe(42203);
-    expect(code(() => parseCompatibilityRequest({ compatibilityLevel: 'FULL' }))).toBe(42203);
-    expect(code(() => parseCompatibilityRequest(undefined))).toBe(42203);
+    expect(parseConfigRequest({ compatibility: 'full_transitive' }).compatibility).toBe('FULL_TRANSITIVE');
+    expect(code(() => parseConfigRequest({ compatibility: 'SIDEWAYS' }))).toBe(42203);
+    expect(code(() => parseConfigRequest({ compatibilityLevel: 'FULL' }))).toBe(42203);
+    expect(code(() => parseConfigRequest(undefined))).toBe(42203);
+    // Data-contract defaults alone are a valid update that leaves the level as it is.
+    expect(parseConfigRequest({ defaultMetadata: { properties: { owner: 'team-a' } } })).toEqual({ contract: { defaultMetadata: { properties: { owner: 'team-a' } } }, cleared: [] });
+    expect(parseConfigRequest({ overrideRuleSet: null, compatibility: 'NONE' })).toEqual({ compatibility: 'NONE', contract: {}, cleared: ['overrideRuleSet'] });
+    expect(code(() => parseConfigRequest({ defaultRuleSet: { domainRules: [{ name: 'r', kind: 'CONDITION', mode: 'UPGRADE', type: 'CEL' }] } }))).toBe(42210);
     expect(parseModeRequest({ mode: 'readonly' })).toBe('READONLY');
     expect(code(() => parseModeRequest({ mode: 'WRITEONLY' }))).toBe(42204);
   });

@@ -1,5 +1,7 @@
 import { canonicalAvro, stableStringify } from './avro.js';
 import { toLevel, type CompatibilityLevel } from './compat.js';
+import { parseContractConfig, parseMetadata, parseRuleSet, type ContractConfig, type Metadata, type RuleSet } from './contract.js';
+import { canonicalProto } from './protobuf.js';
 
 export type SchemaType = 'AVRO' | 'JSON' | 'PROTOBUF';
 export const MODES = ['READWRITE', 'READONLY', 'READONLY_OVERRIDE', 'IMPORT'] as const;
@@ -11,7 +13,13 @@ export interface SchemaReference {
   version: number;
 }
 
-export interface SchemaEntry {
+/** A version's data contract (Confluent's `metadata` and `ruleSet`); both part of the schema's identity. */
+export interface Contract {
+  metadata?: Metadata;
+  ruleSet?: RuleSet;
+}
+
+export interface SchemaEntry extends Contract {
   id: number;
   schema: string;
   schemaType: SchemaType;
@@ -20,7 +28,7 @@ export interface SchemaEntry {
   canonical: string;
 }
 
-export interface VersionRecord {
+export interface VersionRecord extends Contract {
   subject: string;
   version: number;
   id: number;
@@ -58,9 +66,20 @@ export function schemaValue(v: VersionRecord): Record<string, unknown> {
     id: v.id,
     ...(v.schemaType !== 'AVRO' ? { schemaType: v.schemaType } : {}),
     ...(v.references.length ? { references: v.references } : {}),
+    ...(v.metadata ? { metadata: v.metadata } : {}),
+    ...(v.ruleSet ? { ruleSet: v.ruleSet } : {}),
     schema: v.schema,
     deleted: v.deleted,
   };
+}
+
+const nonEmpty = <T extends object>(v: T | undefined): T | undefined => (v && Object.keys(v).length > 0 ? v : undefined);
+
+/** A contract with empty parts dropped, as Confluent serializes them (NON_EMPTY). */
+export function contractOf(c: Contract): Contract {
+  const metadata = nonEmpty(c.metadata);
+  const ruleSet = nonEmpty(c.ruleSet);
+  return { ...(metadata ? { metadata } : {}), ...(ruleSet ? { ruleSet } : {}) };
 }
 
 /**
@@ -68,17 +87,30 @@ export function schemaValue(v: VersionRecord): Record<string, unknown> {
  * parsed form and references are equal. Never throws: a record some other writer put on the topic
  * that does not parse still gets an identity (its raw text), so the fold keeps it.
  */
-export function schemaIdentity(schema: string, schemaType: SchemaType, references: readonly SchemaReference[]): string {
-  let body: string;
+export function schemaIdentity(schema: string, schemaType: SchemaType, references: readonly SchemaReference[], contract: Contract = {}): string {
+  return identityOf(schemaType, schemaBody(schema, schemaType), references, contract);
+}
+
+/** The canonical text of a schema alone; never throws (what does not parse is its raw text). */
+export function schemaBody(schema: string, schemaType: SchemaType): string {
   try {
-    if (schemaType === 'AVRO') body = canonicalAvro(JSON.parse(schema));
-    else if (schemaType === 'JSON') body = stableStringify(JSON.parse(schema));
-    else body = schema.trim();
+    if (schemaType === 'AVRO') return canonicalAvro(JSON.parse(schema));
+    if (schemaType === 'JSON') return stableStringify(JSON.parse(schema));
+    return canonicalProto(schema);
   } catch {
-    body = `raw:${schema}`;
+    return `raw:${schema}`;
   }
+}
+
+/**
+ * Type, canonical body, references and, when there is one, the data contract: Confluent gives the
+ * same schema with other metadata or rules another id. Without a contract the identity is what it
+ * was before contracts existed, so records already on a topic keep their ids.
+ */
+export function identityOf(schemaType: SchemaType, body: string, references: readonly SchemaReference[], contract: Contract): string {
   const refs = references.map((r) => [r.name, r.subject, r.version]);
-  return `${schemaType}|${body}|${JSON.stringify(refs)}`;
+  const c = contractOf(contract);
+  return `${schemaType}|${body}|${JSON.stringify(refs)}${c.metadata || c.ruleSet ? `|${stableStringify(c)}` : ''}`;
 }
 
 const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;
@@ -88,6 +120,23 @@ function readReferences(v: unknown): SchemaReference[] {
   return v
     .filter((r): r is Record<string, unknown> => !!r && typeof r === 'object')
     .map((r) => ({ name: String(r['name']), subject: String(r['subject']), version: Number(r['version']) }));
+}
+
+/** A stored record's contract; one that does not validate (a foreign writer's) is left out rather than dropping the version. */
+function readContract(value: Record<string, unknown>): Contract {
+  let metadata: Metadata | undefined;
+  let ruleSet: RuleSet | undefined;
+  try {
+    metadata = parseMetadata(value['metadata']);
+  } catch {
+    metadata = undefined;
+  }
+  try {
+    ruleSet = parseRuleSet(value['ruleSet']);
+  } catch {
+    ruleSet = undefined;
+  }
+  return contractOf({ ...(metadata ? { metadata } : {}), ...(ruleSet ? { ruleSet } : {}) });
 }
 
 /**
@@ -102,6 +151,9 @@ export class RegistryState {
   readonly byId = new Map<number, SchemaEntry>();
   private readonly idByCanonical = new Map<string, number>();
   readonly subjectConfig = new Map<string, CompatibilityLevel>();
+  /** Subjects' default/override metadata and rule sets, kept in their CONFIG records beside the level. */
+  readonly subjectContract = new Map<string, ContractConfig>();
+  globalContract: ContractConfig = {};
   readonly subjectMode = new Map<string, Mode>();
   /** undefined until a global CONFIG record sets it: then Confluent's default applies. */
   private globalConfig: CompatibilityLevel | undefined;
@@ -116,10 +168,23 @@ export class RegistryState {
       case 'SCHEMA':
         return this.applySchema(key.subject, key.version, value);
       case 'CONFIG': {
+        // Each CONFIG record is the key's whole config, as Confluent writes it after merging an update.
         const level = toLevel(value?.['compatibilityLevel']);
-        if (key.subject === null) this.globalConfig = level;
-        else if (level) this.subjectConfig.set(key.subject, level);
+        let contract: ContractConfig = {};
+        try {
+          contract = value ? parseContractConfig(value) : {};
+        } catch {
+          this.conflicts++;
+        }
+        if (key.subject === null) {
+          this.globalConfig = level;
+          this.globalContract = contract;
+          return;
+        }
+        if (level) this.subjectConfig.set(key.subject, level);
         else this.subjectConfig.delete(key.subject);
+        if (Object.keys(contract).length) this.subjectContract.set(key.subject, contract);
+        else this.subjectContract.delete(key.subject);
         return;
       }
       case 'MODE': {
@@ -161,17 +226,18 @@ export class RegistryState {
     }
     const schemaType: SchemaType = value['schemaType'] === 'JSON' || value['schemaType'] === 'PROTOBUF' ? value['schemaType'] : 'AVRO';
     const references = readReferences(value['references']);
-    const canonical = schemaIdentity(schema, schemaType, references);
+    const contract = readContract(value);
+    const canonical = schemaIdentity(schema, schemaType, references, contract);
     const owner = this.byId.get(id);
     if (owner && owner.canonical !== canonical) {
       this.conflicts++;
       return;
     }
-    if (!owner) this.byId.set(id, { id, schema, schemaType, references, canonical });
+    if (!owner) this.byId.set(id, { id, schema, schemaType, references, canonical, ...contract });
     if (!this.idByCanonical.has(canonical)) this.idByCanonical.set(canonical, id);
     this.maxId = Math.max(this.maxId, id);
     const map = versions ?? new Map<number, VersionRecord>();
-    map.set(version, { subject, version, id, schema: owner?.schema ?? schema, schemaType, references, deleted: value['deleted'] === true });
+    map.set(version, { subject, version, id, schema: owner?.schema ?? schema, schemaType, references, ...contract, deleted: value['deleted'] === true });
     this.subjectVersions.set(subject, map);
   }
 
@@ -208,12 +274,26 @@ export class RegistryState {
     return this.list(subject, includeDeleted).find((v) => v.id === id);
   }
 
+  /** The level a CONFIG record set for `subject` (null: global), without falling back to a default. */
+  ownLevel(subject: string | null): CompatibilityLevel | undefined {
+    return subject === null ? this.globalConfig : this.subjectConfig.get(subject);
+  }
+
+  ownContract(subject: string | null): ContractConfig {
+    return subject === null ? this.globalContract : (this.subjectContract.get(subject) ?? {});
+  }
+
   get globalLevel(): CompatibilityLevel {
     return this.globalConfig ?? 'BACKWARD';
   }
 
   get globalMode(): Mode {
     return this.globalModeValue ?? 'READWRITE';
+  }
+
+  /** The subject's own default/override contract fields, each falling back to the global one. */
+  contractConfigFor(subject: string): ContractConfig {
+    return { ...this.globalContract, ...(this.subjectContract.get(subject) ?? {}) };
   }
 
   levelFor(subject: string): CompatibilityLevel {

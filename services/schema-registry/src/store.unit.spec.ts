@@ -90,6 +90,41 @@ describe('schema identity', () => {
     expect(schemaIdentity(avro('A'), 'AVRO', [{ name: 'x', subject: 's', version: 1 }])).not.toBe(a);
     expect(schemaIdentity('{"b":1,"a":2}', 'JSON', [])).toBe(schemaIdentity('{"a":2, "b":1}', 'JSON', []));
   });
+
+  it('includes a data contract only when there is one, so ids of records written before contracts stay', () => {
+    const a = schemaIdentity(avro('A'), 'AVRO', []);
+    expect(a).toBe(`AVRO|${JSON.stringify({ type: 'record', name: 'A', fields: [{ name: 'a', type: 'int' }] })}|[]`);
+    expect(schemaIdentity(avro('A'), 'AVRO', [], { metadata: {}, ruleSet: {} })).toBe(a);
+    const tagged = schemaIdentity(avro('A'), 'AVRO', [], { metadata: { tags: { a: ['PII'] } } });
+    expect(tagged).not.toBe(a);
+    expect(schemaIdentity(avro('A'), 'AVRO', [], { metadata: { properties: { owner: 'x' } } })).not.toBe(tagged);
+  });
+
+  it('gives PROTOBUF text the identity of its canonical print: comments and layout do not count', () => {
+    const p = 'syntax = "proto3";\n// a message\nmessage A {\n  int32 a = 1;\n}\n';
+    expect(schemaIdentity(p, 'PROTOBUF', [])).toBe(schemaIdentity('syntax="proto3"; message A { int32 a = 1; }', 'PROTOBUF', []));
+    expect(schemaIdentity(p, 'PROTOBUF', [])).not.toBe(schemaIdentity('syntax="proto3"; message A { int64 a = 1; }', 'PROTOBUF', []));
+    expect(schemaIdentity('not a proto {', 'PROTOBUF', [])).toBe('PROTOBUF|raw:not a proto {|[]');
+  });
+
+  it('folds metadata and rule sets into versions, and CONFIG records into per-subject contract defaults', () => {
+    const metadata = { properties: { owner: 'x' } };
+    const s = fold([
+      put('a', 1, 1, avro('A'), { metadata, ruleSet: { domainRules: [{ name: 'r', type: 'CEL', mode: 'WRITE' }] } }),
+      put('a', 2, 2, avro('B'), { metadata: { tags: 'not an object' } }),
+      { key: configKey('a'), value: { compatibilityLevel: 'FULL', defaultMetadata: metadata } },
+      { key: configKey('b'), value: { overrideRuleSet: { domainRules: [{ name: 'o', type: 'CEL', mode: 'READ' }] } } },
+      { key: configKey(null), value: { compatibilityLevel: 'NONE', overrideMetadata: { sensitive: ['k'] } } },
+    ]);
+    expect(s.get('a', 1)).toMatchObject({ metadata, ruleSet: { domainRules: [{ name: 'r', kind: 'TRANSFORM', mode: 'WRITE', type: 'CEL' }] } });
+    expect(s.get('a', 2)?.metadata).toBeUndefined(); // a foreign writer's bad metadata does not cost the version
+    expect(s.levelFor('a')).toBe('FULL');
+    expect(s.levelFor('b')).toBe('NONE');
+    expect(s.contractConfigFor('a')).toEqual({ overrideMetadata: { sensitive: ['k'] }, defaultMetadata: metadata });
+    expect(s.contractConfigFor('b').overrideRuleSet?.domainRules?.[0]?.name).toBe('o');
+    const cleared = fold([{ key: configKey('a'), value: { defaultMetadata: metadata } }, { key: configKey('a'), value: null }]);
+    expect(cleared.contractConfigFor('a')).toEqual({});
+  });
 });
 
 describe('decoding topic records', () => {
