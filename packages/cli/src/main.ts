@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { isPreflightError } from '@preflight/core';
+import { contractChangelog, parseContract, type DataContract } from '@preflight/contracts';
 import { ROLES, signDevToken, type Role } from '@preflight/projector';
 import { ApiError, Client, waitForOperation, type Operation } from './client.js';
 import { serveStdio } from './mcp.js';
@@ -23,11 +25,12 @@ const USAGE = `preflight — connector preflight from the command line
   preflight receipt <connector>           the last receipt (YAML)
   preflight topics                        message rate and consumer lag per topic
   preflight token --role <role> [--tenant t] [--sub s]   a local development token
+  preflight contract diff <old.yaml> <new.yaml>  what changed between two contract versions, each change breaking or not
   preflight mcp                           serve the platform as MCP tools on stdio, for agents
 
 flags: --json (machine output) --api <url> (or PREFLIGHT_API_URL, default http://127.0.0.1:8080) --timeout <s>
 token: PREFLIGHT_TOKEN; on a loopback API without one, a local development token is used.
-exit: 0 READY / success, 1 FAILED, 2 usage or API error, 3 timed out`;
+exit: 0 READY / success, 1 FAILED (contract diff: a breaking change), 2 usage or API error, 3 timed out`;
 
 function parseArgs(argv: string[]): { cmd: string | undefined; args: string[]; flags: Flags } {
   const flags: Flags = { json: false, wait: true, api: process.env['PREFLIGHT_API_URL'] ?? 'http://127.0.0.1:8080', timeoutS: 300 };
@@ -91,6 +94,28 @@ async function handshake(client: Client, id: string, flags: Flags): Promise<numb
   return r.status === 'READY' ? 0 : 1;
 }
 
+function readContract(file: string): DataContract {
+  try {
+    return parseContract(readFileSync(file, 'utf8'));
+  } catch (e) {
+    const issues = isPreflightError(e) ? e.issues.map((i) => `\n  - ${i.field}: ${i.message}`).join('') : '';
+    throw new ApiError(0, { message: `${file}: ${(e as Error).message.split(':')[0] ?? 'invalid'}${issues}` });
+  }
+}
+
+/** For a contract change in CI: exit 1 when any change is breaking, so a pipeline can ask for approval. */
+function contractDiff(args: string[], flags: Flags): number {
+  const [sub, before, after] = args;
+  if (sub !== 'diff' || !before || !after) throw new ApiError(0, { message: 'usage: preflight contract diff <old.yaml> <new.yaml>' });
+  const log = contractChangelog(readContract(before), readContract(after));
+  if (flags.json) out(JSON.stringify(log));
+  else {
+    out(`contract ${log.from} → ${log.to}: ${log.changes.length} change(s), ${log.breaking ? color(31, 'BREAKING') : color(32, 'non-breaking')}`);
+    for (const c of log.changes) out(`  ${(c.breaking ? color(31, 'breaking') : 'ok').padEnd(tty ? 17 : 8)} ${c.kind.padEnd(22)} ${c.path.padEnd(32)} ${c.detail}`);
+  }
+  return log.breaking ? 1 : 0;
+}
+
 async function run(argv: string[]): Promise<number> {
   const { cmd, args, flags } = parseArgs(argv);
   if (!cmd || cmd === 'help') {
@@ -102,6 +127,7 @@ async function run(argv: string[]): Promise<number> {
     out(await signDevToken({ roles: [flags.role as Role], tenant: flags.tenant ?? 'demo', ...(flags.sub ? { sub: flags.sub } : {}) }, process.env['PREFLIGHT_JWT_SECRET']));
     return 0;
   }
+  if (cmd === 'contract') return contractDiff(args, flags);
   const client = new Client(flags.api.replace(/\/$/, ''), await tokenFor(flags));
   switch (cmd) {
     case 'register': {

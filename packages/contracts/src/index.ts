@@ -16,3 +16,4 @@ export { diffSchema, type DiffEntry, type DiffKind, type SourceSchema } from './
 export { compileExpectations, SUPPORTED_EXPECTATIONS, type Expectation, type Threshold } from './expectations.js';
 export { runCheckpoint, checkpointSeverity, type CheckpointExecutor, type CheckpointResult, type ExpectationValidationResult } from './checkpoint.js';
 export { loadContractFile } from './load.js';
+export { contractChangelog, type ContractChange, type ContractChangelog } from './changelog.js';
