@@ -155,7 +155,14 @@ async function run(argv: string[]): Promise<number> {
         }
         return c.status === 'FAILED' ? 1 : 0;
       }
-      const list = await client.call<{ connectors: Array<{ connectorId: string; status: string; tenantId: string; sourceType: string; updatedAt: string }> }>('GET', '/api/connectors');
+      type Row = { connectorId: string; status: string; tenantId: string; sourceType: string; updatedAt: string };
+      const list: { connectors: Row[] } = { connectors: [] };
+      // The API pages on the server; the CLI walks every page so `status` still lists all.
+      for (let cursor: string | null = ''; cursor !== null; ) {
+        const page: { connectors: Row[]; nextCursor: string | null } = await client.call('GET', `/api/connectors?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+        list.connectors.push(...page.connectors);
+        cursor = page.nextCursor;
+      }
       if (flags.json) out(JSON.stringify(list));
       else {
         out(`${'CONNECTOR'.padEnd(40)} ${'STATE'.padEnd(18)} ${'TENANT'.padEnd(12)} ${'SOURCE'.padEnd(9)} UPDATED`);

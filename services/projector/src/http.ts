@@ -12,6 +12,10 @@ import { allTenants, can, mayAccessTenant, type Authenticator, type Permission, 
 import type { Operation, Projection } from './projection.js';
 import type { ConnectorState } from './state.js';
 import type { TopicStats } from './topics.js';
+import { paginate } from './paging.js';
+
+const CONNECTOR_SORTS = ['updatedAt', 'name', 'connectorId', 'status', 'tenantId'] as const;
+type ConnectorSort = (typeof CONNECTOR_SORTS)[number];
 
 export const PRODUCER = 'projector-api@0.1.0';
 const STATIC = fileURLToPath(new URL('./dashboard/static/', import.meta.url));
@@ -186,16 +190,38 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     deps.prometheus.handle(req.raw, reply.raw);
   });
 
-  app.get<{ Querystring: { state?: string; tenant?: string; sourceType?: string; q?: string } }>(
+  app.get<{ Querystring: { state?: string; tenant?: string; sourceType?: string; q?: string; limit?: string; cursor?: string; sort?: ConnectorSort; order?: 'asc' | 'desc' } }>(
     '/api/connectors',
-    { preHandler: guard('read'), schema: { tags: ['connectors'], querystring: { type: 'object', additionalProperties: false, properties: { state: { type: 'string', enum: ['REGISTERED', 'HANDSHAKING', 'VALIDATING', 'AWAITING_APPROVAL', 'READY', 'FAILED'] }, tenant: { type: 'string' }, sourceType: { type: 'string' }, q: { type: 'string', maxLength: 100 } } } } },
+    {
+      preHandler: guard('read'),
+      schema: {
+        tags: ['connectors'],
+        description: 'One page of connectors, filtered and sorted on the server; follow nextCursor for the next page (null on the last).',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            state: { type: 'string', enum: ['REGISTERED', 'HANDSHAKING', 'VALIDATING', 'AWAITING_APPROVAL', 'READY', 'FAILED'] },
+            tenant: { type: 'string' },
+            sourceType: { type: 'string' },
+            q: { type: 'string', maxLength: 100 },
+            // A string: query values are not coerced here, so a typo is reported, not guessed at.
+            limit: { type: 'string', pattern: '^(500|[1-4][0-9]{2}|[1-9][0-9]?)$', description: 'page size, 1-500 (default 100)' },
+            cursor: { type: 'string', maxLength: 1000 },
+            sort: { type: 'string', enum: CONNECTOR_SORTS, default: 'updatedAt' },
+            order: { type: 'string', enum: ['asc', 'desc'] },
+          },
+        },
+      },
+    },
     async (req, reply) => {
-      const { state, tenant, sourceType, q } = req.query;
-      const list = visible(req)
-        .filter((c) => (!state || c.status === state) && (!tenant || c.tenantId === tenant) && (!sourceType || c.sourceType === sourceType) && (!q || `${c.connectorId} ${c.name}`.toLowerCase().includes(q.toLowerCase())))
-        .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))
-        .map((c) => publicConnector(c));
-      return send(req, reply, { connectors: list, total: list.length });
+      const { state, tenant, sourceType, q, cursor, sort = 'updatedAt' } = req.query;
+      const limit = Number(req.query.limit ?? 100);
+      const matching = visible(req).filter((c) => (!state || c.status === state) && (!tenant || c.tenantId === tenant) && (!sourceType || c.sourceType === sourceType) && (!q || `${c.connectorId} ${c.name}`.toLowerCase().includes(q.toLowerCase())));
+      // Newest first by default; names and ids read best A→Z.
+      const order = req.query.order ?? (sort === 'updatedAt' ? 'desc' : 'asc');
+      const page = paginate(matching, { limit, sort, order, cursor }, (c, k) => String(c[k]), (c) => c.connectorId);
+      return send(req, reply, { connectors: page.items.map((c) => publicConnector(c)), total: page.total, nextCursor: page.nextCursor });
     },
   );
 

@@ -162,13 +162,29 @@ function renderList(sel, items, line) {
   $(sel).replaceChildren(...(items.length ? items.map(line) : [el('li', { class: 'muted' }, 'None.')]));
 }
 
+// Server-side pages: `pages` holds the cursor that opened each page seen so far, so ‹ goes back.
+const PAGE_SIZE = 25;
+let pages = [undefined];
+
+function renderPager(connectors) {
+  const page = pages.length - 1;
+  const first = page * PAGE_SIZE + (connectors.connectors.length ? 1 : 0);
+  $('#page-info').textContent = `${first}–${page * PAGE_SIZE + connectors.connectors.length} of ${connectors.total}`;
+  $('#page-prev').disabled = page === 0;
+  $('#page-next').disabled = !connectors.nextCursor;
+  $('#page-next').dataset.cursor = connectors.nextCursor ?? '';
+}
+
 async function refresh() {
-  const q = new URLSearchParams();
+  const q = new URLSearchParams({ limit: String(PAGE_SIZE) });
   for (const [k, id] of [['state', '#f-state'], ['sourceType', '#f-source'], ['q', '#f-q']]) if ($(id).value) q.set(k, $(id).value);
+  const cursor = pages.at(-1);
+  if (cursor) q.set('cursor', cursor);
   const [connectors, metrics, incidents, alerts] = await Promise.all([api(`/api/connectors?${q}`), api('/api/metrics'), api('/api/incidents'), api('/api/alerts')]);
   renderRates(metrics.metrics);
   renderChart(metrics.series);
   renderConnectors(connectors.connectors);
+  renderPager(connectors);
   renderList('#incidents', incidents.incidents, (i) => el('li', {}, badge(i.severity), ' ', el('strong', {}, i.incidentId), ` ${i.summary} `, el('span', { class: 'muted small' }, `${ago(i.openedAt)} · ${i.delivery ?? ''}`)));
   renderList('#alerts', alerts.alerts, (a) => el('li', {}, badge(a.severity), ' ', el('strong', {}, a.kind), ` ${a.summary} `, el('span', { class: 'muted small' }, ago(a.raisedAt))));
   try {
@@ -196,5 +212,17 @@ $('#login-form').addEventListener('submit', (ev) => {
   void login($('#token').value);
 });
 $('#logout').addEventListener('click', () => logout());
-for (const id of ['#f-state', '#f-source', '#f-q']) $(id).addEventListener('input', () => refresh().catch(() => {}));
+for (const id of ['#f-state', '#f-source', '#f-q'])
+  $(id).addEventListener('input', () => {
+    pages = [undefined];
+    refresh().catch(() => {});
+  });
+$('#page-next').addEventListener('click', () => {
+  pages.push($('#page-next').dataset.cursor);
+  refresh().catch(() => {});
+});
+$('#page-prev').addEventListener('click', () => {
+  if (pages.length > 1) pages.pop();
+  refresh().catch(() => {});
+});
 if (token) void login(token);
