@@ -1,7 +1,21 @@
 import { createLogger } from '@preflight/core';
+import { explainKafkaFailure, kafkaClientSecurity, loadBusConfig, type BusConfig } from '@preflight/bus';
 import { startSchemaRegistry } from './index.js';
 
 const logger = createLogger({ service: 'schema-registry', version: '0.1.0' });
+
+// The same Kafka settings as every service (KAFKA_BROKERS, KAFKA_SSL_*, KAFKA_SASL_*), checked
+// the same way: every problem listed at once.
+let config: BusConfig;
+try {
+  const loaded = loadBusConfig('schema-registry');
+  for (const w of loaded.warnings) logger.warn(w);
+  config = loaded.config;
+} catch (err) {
+  logger.fatal((err as Error).message);
+  process.stderr.write(`schema-registry: ${(err as Error).message}\n`);
+  process.exit(2);
+}
 
 const rawPort = process.env['SCHEMA_REGISTRY_PORT'] ?? '8081';
 const port = Number(rawPort);
@@ -13,14 +27,17 @@ if (!/^\d+$/.test(rawPort) || port > 65535) {
 let handle: Awaited<ReturnType<typeof startSchemaRegistry>>;
 try {
   handle = await startSchemaRegistry({
-    brokers: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
+    brokers: config.brokers.join(','),
+    kafkaClient: kafkaClientSecurity(config.kafkaSecurity),
     host: process.env['SCHEMA_REGISTRY_HOST'] ?? '127.0.0.1',
     port,
     topic: process.env['SCHEMA_REGISTRY_TOPIC'] ?? '_schemas',
     logger,
   });
 } catch (err) {
-  logger.error({ err }, 'schema registry failed to start');
+  const why = explainKafkaFailure(err, config);
+  logger.error({ err }, `schema registry failed to start: ${why.message}`);
+  process.stderr.write(`schema-registry: ${why.message}\n`);
   process.exit(1);
 }
 
