@@ -226,7 +226,7 @@ function processSettings(c: Collector, env: Env): void {
     const v = c.get(s.name);
     if (v === undefined || !s.check) continue;
     if (s.check === 'port' && !(/^\d{1,5}$/.test(v) && Number(v) <= 65535)) c.problem(s.name, 'must be a port number (0-65535)', v);
-    if (s.check === 'ms' && !/^\d+$/.test(v)) c.problem(s.name, 'must be a whole number', v);
+    if (s.check === 'int' && !/^\d+$/.test(v)) c.problem(s.name, 'must be a whole number', v);
     if (s.check === 'level' && !LEVELS.includes(v)) c.problem(s.name, `must be one of ${LEVELS.join(', ')}`, v);
   }
 }

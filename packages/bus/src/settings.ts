@@ -15,7 +15,7 @@ export interface SettingSpec {
   /** `<name>_FILE` is accepted too: the value is read from that file (a mounted Secret) at start. */
   fileVariant?: boolean;
   /** Checked at start. */
-  check?: 'port' | 'ms' | 'level';
+  check?: 'port' | 'int' | 'level';
 }
 
 const SERVICES = 'all services';
@@ -35,6 +35,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'KAFKA_SASL_PASSWORD_FILE', default: '-', readBy: PIPELINE, doc: 'File holding the SASL password (PLAIN, SCRAM); a Confluent Cloud API secret.', secret: true },
   { name: 'KAFKA_SASL_OAUTHBEARER_TOKEN_FILE', default: '-', readBy: PIPELINE, doc: 'OAUTHBEARER: file holding the current token, read again at every (re)authentication, so a sidecar can rotate it.', secret: true },
   { name: 'KAFKA_SASL_OAUTHBEARER_PROVIDER', default: '-', readBy: PIPELINE, doc: 'OAUTHBEARER: path of an ES module whose default export is a kafkajs `oauthBearerProvider` (`async () => ({ value })`); MSK IAM, Azure AD and the like plug in here.' },
+  { name: 'TOPIC_PARTITIONS', default: '6', readBy: 'provision-topics', doc: 'Partitions of each event topic the provisioning job creates: the most instances of one service that can share the work.', check: 'int' },
   { name: 'TOPIC_PREFIX', default: '(empty)', readBy: SERVICES, doc: 'Prepended to every topic name; one cluster can host several platforms.' },
   // Schema registry client.
   { name: 'SCHEMA_REGISTRY_URL', default: 'http://127.0.0.1:8081', readBy: SERVICES, doc: 'Confluent-compatible registry (ours, Confluent, Karapace, Apicurio `/apis/ccompat/v7`).' },
@@ -52,17 +53,17 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'HEALTH_PORT', default: '- (off)', readBy: 'handshake, schema-validator, credential-auditor, readiness', doc: 'Serves `GET /healthz` (liveness) and `GET /readyz` (consumer status) on this port; the projector answers both on its API port.', check: 'port' },
   { name: 'HEALTH_HOST', default: '127.0.0.1', readBy: 'handshake, schema-validator, credential-auditor, readiness', doc: 'Interface of the health endpoint (`0.0.0.0` in a container).' },
   { name: 'PREFLIGHT_DATA_DIR', default: '<repo>/.data', readBy: 'all services, npm start, tests', doc: 'Local state: dedupe files, local servers\' data, logs.' },
-  { name: 'PREFLIGHT_RECENT_SPANS', default: '2000', readBy: SERVICES, doc: 'How many finished spans each process keeps for the dashboard\'s traces view.', check: 'ms' },
+  { name: 'PREFLIGHT_RECENT_SPANS', default: '2000', readBy: SERVICES, doc: 'How many finished spans each process keeps for the dashboard\'s traces view.', check: 'int' },
   { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', default: '- (no export)', readBy: SERVICES, doc: 'OTLP/HTTP collector; spans go to `<endpoint>/v1/traces`.' },
   { name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', default: '-', readBy: SERVICES, doc: 'Full OTLP/HTTP traces URL; wins over `OTEL_EXPORTER_OTLP_ENDPOINT`.' },
   { name: 'OTEL_TRACES_EXPORTER', default: 'otlp', readBy: SERVICES, doc: '`none` turns span export off.' },
   { name: 'OTEL_SERVICE_NAME', default: 'the service name', readBy: SERVICES, doc: 'OpenTelemetry `service.name`.' },
   // Service behaviour.
-  { name: 'PREFLIGHT_TIMEOUT_MS', default: '60000', readBy: 'readiness', doc: 'How long readiness waits for all of one attempt\'s results before FAILED (timeout).', check: 'ms' },
-  { name: 'APPROVAL_TIMEOUT_MS', default: '86400000', readBy: 'readiness', doc: 'How long an approval may stay pending.', check: 'ms' },
-  { name: 'READINESS_RECOVERY_WINDOW_MS', default: 'max(the two timeouts) + 5 min', readBy: 'readiness', doc: 'How far back readiness re-reads at start to recover open attempts.', check: 'ms' },
+  { name: 'PREFLIGHT_TIMEOUT_MS', default: '60000', readBy: 'readiness', doc: 'How long readiness waits for all of one attempt\'s results before FAILED (timeout).', check: 'int' },
+  { name: 'APPROVAL_TIMEOUT_MS', default: '86400000', readBy: 'readiness', doc: 'How long an approval may stay pending.', check: 'int' },
+  { name: 'READINESS_RECOVERY_WINDOW_MS', default: 'max(the two timeouts) + 5 min', readBy: 'readiness', doc: 'How far back readiness re-reads at start to recover open attempts.', check: 'int' },
   { name: 'INCIDENT_WEBHOOK_URL', default: '- (log only)', readBy: 'schema-validator', doc: 'Incidents are POSTed here as JSON.', secret: true, fileVariant: true },
-  { name: 'OPERATION_TIMEOUT_MS', default: '120000', readBy: 'projector', doc: 'An operation still running after this is reported TIMED_OUT.', check: 'ms' },
+  { name: 'OPERATION_TIMEOUT_MS', default: '120000', readBy: 'projector', doc: 'An operation still running after this is reported TIMED_OUT.', check: 'int' },
   { name: 'API_HOST', default: '127.0.0.1', readBy: 'projector', doc: 'Interface of the HTTP API and dashboard (`0.0.0.0` in a container).' },
   { name: 'API_PORT', default: '8080', readBy: 'projector, npm start', doc: 'Port of the HTTP API, dashboard, `/metrics`, `/healthz`.', check: 'port' },
   { name: 'PREFLIGHT_JWT_SECRET', default: 'a development secret', readBy: 'projector, cli', doc: 'HS256 secret for API tokens. In production prefer a key pair or JWKS.', secret: true, fileVariant: true },

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { ROLES, signDevToken, type Role } from '@preflight/projector';
+import type { Role, signDevToken } from '@preflight/projector';
 import { ApiError, Client, waitForOperation, type Operation } from './client.js';
 import { serveStdio } from './mcp.js';
 
@@ -52,10 +52,13 @@ const tty = process.stdout.isTTY;
 const color = (code: number, s: string): string => (tty ? `\x1b[${code}m${s}\x1b[0m` : s);
 const statusColor = (s: string): string => (s === 'READY' ? color(32, s) : s === 'FAILED' ? color(31, s) : color(33, s));
 
+/** Token signing pulls in jose and the platform core: loaded only by the commands that sign, so `--help` stays instant. */
+const devTokens = (): Promise<{ ROLES: readonly Role[]; signDevToken: typeof signDevToken }> => import('@preflight/projector/auth');
+
 async function tokenFor(flags: Flags): Promise<string> {
   if (process.env['PREFLIGHT_TOKEN']) return process.env['PREFLIGHT_TOKEN'];
   const host = new URL(flags.api).hostname;
-  if (host === '127.0.0.1' || host === 'localhost' || host === '::1') return signDevToken({ sub: 'cli', roles: ['platform_admin'], tenant: 'demo' }, process.env['PREFLIGHT_JWT_SECRET']);
+  if (host === '127.0.0.1' || host === 'localhost' || host === '::1') return (await devTokens()).signDevToken({ sub: 'cli', roles: ['platform_admin'], tenant: 'demo' }, process.env['PREFLIGHT_JWT_SECRET']);
   throw new ApiError(0, { message: 'set PREFLIGHT_TOKEN to a bearer token for this API' });
 }
 
@@ -98,6 +101,7 @@ async function run(argv: string[]): Promise<number> {
     return cmd ? 0 : 2;
   }
   if (cmd === 'token') {
+    const { ROLES, signDevToken } = await devTokens();
     if (!flags.role || !(ROLES as readonly string[]).includes(flags.role)) throw new ApiError(0, { message: `--role must be one of ${ROLES.join(', ')}` });
     out(await signDevToken({ roles: [flags.role as Role], tenant: flags.tenant ?? 'demo', ...(flags.sub ? { sub: flags.sub } : {}) }, process.env['PREFLIGHT_JWT_SECRET']));
     return 0;
