@@ -52,6 +52,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'LOG_LEVEL', default: 'info', readBy: SERVICES, doc: 'pino level: `fatal`, `error`, `warn`, `info`, `debug`, `trace`, `silent`.', check: 'level' },
   { name: 'HEALTH_PORT', default: '- (off)', readBy: 'handshake, schema-validator, credential-auditor, readiness', doc: 'Serves `GET /healthz` (liveness) and `GET /readyz` (consumer status) on this port; the projector answers both on its API port.', check: 'port' },
   { name: 'HEALTH_HOST', default: '127.0.0.1', readBy: 'handshake, schema-validator, credential-auditor, readiness', doc: 'Interface of the health endpoint (`0.0.0.0` in a container).' },
+  { name: 'PREFLIGHT_SECRETS_DIR', default: '-', readBy: 'handshake, schema-validator, credential-auditor', doc: 'Root of the tenants\' secret files (the Helm chart mounts `tenantSecrets.existingSecret` there); see docs/security.md for how `file:` references resolve under it.' },
   { name: 'PREFLIGHT_DATA_DIR', default: '<repo>/.data', readBy: 'all services, npm start, tests', doc: 'Local state: dedupe files, local servers\' data, logs.' },
   { name: 'PREFLIGHT_RECENT_SPANS', default: '2000', readBy: SERVICES, doc: 'How many finished spans each process keeps for the dashboard\'s traces view.', check: 'int' },
   { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', default: '- (no export)', readBy: SERVICES, doc: 'OTLP/HTTP collector; spans go to `<endpoint>/v1/traces`.' },
