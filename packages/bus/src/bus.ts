@@ -76,6 +76,22 @@ export function onShutdown(stop: () => Promise<void>, logger: Logger): void {
 }
 
 /**
+ * The process's bus settings from its environment, or, when any is wrong, every problem on
+ * stderr and in the log, then exit 2 (a configuration error: restarting will not help).
+ */
+export function busConfigOrExit(processName: string, logger: Logger): BusConfig {
+  try {
+    const loaded = loadBusConfig(processName);
+    for (const w of loaded.warnings) logger.warn(w);
+    return loaded.config;
+  } catch (e) {
+    logger.fatal({ issues: (e as ConfigError).issues }, (e as Error).message);
+    process.stderr.write(`${processName}: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+}
+
+/**
  * A service process's whole life: telemetry, logger, bus from the environment (validated as a
  * whole: every bad setting is listed at once and the process exits 2), a first connection that
  * names the setting to fix when Kafka refuses it (exit 1), topics, the service itself, the
@@ -86,16 +102,7 @@ export async function runServiceMain(
   start: (deps: { bus: Bus; logger: Logger }) => Promise<{ stop(): Promise<void> }>,
 ): Promise<void> {
   const logger = createLogger({ service: service.name, version: service.version });
-  let config: BusConfig;
-  try {
-    const loaded = loadBusConfig(service.name);
-    for (const w of loaded.warnings) logger.warn(w);
-    config = loaded.config;
-  } catch (e) {
-    logger.fatal({ issues: (e as ConfigError).issues }, (e as Error).message);
-    process.stderr.write(`${service.name}: ${(e as Error).message}\n`);
-    process.exit(2);
-  }
+  const config = busConfigOrExit(service.name, logger);
   initTelemetry({ serviceName: service.name, serviceVersion: service.version });
   const bus = createBus(config, logger);
   try {

@@ -22,6 +22,6 @@ export { EventConsumer, type EventConsumerOptions, type Handlers, type MessageMe
 export { MemoryDedupeStore, FileDedupeStore, type DedupeStore } from './dedupe.js';
 export { platformTopics, ensureTopics, type TopicSpec } from './topics.js';
 export { cloudEventHeaders, headerString } from './headers.js';
-export { createBus, onShutdown, runServiceMain, type Bus } from './bus.js';
+export { createBus, onShutdown, runServiceMain, busConfigOrExit, type Bus } from './bus.js';
 export { retryRetriable } from './retry.js';
 export { groupHasCommitted, readTopics, type ReadTopicsOptions, type RawRecordHandler } from './reader.js';

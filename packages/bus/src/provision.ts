@@ -4,19 +4,12 @@
 // this lets production run them with credentials that may describe topics but not create them.
 import { createLogger } from '@preflight/core';
 import { topicsFor } from '@preflight/events';
-import { createKafka, explainKafkaFailure, loadBusConfig, type BusConfig } from './config.js';
+import { busConfigOrExit } from './bus.js';
+import { createKafka, explainKafkaFailure } from './config.js';
 import { ensureTopics, platformTopics } from './topics.js';
 
 const logger = createLogger({ service: 'provision-topics', version: '0.1.0' });
-let config: BusConfig;
-try {
-  const loaded = loadBusConfig('provision-topics');
-  for (const w of loaded.warnings) logger.warn(w);
-  config = loaded.config;
-} catch (e) {
-  process.stderr.write(`provision-topics: ${(e as Error).message}\n`);
-  process.exit(2);
-}
+const config = busConfigOrExit('provision-topics', logger);
 const partitions = Number(process.env['TOPIC_PARTITIONS'] ?? 6);
 const admin = createKafka(config, logger).admin();
 try {

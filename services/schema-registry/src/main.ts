@@ -1,21 +1,12 @@
 import { createLogger } from '@preflight/core';
-import { explainKafkaFailure, kafkaClientSecurity, loadBusConfig, type BusConfig } from '@preflight/bus';
+import { busConfigOrExit, explainKafkaFailure, kafkaClientSecurity } from '@preflight/bus';
 import { startSchemaRegistry } from './index.js';
 
 const logger = createLogger({ service: 'schema-registry', version: '0.1.0' });
 
 // The same Kafka settings as every service (KAFKA_BROKERS, KAFKA_SSL_*, KAFKA_SASL_*), checked
 // the same way: every problem listed at once.
-let config: BusConfig;
-try {
-  const loaded = loadBusConfig('schema-registry');
-  for (const w of loaded.warnings) logger.warn(w);
-  config = loaded.config;
-} catch (err) {
-  logger.fatal((err as Error).message);
-  process.stderr.write(`schema-registry: ${(err as Error).message}\n`);
-  process.exit(2);
-}
+const config = busConfigOrExit('schema-registry', logger);
 
 const rawPort = process.env['SCHEMA_REGISTRY_PORT'] ?? '8081';
 const port = Number(rawPort);
