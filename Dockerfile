@@ -32,9 +32,7 @@ COPY tsconfig.base.json tsconfig.json ./
 COPY scripts/build.mjs scripts/
 COPY packages packages
 COPY services services
-RUN node scripts/build.mjs \
- && find packages services -path '*/dist/*' \( -name '*.spec.*' -o -name '*.map' -o -name '*.d.ts*' \) -delete \
- && find packages services -mindepth 2 -maxdepth 2 \( -name src -o -name tsconfig.json -o -name '*.tsbuildinfo' \) -exec rm -rf {} + \
+RUN node scripts/build.mjs --image \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM ${NODE_IMAGE} AS runtime

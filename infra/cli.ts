@@ -57,6 +57,6 @@ if (cmd === 'up') await up();
 else if (cmd === 'down') await down();
 else if (cmd === 'fetch') say(`Kafka jars in ${await ensureKafkaJars(say)}`);
 else {
-  say('usage: tsx infra/cli.ts up|down|fetch');
+  say('usage: tsx --conditions=source infra/cli.ts up|down|fetch');
   process.exit(2);
 }

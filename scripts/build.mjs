@@ -3,7 +3,7 @@
 // copies the files that are not TypeScript but that the code loads next to itself at runtime
 // (the dashboard's static files). Plain JavaScript, so a build needs no TypeScript runner.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,5 +22,20 @@ const ASSETS = [['services/projector', 'dashboard/static']];
 for (const [ws, path] of ASSETS) {
   const from = join(root, ws, 'src', path);
   if (existsSync(from)) cpSync(from, join(root, ws, 'dist', path), { recursive: true });
+}
+// `--image`: what a container needs and nothing else — no sources, specs, maps or declarations
+// (the container build calls it; never use it in a checkout, it deletes src/).
+if (process.argv.includes('--image')) {
+  const prune = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) prune(p);
+      else if (/\.(unit|int)\.spec\.|\.map$|\.d\.ts$/.test(e.name)) rmSync(p);
+    }
+  };
+  for (const ws of workspaces) {
+    if (existsSync(join(ws, 'dist'))) prune(join(ws, 'dist'));
+    for (const f of ['src', 'tsconfig.json', 'tsconfig.tsbuildinfo']) rmSync(join(ws, f), { recursive: true, force: true });
+  }
 }
 process.stdout.write(`built every workspace to dist/ in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

@@ -193,6 +193,9 @@ function registryClient(c: Collector, url: string): RegistryClientOptions | unde
   const ca = c.file('SCHEMA_REGISTRY_CA_FILE');
   const cert = c.file('SCHEMA_REGISTRY_CERT_FILE');
   const key = c.file('SCHEMA_REGISTRY_KEY_FILE', { secret: true });
+  if ((c.get('SCHEMA_REGISTRY_CERT_FILE') === undefined) !== (c.get('SCHEMA_REGISTRY_KEY_FILE') === undefined)) {
+    c.problem(c.get('SCHEMA_REGISTRY_CERT_FILE') === undefined ? 'SCHEMA_REGISTRY_CERT_FILE' : 'SCHEMA_REGISTRY_KEY_FILE', 'mutual TLS to the registry needs both SCHEMA_REGISTRY_CERT_FILE and SCHEMA_REGISTRY_KEY_FILE');
+  }
   if (ca !== undefined) tls.ca = [ca];
   if (cert !== undefined) tls.cert = cert;
   if (key !== undefined) tls.key = key;
