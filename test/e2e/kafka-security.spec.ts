@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBus, loadBusConfig, type Bus } from '@preflight/bus';
+import { createBus, createKafka, explainKafkaFailure, loadBusConfig, type Bus } from '@preflight/bus';
 import { newEvent, type ConnectorEvent, type ConnectorSpec } from '@preflight/events';
 import { freePort, makeTestPki, portOpen, startKafka, waitFor, type KafkaHandle, type TestPki } from '@preflight/local-infra';
 import { eventually, randomPrefix, testLogger } from '@preflight/testkit';
@@ -159,6 +159,33 @@ describe('the platform on a SASL_SSL cluster (SCRAM-SHA-512 + mutual TLS)', () =
     expect(svc.output()).toContain(`KAFKA_SASL_USERNAME=${USER}`);
     expect(svc.output()).not.toContain('not-the-password');
     expect(svc.output()).not.toContain(PASSWORD);
+  });
+
+  it('OAUTHBEARER takes its token from a file or from a provider module', async () => {
+    // An unsigned JWT (alg none), which the test broker's default validator accepts.
+    const b64 = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const token = (): string => `${b64({ alg: 'none' })}.${b64({ sub: 'preflight-oauth', iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600 })}.`;
+    writeFileSync(join(dir, 'oauth-token'), token());
+    writeFileSync(join(dir, 'oauth-provider.mjs'), `export default async () => ({ value: ${JSON.stringify(token())} });\n`);
+    const oauth = { ...env, KAFKA_SASL_MECHANISM: 'OAUTHBEARER', KAFKA_SASL_USERNAME: '', KAFKA_SASL_PASSWORD_FILE: '' };
+    for (const source of [{ KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: join(dir, 'oauth-token') }, { KAFKA_SASL_OAUTHBEARER_PROVIDER: join(dir, 'oauth-provider.mjs') }]) {
+      const { config } = loadBusConfig('oauth-test', { ...oauth, ...source });
+      const admin = createKafka(config, testLogger('oauth'), { retry: { retries: 1 } }).admin();
+      await admin.connect();
+      expect(await admin.listTopics()).toContain('_schemas');
+      await admin.disconnect();
+    }
+    // A token the broker rejects (not a JWT): the failure names the token's setting.
+    writeFileSync(join(dir, 'oauth-token'), 'not-a-token');
+    const { config } = loadBusConfig('oauth-test', { ...oauth, KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: join(dir, 'oauth-token') });
+    const admin = createKafka(config, testLogger('oauth'), { retry: { retries: 0 } }).admin();
+    // kafkajs reads the broker's OAUTHBEARER error challenge as success; the broker then closes
+    // the connection at the first request.
+    const failure = await admin.connect().then(() => admin.listTopics()).then(() => undefined, (e: unknown) => e);
+    await admin.disconnect();
+    expect(failure).toBeInstanceOf(Error);
+    expect(explainKafkaFailure(failure, config).message).toContain('an OAUTHBEARER token the broker rejects');
+    expect(explainKafkaFailure(failure, config).message).toContain(`KAFKA_SASL_OAUTHBEARER_TOKEN_FILE=${join(dir, 'oauth-token')}`);
   });
 
   it('a plaintext client is refused by the broker', async () => {

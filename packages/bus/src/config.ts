@@ -351,15 +351,21 @@ export function explainKafkaFailure(e: unknown, config: Pick<BusConfig, 'brokers
   const text = `${err.name ?? ''} ${err.message ?? ''} ${err.code ?? ''} ${err.cause?.code ?? ''} ${err.cause?.message ?? ''}`;
   const o = config.kafkaSecurity?.origin ?? {};
   const brokers = config.brokers.join(',');
+  const tokenFrom = o['KAFKA_SASL_OAUTHBEARER_TOKEN_FILE']
+    ? `the token in KAFKA_SASL_OAUTHBEARER_TOKEN_FILE=${o['KAFKA_SASL_OAUTHBEARER_TOKEN_FILE']}`
+    : `the token from KAFKA_SASL_OAUTHBEARER_PROVIDER=${o['KAFKA_SASL_OAUTHBEARER_PROVIDER'] ?? '?'}`;
   let message: string;
   if (/SASL|Authentication/i.test(text)) {
     const who = o['KAFKA_SASL_USERNAME'] ? ` for KAFKA_SASL_USERNAME=${o['KAFKA_SASL_USERNAME']}` : '';
-    const from = o['KAFKA_SASL_PASSWORD_FILE'] ? `the password in KAFKA_SASL_PASSWORD_FILE=${o['KAFKA_SASL_PASSWORD_FILE']}` : 'the OAUTHBEARER token';
+    const from = o['KAFKA_SASL_PASSWORD_FILE'] ? `the password in KAFKA_SASL_PASSWORD_FILE=${o['KAFKA_SASL_PASSWORD_FILE']}` : tokenFrom;
     message = `Kafka refused the SASL credentials${who} (KAFKA_SASL_MECHANISM=${o['KAFKA_SASL_MECHANISM'] ?? '?'}): check ${from}`;
   } else if (/certificate|self.signed|CERT_|SSL|TLS|ERR_TLS|altnames|wrong version number/i.test(text)) {
     message = `TLS to ${brokers} failed (${err.message ?? 'error'}): check KAFKA_SSL_CA_FILE${o['KAFKA_SSL_CA_FILE'] ? `=${o['KAFKA_SSL_CA_FILE']}` : ' (unset: system CAs)'}, KAFKA_SSL_VERIFY_HOSTNAME and KAFKA_SECURITY_PROTOCOL=${config.kafkaSecurity?.protocol ?? 'PLAINTEXT'}`;
-  } else if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|Connection timeout|KafkaJSNumberOfRetriesExceeded|KafkaJSConnectionError/i.test(text)) {
-    message = `cannot reach Kafka at KAFKA_BROKERS=${brokers} (${err.message ?? 'error'}); with KAFKA_SECURITY_PROTOCOL=${config.kafkaSecurity?.protocol ?? 'PLAINTEXT'}`;
+  } else if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|Connection timeout|KafkaJSNumberOfRetriesExceeded|KafkaJSConnectionError|broker pool/i.test(text)) {
+    message = `cannot reach Kafka at KAFKA_BROKERS=${brokers} (${err.message ?? 'error'}) with KAFKA_SECURITY_PROTOCOL=${config.kafkaSecurity?.protocol ?? 'PLAINTEXT'}`;
+    // kafkajs takes the broker's OAUTHBEARER error challenge for success; the broker then closes
+    // the connection, so a rejected token surfaces here, not as an authentication error.
+    if (o['KAFKA_SASL_MECHANISM']?.toUpperCase() === 'OAUTHBEARER') message += `; an OAUTHBEARER token the broker rejects ends the same way: check ${tokenFrom}`;
   } else {
     message = `Kafka at KAFKA_BROKERS=${brokers} failed: ${err.message ?? String(e)}`;
   }

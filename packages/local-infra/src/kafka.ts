@@ -138,11 +138,14 @@ function saslSslProperties(port: number, controllerPort: number, o: SaslSslOptio
     `advertised.listeners=SASL_SSL://127.0.0.1:${port}`,
     'listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL',
     'inter.broker.listener.name=SASL_SSL',
-    'sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512,PLAIN',
+    'sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512,PLAIN,OAUTHBEARER',
     'sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512',
     `listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=${scramLogin}`,
     `listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=${scramLogin}`,
     `listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required${plain};`,
+    // Kafka's default OAUTHBEARER validator accepts unsigned tokens (alg none): enough to test a
+    // client's token provider, never a production setting.
+    'listener.name.sasl_ssl.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="preflight-broker";',
     'ssl.keystore.type=PEM',
     `ssl.keystore.location=${o.pki.serverKeystore}`,
     'ssl.truststore.type=PEM',
