@@ -20,7 +20,12 @@ function sourcesNewerThan(mtimeMs) {
   return walk(src);
 }
 
-if (existsSync(dist) && !sourcesNewerThan(statSync(dist).mtimeMs)) {
+// tsc -b leaves an output alone when its source was touched but not changed, and records the
+// check in the build info: the newer of the two is when the build was last current.
+const buildInfo = new URL('../tsconfig.tsbuildinfo', import.meta.url);
+const builtAt = () => Math.max(statSync(dist).mtimeMs, existsSync(buildInfo) ? statSync(buildInfo).mtimeMs : 0);
+
+if (existsSync(dist) && !sourcesNewerThan(builtAt())) {
   await import(dist.href);
 } else {
   const main = fileURLToPath(new URL('main.ts', src));
