@@ -1,4 +1,11 @@
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
+
+// Workspace packages export their TypeScript under the `source` condition and the compiled
+// dist/ by default (what plain `node` loads); tests always run the source.
+const conditions = ['source', ...defaultServerConditions.filter((c) => c !== 'module')];
+const resolve = { conditions };
+const ssr = { resolve: { conditions } };
 
 // Two projects so `npm run test:unit` never waits for a broker: unit specs are pure; integration
 // and end-to-end specs share one real Kafka + schema registry started by the global setup.
@@ -7,6 +14,8 @@ export default defineConfig({
     reporters: process.env['VITEST_JSON'] ? ['default', ['json', { outputFile: process.env['VITEST_JSON'] }]] : ['default'],
     projects: [
       {
+        resolve,
+        ssr,
         test: {
           name: 'unit',
           include: ['packages/**/src/**/*.unit.spec.ts', 'services/**/src/**/*.unit.spec.ts', 'scripts/**/*.unit.spec.ts'],
@@ -16,6 +25,8 @@ export default defineConfig({
         },
       },
       {
+        resolve,
+        ssr,
         test: {
           name: 'int',
           include: ['packages/**/src/**/*.int.spec.ts', 'services/**/src/**/*.int.spec.ts', 'test/**/*.spec.ts'],

@@ -2,8 +2,9 @@ import type { Kafka } from 'kafkajs';
 import { createLogger, flushTelemetry, initTelemetry, type Logger } from '@preflight/core';
 import { EVENT_TYPES, topicsFor, type EventType, type Topics } from '@preflight/events';
 import { EventCodec } from './codec.js';
-import { busConfigFromEnv, createKafka, type BusConfig } from './config.js';
+import { createKafka, explainKafkaFailure, loadBusConfig, type BusConfig, type ConfigError } from './config.js';
 import { EventConsumer, type EventConsumerOptions } from './consumer.js';
+import { healthReport, serveHealth, trackConsumer, type ConsumerHealth, type HealthReport } from './health.js';
 import { EventProducer } from './producer.js';
 import { ensureTopics, platformTopics } from './topics.js';
 
@@ -17,16 +18,19 @@ export interface Bus {
   consumer(options: Omit<EventConsumerOptions, 'kafka' | 'codec' | 'topics' | 'logger'> & { logger?: Logger }): EventConsumer;
   /** Creates every declared topic that is missing (idempotent). */
   ensureTopics(partitions?: number): Promise<void>;
+  /** Every consumer's group state, for /healthz and /readyz. */
+  health(): HealthReport;
   stop(): Promise<void>;
 }
 
 /** Wires one process's Kafka client, codec, producer and consumers from a BusConfig. */
 export function createBus(config: BusConfig, logger: Logger, options: { produces?: readonly EventType[] } = {}): Bus {
   const kafka = createKafka(config, logger);
-  const codec = new EventCodec(config.schemaRegistryUrl);
+  const codec = new EventCodec(config.schemaRegistryUrl, undefined, config.registryClient);
   const topics = topicsFor(config.topicPrefix);
   const producer = new EventProducer({ kafka, codec, topics, logger, types: options.produces ?? EVENT_TYPES });
   const consumers: EventConsumer[] = [];
+  const health: ConsumerHealth[] = [];
   return {
     config,
     kafka,
@@ -36,6 +40,7 @@ export function createBus(config: BusConfig, logger: Logger, options: { produces
     consumer(opts) {
       const c = new EventConsumer({ ...opts, kafka, codec, topics, logger: opts.logger ?? logger });
       consumers.push(c);
+      health.push(trackConsumer(c.consumer, opts.groupId));
       return c;
     },
     async ensureTopics(partitions) {
@@ -47,6 +52,7 @@ export function createBus(config: BusConfig, logger: Logger, options: { produces
         await admin.disconnect();
       }
     },
+    health: () => healthReport(health),
     async stop() {
       await Promise.all(consumers.map((c) => c.stop()));
       await producer.stop();
@@ -73,19 +79,49 @@ export function onShutdown(stop: () => Promise<void>, logger: Logger): void {
 }
 
 /**
- * A service process's whole life: telemetry, logger, bus from the environment, topics, the
- * service itself, and a graceful stop on SIGTERM/SIGINT. Each service's main.ts is one call.
+ * The process's bus settings from its environment, or, when any is wrong, every problem on
+ * stderr and in the log, then exit 2 (a configuration error: restarting will not help).
+ */
+export function busConfigOrExit(processName: string, logger: Logger): BusConfig {
+  try {
+    const loaded = loadBusConfig(processName);
+    for (const w of loaded.warnings) logger.warn(w);
+    return loaded.config;
+  } catch (e) {
+    logger.fatal({ issues: (e as ConfigError).issues }, (e as Error).message);
+    process.stderr.write(`${processName}: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+}
+
+/**
+ * A service process's whole life: telemetry, logger, bus from the environment (validated as a
+ * whole: every bad setting is listed at once and the process exits 2), a first connection that
+ * names the setting to fix when Kafka refuses it (exit 1), topics, the service itself, the
+ * health endpoint on HEALTH_PORT, and a graceful stop on SIGTERM/SIGINT. Each main.ts is one call.
  */
 export async function runServiceMain(
   service: { name: string; version: string },
   start: (deps: { bus: Bus; logger: Logger }) => Promise<{ stop(): Promise<void> }>,
 ): Promise<void> {
-  initTelemetry({ serviceName: service.name, serviceVersion: service.version });
   const logger = createLogger({ service: service.name, version: service.version });
-  const bus = createBus(busConfigFromEnv(service.name), logger);
-  await bus.ensureTopics();
+  const config = busConfigOrExit(service.name, logger);
+  initTelemetry({ serviceName: service.name, serviceVersion: service.version });
+  const bus = createBus(config, logger);
+  try {
+    await bus.ensureTopics();
+  } catch (e) {
+    const why = explainKafkaFailure(e, config);
+    logger.fatal({ err: e }, why.message);
+    process.stderr.write(`${service.name}: ${why.message}\n`);
+    process.exit(1);
+  }
   const running = await start({ bus, logger });
+  const healthPort = process.env['HEALTH_PORT'];
+  const health = healthPort ? await serveHealth(() => bus.health(), { host: process.env['HEALTH_HOST'] ?? '127.0.0.1', port: Number(healthPort) }) : undefined;
+  if (health) logger.info({ url: health.url }, 'health endpoint listening');
   onShutdown(async () => {
+    await health?.close();
     await running.stop();
     await bus.stop();
     await flushTelemetry().catch((e: unknown) => logger.warn({ err: e }, 'could not flush the last spans'));

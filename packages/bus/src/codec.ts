@@ -1,6 +1,7 @@
 import avro from 'avsc';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { PreflightError } from '@preflight/core';
+import { schemaRegistryClientArgs, type RegistryClientOptions } from './config.js';
 import { eventAvroType, eventSchema, subjectFor, type ConnectorEvent, type EventType, type Topics } from '@preflight/events';
 
 const MAGIC = 0;
@@ -16,8 +17,8 @@ export class EventCodec {
   private readonly resolvers = new Map<string, { reader: avro.Type; resolver: avro.Resolver }>();
   private readonly pendingResolvers = new Map<string, Promise<{ reader: avro.Type; resolver: avro.Resolver }>>();
 
-  constructor(registryUrl: string, registry?: SchemaRegistry) {
-    this.registry = registry ?? new SchemaRegistry({ host: registryUrl, retry: { retries: 3 } });
+  constructor(registryUrl: string, registry?: SchemaRegistry, client?: RegistryClientOptions) {
+    this.registry = registry ?? new SchemaRegistry({ ...schemaRegistryClientArgs(registryUrl, client), retry: { retries: 3 } });
   }
 
   /** Registers the current schema of each event type under `<topic>-value` and remembers its id. */

@@ -1,10 +1,27 @@
-export { busConfigFromEnv, createKafka, type BusConfig } from './config.js';
+export {
+  busConfigFromEnv,
+  loadBusConfig,
+  createKafka,
+  kafkaClientSecurity,
+  explainKafkaFailure,
+  schemaRegistryClientArgs,
+  ConfigError,
+  SECURITY_PROTOCOLS,
+  SASL_MECHANISMS,
+  type BusConfig,
+  type LoadedBusConfig,
+  type KafkaSecurity,
+  type RegistryClientOptions,
+  type SecurityProtocol,
+} from './config.js';
+export { SETTINGS, KNOWN_NAMES, OWNED_PREFIXES, unknownVariables, type SettingSpec, type UnknownVariable } from './settings.js';
+export { serveHealth, healthReport, trackConsumer, type HealthReport, type ConsumerHealth, type ConsumerState } from './health.js';
 export { EventCodec } from './codec.js';
 export { EventProducer, type EventProducerOptions } from './producer.js';
 export { EventConsumer, type EventConsumerOptions, type Handlers, type MessageMeta, type RetryPolicy, type ConsumerStats } from './consumer.js';
 export { MemoryDedupeStore, FileDedupeStore, type DedupeStore } from './dedupe.js';
 export { platformTopics, ensureTopics, type TopicSpec } from './topics.js';
 export { cloudEventHeaders, headerString } from './headers.js';
-export { createBus, onShutdown, runServiceMain, type Bus } from './bus.js';
+export { createBus, onShutdown, runServiceMain, busConfigOrExit, type Bus } from './bus.js';
 export { retryRetriable } from './retry.js';
 export { groupHasCommitted, readTopics, type ReadTopicsOptions, type RawRecordHandler } from './reader.js';

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { isPreflightError } from '@preflight/core';
-import { contractChangelog, parseContract, type DataContract } from '@preflight/contracts';
-import { ROLES, signDevToken, type Role } from '@preflight/projector';
+import type { DataContract } from '@preflight/contracts';
+import type { Role, signDevToken } from '@preflight/projector';
 import { ApiError, Client, waitForOperation, type Operation } from './client.js';
 import { serveStdio } from './mcp.js';
 
@@ -55,10 +54,13 @@ const tty = process.stdout.isTTY;
 const color = (code: number, s: string): string => (tty ? `\x1b[${code}m${s}\x1b[0m` : s);
 const statusColor = (s: string): string => (s === 'READY' ? color(32, s) : s === 'FAILED' ? color(31, s) : color(33, s));
 
+/** Token signing pulls in jose and the platform core: loaded only by the commands that sign, so `--help` stays instant. */
+const devTokens = (): Promise<{ ROLES: readonly Role[]; signDevToken: typeof signDevToken }> => import('@preflight/projector/auth');
+
 async function tokenFor(flags: Flags): Promise<string> {
   if (process.env['PREFLIGHT_TOKEN']) return process.env['PREFLIGHT_TOKEN'];
   const host = new URL(flags.api).hostname;
-  if (host === '127.0.0.1' || host === 'localhost' || host === '::1') return signDevToken({ sub: 'cli', roles: ['platform_admin'], tenant: 'demo' }, process.env['PREFLIGHT_JWT_SECRET']);
+  if (host === '127.0.0.1' || host === 'localhost' || host === '::1') return (await devTokens()).signDevToken({ sub: 'cli', roles: ['platform_admin'], tenant: 'demo' }, process.env['PREFLIGHT_JWT_SECRET']);
   throw new ApiError(0, { message: 'set PREFLIGHT_TOKEN to a bearer token for this API' });
 }
 
@@ -94,20 +96,23 @@ async function handshake(client: Client, id: string, flags: Flags): Promise<numb
   return r.status === 'READY' ? 0 : 1;
 }
 
-function readContract(file: string): DataContract {
+// Loaded only for `contract diff`, so other commands (and --help) start without the contract parser.
+async function readContract(file: string): Promise<DataContract> {
+  const { parseContract } = await import('@preflight/contracts');
   try {
     return parseContract(readFileSync(file, 'utf8'));
   } catch (e) {
-    const issues = isPreflightError(e) ? e.issues.map((i) => `\n  - ${i.field}: ${i.message}`).join('') : '';
+    const issues = (e as { issues?: Array<{ field: string; message: string }> }).issues?.map((i) => `\n  - ${i.field}: ${i.message}`).join('') ?? '';
     throw new ApiError(0, { message: `${file}: ${(e as Error).message.split(':')[0] ?? 'invalid'}${issues}` });
   }
 }
 
 /** For a contract change in CI: exit 1 when any change is breaking, so a pipeline can ask for approval. */
-function contractDiff(args: string[], flags: Flags): number {
+async function contractDiff(args: string[], flags: Flags): Promise<number> {
   const [sub, before, after] = args;
   if (sub !== 'diff' || !before || !after) throw new ApiError(0, { message: 'usage: preflight contract diff <old.yaml> <new.yaml>' });
-  const log = contractChangelog(readContract(before), readContract(after));
+  const { contractChangelog } = await import('@preflight/contracts');
+  const log = contractChangelog(await readContract(before), await readContract(after));
   if (flags.json) out(JSON.stringify(log));
   else {
     out(`contract ${log.from} → ${log.to}: ${log.changes.length} change(s), ${log.breaking ? color(31, 'BREAKING') : color(32, 'non-breaking')}`);
@@ -123,6 +128,7 @@ async function run(argv: string[]): Promise<number> {
     return cmd ? 0 : 2;
   }
   if (cmd === 'token') {
+    const { ROLES, signDevToken } = await devTokens();
     if (!flags.role || !(ROLES as readonly string[]).includes(flags.role)) throw new ApiError(0, { message: `--role must be one of ${ROLES.join(', ')}` });
     out(await signDevToken({ roles: [flags.role as Role], tenant: flags.tenant ?? 'demo', ...(flags.sub ? { sub: flags.sub } : {}) }, process.env['PREFLIGHT_JWT_SECRET']));
     return 0;

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, portOpen, waitFor } from './net.js';
+import type { TestPki } from './tls.js';
 import { dataRoot, repoRoot } from './paths.js';
 
 /** Pinned in infra/kafka/pom.xml; the jar name proves the cache holds that exact version. */
@@ -58,6 +59,25 @@ export interface KafkaOptions {
   detached?: boolean;
   heapMb?: number;
   log?: (line: string) => void;
+  /** Serve clients on SASL_SSL instead of PLAINTEXT (the production shape, for its tests). */
+  saslSsl?: SaslSslOptions;
+}
+
+export interface ScramUser {
+  mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+  name: string;
+  password: string;
+}
+
+export interface SaslSslOptions {
+  /** The CA clients are checked against, and the broker's key + certificate chain (PEM). */
+  pki: Pick<TestPki, 'caCert' | 'serverKeystore'>;
+  /** Created at format time (`kafka-storage format --add-scram`), as KRaft clusters do it. */
+  scramUsers: ScramUser[];
+  /** PLAIN users (name → password), in the listener's JAAS config. */
+  plainUsers?: Record<string, string>;
+  /** `required`: clients must present a certificate the CA signed too (mutual TLS). */
+  clientAuth?: 'required' | 'none';
 }
 
 export interface KafkaHandle {
@@ -103,6 +123,39 @@ function serverProperties(port: number, controllerPort: number, logDir: string):
   ].join('\n');
 }
 
+/**
+ * Lines appended to server.properties (a later key wins) that turn the client listener into
+ * SASL_SSL: SCRAM-SHA-256/512 and PLAIN, PEM key and trust stores, and the broker's own
+ * inter-broker login as a SCRAM user made at format time, so nothing on the port is plaintext.
+ */
+function saslSslProperties(port: number, controllerPort: number, o: SaslSslOptions, broker: ScramUser): string {
+  const jaasEscape = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+  const plain = Object.entries(o.plainUsers ?? {}).map(([u, p]) => ` user_${u}="${jaasEscape(p)}"`).join('');
+  const scramLogin = `org.apache.kafka.common.security.scram.ScramLoginModule required username="${broker.name}" password="${jaasEscape(broker.password)}";`;
+  return [
+    '',
+    `listeners=SASL_SSL://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=SASL_SSL://127.0.0.1:${port}`,
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL',
+    'inter.broker.listener.name=SASL_SSL',
+    'sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512,PLAIN,OAUTHBEARER',
+    'sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512',
+    `listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=${scramLogin}`,
+    `listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=${scramLogin}`,
+    `listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required${plain};`,
+    // Kafka's default OAUTHBEARER validator accepts unsigned tokens (alg none): enough to test a
+    // client's token provider, never a production setting.
+    'listener.name.sasl_ssl.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="preflight-broker";',
+    'ssl.keystore.type=PEM',
+    `ssl.keystore.location=${o.pki.serverKeystore}`,
+    'ssl.truststore.type=PEM',
+    `ssl.truststore.location=${o.pki.caCert}`,
+    // Since KIP-684 a SASL_SSL listener ignores the unprefixed ssl.client.auth.
+    `listener.name.sasl_ssl.ssl.client.auth=${o.clientAuth ?? 'none'}`,
+    'ssl.endpoint.identification.algorithm=https',
+  ].join('\n');
+}
+
 const LOG4J = [
   'log4j.rootLogger=WARN, stdout',
   'log4j.appender.stdout=org.apache.log4j.ConsoleAppender',
@@ -123,7 +176,9 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaHandl
   mkdirSync(dir, { recursive: true });
   const propsFile = join(dir, 'server.properties');
   const log4jFile = join(dir, 'log4j.properties');
-  writeFileSync(propsFile, serverProperties(port, controllerPort, logDir));
+  // The broker's own SCRAM login (inter-broker), made at format time like the users'.
+  const brokerUser: ScramUser = { mechanism: 'SCRAM-SHA-512', name: 'preflight-broker', password: randomBytes(12).toString('hex') };
+  writeFileSync(propsFile, serverProperties(port, controllerPort, logDir) + (options.saslSsl ? saslSslProperties(port, controllerPort, options.saslSsl, brokerUser) : ''));
   writeFileSync(log4jFile, LOG4J);
   const heap = options.heapMb ?? 768;
   const jvm = [
@@ -139,7 +194,8 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaHandl
   ];
   const alreadyFormatted = existsSync(join(logDir, 'meta.properties'));
   if (!alreadyFormatted) {
-    const fmt = spawnSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', propsFile], {
+    const scram = options.saslSsl ? [brokerUser, ...options.saslSsl.scramUsers].flatMap((u) => ['--add-scram', `${u.mechanism}=[name=${u.name},password=${u.password}]`]) : [];
+    const fmt = spawnSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', propsFile, ...scram], {
       encoding: 'utf8',
     });
     if (fmt.status !== 0) throw new Error(`kafka storage format failed: ${fmt.stdout}${fmt.stderr}`);

@@ -1,3 +1,4 @@
+import type { KafkaConfig } from 'kafkajs';
 import type { Logger } from '@preflight/core';
 import { buildHttp } from './http.js';
 import { KafkaSchemaLog } from './log.js';
@@ -24,6 +25,8 @@ export interface RegistryOptions {
   logger?: Logger;
   /** How long a write may wait for Kafka before answering 50001/50002; default 30 s. */
   writeTimeoutMs?: number;
+  /** TLS/SASL to the cluster (`kafkaClientSecurity(loadBusConfig(...).config.kafkaSecurity)`). */
+  kafkaClient?: Pick<KafkaConfig, 'ssl' | 'sasl'>;
 }
 
 export interface RegistryHandle {
@@ -43,7 +46,7 @@ export async function startSchemaRegistry(options: RegistryOptions): Promise<Reg
   const host = options.host ?? '127.0.0.1';
   const state = new RegistryState();
   const log = new KafkaSchemaLog(
-    { brokers: options.brokers, topic, ...(options.logger ? { logger: options.logger } : {}), ...(options.writeTimeoutMs ? { writeTimeoutMs: options.writeTimeoutMs } : {}) },
+    { brokers: options.brokers, topic, ...(options.logger ? { logger: options.logger } : {}), ...(options.writeTimeoutMs ? { writeTimeoutMs: options.writeTimeoutMs } : {}), ...(options.kafkaClient ? { kafkaClient: options.kafkaClient } : {}) },
     (r) => state.apply(r),
   );
   try {

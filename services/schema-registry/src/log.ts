@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel, type Consumer, type KafkaMessage, type Producer, type Transaction } from 'kafkajs';
+import { Kafka, logLevel, type Consumer, type KafkaConfig, type KafkaMessage, type Producer, type Transaction } from 'kafkajs';
 import { PreflightError, type Logger } from '@preflight/core';
 import { RegistryError, storeTimeout } from './errors.js';
 import type { Decision, SchemaLog } from './registry.js';
@@ -12,6 +12,8 @@ export interface KafkaSchemaLogOptions {
   logger?: Logger;
   /** How long one write may take end to end, retries included. */
   writeTimeoutMs?: number;
+  /** TLS/SASL of the cluster, as the bus builds them from KAFKA_SSL_* / KAFKA_SASL_*. */
+  kafkaClient?: Pick<KafkaConfig, 'ssl' | 'sasl'>;
 }
 
 /** A step of a write did not finish in time: retried while the write's deadline allows. */
@@ -84,6 +86,7 @@ export class KafkaSchemaLog implements SchemaLog {
       clientId: 'schema-registry',
       logLevel: logLevel.NOTHING,
       retry: { retries: 8, initialRetryTime: 100 },
+      ...options.kafkaClient,
     });
     this.markers = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   }

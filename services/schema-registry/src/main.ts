@@ -1,8 +1,12 @@
-import { busConfigFromEnv, createBus, type Bus } from '@preflight/bus';
+import { busConfigOrExit, createBus, explainKafkaFailure, kafkaClientSecurity, type Bus } from '@preflight/bus';
 import { createLogger } from '@preflight/core';
 import { startContractFactsPublisher, startSchemaRegistry } from './index.js';
 
 const logger = createLogger({ service: 'schema-registry', version: '0.1.0' });
+
+// The same Kafka settings as every service (KAFKA_BROKERS, KAFKA_SSL_*, KAFKA_SASL_*), checked
+// the same way: every problem listed at once.
+const config = busConfigOrExit('schema-registry', logger);
 
 const rawPort = process.env['SCHEMA_REGISTRY_PORT'] ?? '8081';
 const port = Number(rawPort);
@@ -14,14 +18,17 @@ if (!/^\d+$/.test(rawPort) || port > 65535) {
 let handle: Awaited<ReturnType<typeof startSchemaRegistry>>;
 try {
   handle = await startSchemaRegistry({
-    brokers: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
+    brokers: config.brokers.join(','),
+    kafkaClient: kafkaClientSecurity(config.kafkaSecurity),
     host: process.env['SCHEMA_REGISTRY_HOST'] ?? '127.0.0.1',
     port,
     topic: process.env['SCHEMA_REGISTRY_TOPIC'] ?? '_schemas',
     logger,
   });
 } catch (err) {
-  logger.error({ err }, 'schema registry failed to start');
+  const why = explainKafkaFailure(err, config);
+  logger.error({ err }, `schema registry failed to start: ${why.message}`);
+  process.stderr.write(`schema-registry: ${why.message}\n`);
   process.exit(1);
 }
 
@@ -29,7 +36,7 @@ try {
 let publisher: { bus: Bus; running: { stop(): Promise<void> } } | undefined;
 if (process.env['SCHEMA_REGISTRY_PUBLISH_CONTRACTS'] === 'true') {
   try {
-    const bus = createBus({ ...busConfigFromEnv('schema-registry'), schemaRegistryUrl: handle.url }, logger, { produces: [] });
+    const bus = createBus({ ...config, schemaRegistryUrl: handle.url }, logger, { produces: [] });
     await bus.ensureTopics();
     const running = await startContractFactsPublisher({ bus, logger, registryUrl: handle.url });
     publisher = { bus, running };
