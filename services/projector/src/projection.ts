@@ -18,7 +18,12 @@ export interface Counters {
 
 const zero = (): Counters => ({ handshakeCompleted: 0, handshakeFailed: 0, schemaPass: 0, schemaFail: 0, auditPass: 0, auditFail: 0, ready: 0, failed: 0, incidents: 0, alerts: 0 });
 
-export type OperationStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+export type OperationStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+/** Who answers for an operation: the principal who started it and the connector's owning team. */
+export interface OperationOwner {
+  principal: string;
+  team: string | null;
+}
 export interface Operation {
   id: string;
   connectorId: string;
@@ -35,7 +40,14 @@ export interface Operation {
   idempotencyKey: string | null;
   result: { status: 'READY' | 'FAILED'; reason: string | null; validatedBy: string; receiptUrl: string } | null;
   error: { code: string; message: string } | null;
+  /** Absent on operations snapshotted before owners were recorded. */
+  owner?: OperationOwner | null;
+  /** When a cancel was asked for; the outcome (CANCELLED, or what came first) follows from readiness. */
+  cancelRequestedAt?: string | null;
 }
+
+/** `user:alice` -> `alice`: the principal an event's actor names. */
+const principalOf = (actor: string): string => actor.replace(/^user:/, '');
 
 export interface SemanticMetrics {
   [METRIC.handshake_success_rate]: number | null;
@@ -166,28 +178,38 @@ export class Projection {
           idempotencyKey: e.idempotencyKey.startsWith('http:') ? e.idempotencyKey : null,
           result: null,
           error: null,
+          owner: { principal: principalOf(e.actor), team: e.spec.owner },
+          cancelRequestedAt: null,
         });
         if (e.idempotencyKey.startsWith('http:')) this.opByKey.set(e.idempotencyKey, e.operationId);
       }
       this.opByAttempt.set(e.correlationId, e.operationId);
     }
+    if (e.eventType === 'connector.cancel.requested') {
+      const id = e.operationId ?? this.opByAttempt.get(e.correlationId);
+      const op = id ? this.operations.get(id) : undefined;
+      if (op && !op.cancelRequestedAt) this.operations.set(op.id, { ...op, cancelRequestedAt: e.occurredAt, updatedAt: e.occurredAt > op.updatedAt ? e.occurredAt : op.updatedAt });
+    }
     if (e.eventType === 'connector.validated') {
       const id = this.opByAttempt.get(e.correlationId);
       const op = id ? this.operations.get(id) : undefined;
       if (op && !op.done) {
+        // A cancelled attempt is the operation's end, not a finding about the source.
+        const cancelled = e.status === 'FAILED' && e.reason === 'CANCELLED';
         this.operations.set(op.id, {
           ...op,
-          status: 'SUCCEEDED',
+          status: cancelled ? 'CANCELLED' : 'SUCCEEDED',
           done: true,
           updatedAt: e.occurredAt,
           result: { status: e.status, reason: e.reason, validatedBy: e.validatedBy, receiptUrl: `/api/connectors/${encodeURIComponent(e.connectorId)}/receipt` },
+          error: cancelled ? { code: 'CANCELLED', message: `cancelled by ${e.validatedBy.replace(/ \(cancelled\)$/, '')}` } : null,
         });
       }
     }
   }
 
   /** Registers an operation before its request event is published (the API's 202). */
-  createOperation(input: { connectorId: string; tenantId: string; idempotencyKey: string | null; timeoutMs: number; now?: Date }): { op: Operation; created: boolean } {
+  createOperation(input: { connectorId: string; tenantId: string; idempotencyKey: string | null; timeoutMs: number; owner?: OperationOwner; now?: Date }): { op: Operation; created: boolean } {
     const key = input.idempotencyKey ? `http:${input.tenantId}:${input.idempotencyKey}` : null;
     const existingId = key ? this.opByKey.get(key) : undefined;
     const existing = existingId ? this.operations.get(existingId) : undefined;
@@ -207,11 +229,22 @@ export class Projection {
       idempotencyKey: key,
       result: null,
       error: null,
+      owner: input.owner ?? null,
+      cancelRequestedAt: null,
     };
     this.operations.set(op.id, op);
     this.opByAttempt.set(op.attemptId, op.id);
     if (key) this.opByKey.set(key, op.id);
     return { op, created: true };
+  }
+
+  /** Marks a cancel as asked for before its event is folded back (the API's 202); the fold keeps the first. */
+  requestCancel(id: string, now = new Date()): Operation | undefined {
+    const op = this.operations.get(id);
+    if (!op || op.done) return op;
+    const next = { ...op, cancelRequestedAt: op.cancelRequestedAt ?? now.toISOString(), updatedAt: now.toISOString() };
+    this.operations.set(id, next);
+    return next;
   }
 
   /** Ends overdue operations as FAILED/TIMEOUT and forgets done ones past their TTL. */
