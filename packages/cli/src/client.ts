@@ -1,5 +1,5 @@
 /** A thin HTTP client for the projector API, with errors that say what the API said. */
-import { ApiError, type ApiCaller } from '@preflight/projector';
+import { ApiError, parseApiResponse, type ApiCaller } from '@preflight/projector';
 
 export { ApiError, waitForOperation, type ApiOperation as Operation, type OperationTick } from '@preflight/projector';
 
@@ -21,10 +21,7 @@ export class Client implements ApiCaller {
     } catch (e) {
       throw new ApiError(0, { code: 'CONNECTIVITY', message: `cannot reach the API at ${this.baseUrl} (${(e as Error).message}); is the platform running (npm start)?` });
     }
-    const text = await res.text();
-    const parsed: unknown = text && (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text;
-    if (!res.ok) throw new ApiError(res.status, (typeof parsed === 'object' && parsed ? parsed : { message: String(parsed) }));
-    return parsed as T;
+    return parseApiResponse<T>(res.status, res.headers.get('content-type') ?? '', await res.text());
   }
 
   async text(path: string, accept: string): Promise<string> {
@@ -35,7 +32,7 @@ export class Client implements ApiCaller {
       throw new ApiError(0, { code: 'CONNECTIVITY', message: `cannot reach the API at ${this.baseUrl} (${(e as Error).message}); is the platform running (npm start)?` });
     }
     const text = await res.text();
-    if (!res.ok) throw new ApiError(res.status, (JSON.parse(text || '{}') as ApiError['body']) ?? {});
+    if (!res.ok) parseApiResponse(res.status, res.headers.get('content-type') ?? '', text);
     return text;
   }
 }

@@ -12,6 +12,7 @@ import { allTenants, can, mayAccessTenant, type Authenticator, type Permission, 
 import type { Operation, Projection } from './projection.js';
 import type { ConnectorState } from './state.js';
 import type { TopicStats } from './topics.js';
+import { mcpHttp } from './mcp/http.js';
 
 export const PRODUCER = 'projector-api@0.1.0';
 const STATIC = fileURLToPath(new URL('./dashboard/static/', import.meta.url));
@@ -264,15 +265,15 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   };
   app.get<{ Params: { id: string } }>('/api/operations/:id', { preHandler: guard('read'), schema: { tags: ['operations'], params: idParam } }, async (req) => operationBody(operationFor(req, req.params.id)));
 
-  app.get<{ Querystring: { connector?: string; limit?: number; cursor?: string } }>(
+  app.get<{ Querystring: { connector?: string; limit?: string; cursor?: string } }>(
     '/api/operations',
-    { preHandler: guard('read'), schema: { tags: ['operations'], description: 'Operations visible to this token, newest first', querystring: { type: 'object', additionalProperties: false, properties: { connector: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 }, cursor: { type: 'string', pattern: '^[0-9]+$' } } } } },
+    { preHandler: guard('read'), schema: { tags: ['operations'], description: 'Operations visible to this token, newest first', querystring: { type: 'object', additionalProperties: false, properties: { connector: { type: 'string' }, limit: { type: 'string', pattern: '^[1-9][0-9]{0,2}$', description: '1-999, default 100' }, cursor: { type: 'string', pattern: '^[0-9]+$' } } } } },
     async (req) => {
       const all = [...deps.projection().operations.values()]
         .filter((op) => mayAccessTenant(req.principal!, op.tenantId) && (!req.query.connector || op.connectorId === req.query.connector))
         .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));
       const from = Number(req.query.cursor ?? 0);
-      const limit = req.query.limit ?? 100;
+      const limit = Number(req.query.limit ?? 100);
       return { operations: all.slice(from, from + limit).map(operationBody), nextCursor: from + limit < all.length ? String(from + limit) : null };
     },
   );
@@ -320,6 +321,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     if (!deps.rebuild) throw new PreflightError('NOT_FOUND', 'rebuild is not available here', { retriable: false });
     return deps.rebuild();
   });
+
+  await app.register(mcpHttp, { auth: deps.auth, api: app });
 
   const staticFile = (name: string) => async (_req: FastifyRequest, reply: FastifyReply) => reply.type(TYPES[extname(name)] ?? 'application/octet-stream').header('cache-control', 'no-cache').send(readFileSync(join(STATIC, name)));
   app.get('/', { schema: { hide: true } }, staticFile('index.html'));

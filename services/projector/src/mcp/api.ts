@@ -12,6 +12,13 @@ export class ApiError extends Error {
   }
 }
 
+/** An API answer as a value, or the ApiError it says; the same for a real request and an inject. */
+export function parseApiResponse<T>(status: number, contentType: string, text: string): T {
+  const parsed: unknown = text && contentType.includes('json') ? JSON.parse(text) : text;
+  if (status >= 400) throw new ApiError(status, typeof parsed === 'object' && parsed ? parsed : { message: String(parsed) });
+  return parsed as T;
+}
+
 export interface ApiCaller {
   /** Where the API is, for messages only. */
   readonly baseUrl: string;
