@@ -3,7 +3,6 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ROLES, signDevToken, type Role } from '@preflight/projector';
 import { ApiError, Client, waitForOperation, type Operation } from './client.js';
-import { serveStdio } from './mcp.js';
 
 interface Flags {
   json: boolean;
@@ -151,7 +150,8 @@ async function run(argv: string[]): Promise<number> {
       return /^status: READY$/m.test(yaml) ? 0 : 1;
     }
     case 'mcp':
-      return serveStdio(client);
+      // Only this command needs the MCP SDK; the others start without loading it.
+      return (await import('./mcp.js')).serveStdio(client);
     case 'topics': {
       const t = await client.call<{ topics: Array<{ topic: string; messages: number; ratePerSec: number; lag: Array<{ group: string; lag: number }>; deadLetters: number | null }> }>('GET', '/api/topics');
       if (flags.json) out(JSON.stringify(t));

@@ -2,7 +2,7 @@
 // that starts it as a child process. Tools call the HTTP API with this process's token; stdout
 // carries only protocol messages, so the one log line goes to stderr.
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { createMcpServer, TOOLS } from '@preflight/projector';
+import { createMcpServer, TOOLS } from '@preflight/projector/mcp';
 import type { Client } from './client.js';
 
 export async function serveStdio(client: Client): Promise<number> {

@@ -12,7 +12,6 @@ import { allTenants, can, mayAccessTenant, type Authenticator, type Permission, 
 import type { Operation, Projection } from './projection.js';
 import type { ConnectorState } from './state.js';
 import type { TopicStats } from './topics.js';
-import { mcpHttp } from './mcp/http.js';
 
 export const PRODUCER = 'projector-api@0.1.0';
 const STATIC = fileURLToPath(new URL('./dashboard/static/', import.meta.url));
@@ -322,7 +321,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return deps.rebuild();
   });
 
-  await app.register(mcpHttp, { auth: deps.auth, api: app });
+  // Loaded on demand so the CLI, which imports this package for its client, does not load the SDK.
+  await app.register((await import('./mcp/http.js')).mcpHttp, { auth: deps.auth, api: app });
 
   const staticFile = (name: string) => async (_req: FastifyRequest, reply: FastifyReply) => reply.type(TYPES[extname(name)] ?? 'application/octet-stream').header('cache-control', 'no-cache').send(readFileSync(join(STATIC, name)));
   app.get('/', { schema: { hide: true } }, staticFile('index.html'));

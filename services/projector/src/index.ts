@@ -5,4 +5,3 @@ export { ProjectorRunner } from './runner.js';
 export { Authenticator, signDevToken, authConfigFromEnv, DEV_JWT_SECRET, ROLES, type Role, type Principal, type AuthConfig } from './auth.js';
 export { buildApi, validateRegistration } from './http.js';
 export { ApiError, parseApiResponse, waitForOperation, type ApiCaller, type Operation as ApiOperation, type OperationTick } from './mcp/api.js';
-export { createMcpServer, MCP_SERVER_INFO, TOOLS } from './mcp/server.js';
