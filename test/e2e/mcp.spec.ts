@@ -224,4 +224,30 @@ describe('MCP over HTTP: authorization and sessions', () => {
     await a.close();
     expect((await post(await p.token('tenant_data_engineer', 'acme', 'sess-a'), sessionId)).status).toBe(404);
   });
+
+  it('validate_contract checks a contract without registering; decide_approval is for a security admin only and moves a waiting task on; list_alerts reads alerts', async () => {
+    const eng = await agent('http', await p.token('tenant_data_engineer', 'acme', 'tools-eng'));
+    const ok = (await eng.client.callTool({ name: 'validate_contract', arguments: { contract: p.contract('customers.odcs.yaml') } })) as CallToolResult;
+    expect(ok).toMatchObject({ isError: false, structuredContent: { valid: true, contract: { datasets: expect.arrayContaining([expect.any(String)]) } } });
+    expect((ok.structuredContent as { contract: { piiFields: unknown[] } }).contract.piiFields.length).toBeGreaterThan(0);
+    const bad = (await eng.client.callTool({ name: 'validate_contract', arguments: { contract: 'apiVersion: v3.0.2\nkind: DataContract\n' } })) as CallToolResult;
+    expect(bad.isError).toBe(true);
+    expect((bad.structuredContent as { issues: Array<{ field: string }> }).issues.map((i) => i.field)).toEqual(expect.arrayContaining([expect.stringMatching(/^contract\./)]));
+    expect((await eng.client.listTools()).tools.filter((t) => t.annotations?.readOnlyHint).map((t) => t.name)).toEqual(expect.arrayContaining(['validate_contract', 'list_alerts']));
+    const alerts = (await eng.client.callTool({ name: 'list_alerts', arguments: {} })) as CallToolResult;
+    expect(alerts).toMatchObject({ isError: false, structuredContent: { alerts: expect.any(Array) } });
+
+    const id = await register(eng.client, 'tools-prod', 'production');
+    const created = await startTask(eng.client, { connector: id });
+    await until(eng.client, created.task.taskId, (t) => t.status === 'input_required');
+    const denied = (await eng.client.callTool({ name: 'decide_approval', arguments: { connector: id, decision: 'APPROVED' } })) as CallToolResult;
+    expect(text(denied)).toMatch(/^HTTP 403 FORBIDDEN/);
+    const sec = await agent('http', await p.token('security_admin', 'acme', 'tools-sec'));
+    const decided = (await sec.client.callTool({ name: 'decide_approval', arguments: { connector: id, decision: 'APPROVED', comment: 'reviewed' } })) as CallToolResult;
+    expect(decided).toMatchObject({ isError: false, structuredContent: { decision: 'APPROVED' } });
+    const done = await until(eng.client, created.task.taskId, (t) => t.status === 'completed');
+    expect(done.statusMessage).toBe(`READY ${id}, validated by user:tools-sec (policy:pii-in-production).`);
+    await sec.close();
+    await eng.close();
+  });
 });

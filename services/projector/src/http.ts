@@ -6,7 +6,7 @@ import swagger from '@fastify/swagger';
 import { parse as parseYaml, stringify } from 'yaml';
 import { isPreflightError, PreflightError, type FieldIssue, type Logger } from '@preflight/core';
 import { getConnector } from '@preflight/connectors';
-import { parseContract } from '@preflight/contracts';
+import { parseContract, piiFields } from '@preflight/contracts';
 import { newEvent, type ConnectorEvent, type ConnectorSpec } from '@preflight/events';
 import { allTenants, can, mayAccessTenant, type Authenticator, type Permission, type Principal } from './auth.js';
 import type { Operation, Projection } from './projection.js';
@@ -217,6 +217,21 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return reply.code(r.status).send(r.body);
   });
   app.post('/api/connectors/validate', { preHandler: guard('register'), schema: { tags: ['connectors'], body: registerBody } }, async (req) => (await register(req, true)).body);
+
+  app.post<{ Body: { contract: string } }>(
+    '/api/contracts/validate',
+    { preHandler: guard('read'), schema: { tags: ['connectors'], description: 'Checks an ODCS v3 contract (YAML) without registering anything: every issue at once, and what readiness will read from it', body: { type: 'object', required: ['contract'], additionalProperties: false, properties: { contract: { type: 'string', minLength: 1, maxLength: 1024 * 1024 } } } } },
+    async (req) => {
+      try {
+        const c = parseContract(req.body.contract);
+        const rules = c.schema.reduce((n, o) => n + (o.quality?.length ?? 0) + o.properties.reduce((m, p) => m + (p.quality?.length ?? 0), 0), 0);
+        return { valid: true, issues: [], contract: { id: c.id, version: c.version, status: c.status, datasets: c.schema.map((o) => o.name), qualityRules: rules, piiFields: piiFields(c) } };
+      } catch (e) {
+        if (!isPreflightError(e)) throw e;
+        return { valid: false, issues: e.issues.length ? e.issues.map((i) => ({ ...i, field: `contract.${i.field}`.replace(/^contract\.contract/, 'contract') })) : [{ field: 'contract', message: e.message }], contract: null };
+      }
+    },
+  );
 
   app.post<{ Params: { id: string }; Body: { reason?: string; timeoutSeconds?: number } | undefined }>(
     '/api/connectors/:id/preflight',

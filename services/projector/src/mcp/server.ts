@@ -176,6 +176,45 @@ export const TOOLS: ToolDef[] = [
     },
   },
   {
+    name: 'validate_contract',
+    title: 'Validate a data contract',
+    description: 'Checks an ODCS v3 data contract (YAML) without registering anything: every issue at once, naming the field, or what the preflight will use from it (datasets, quality rules, PII fields).',
+    inputSchema: { type: 'object', properties: { contract: { type: 'string', description: 'The ODCS v3 contract as YAML' } }, required: ['contract'], additionalProperties: false },
+    annotations: { readOnlyHint: true, openWorldHint: false },
+    async run(args, { api }) {
+      const r = await api.call<{ valid: boolean }>('POST', '/api/contracts/validate', { contract: str(args, 'contract', true) });
+      return asJson(r, !r.valid);
+    },
+  },
+  {
+    name: 'decide_approval',
+    title: 'Approve or reject a preflight',
+    description: "For a security admin's token only: decides the approval a preflight waits for (AWAITING_APPROVAL; its task shows input_required). APPROVED lets it end READY, REJECTED ends it FAILED.",
+    inputSchema: {
+      type: 'object',
+      properties: { connector: connectorArg, decision: { type: 'string', enum: ['APPROVED', 'REJECTED'] }, comment: { type: 'string', maxLength: 2000, description: 'Why, for the audit trail' } },
+      required: ['connector', 'decision'],
+      additionalProperties: false,
+    },
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    async run(args, { api }) {
+      const decision = str(args, 'decision', true);
+      if (decision !== 'APPROVED' && decision !== 'REJECTED') throw argError(`argument "decision" must be APPROVED or REJECTED (got ${JSON.stringify(decision)})`);
+      const comment = str(args, 'comment');
+      return asJson(await api.call('POST', connectorPath(str(args, 'connector', true), '/approvals'), { decision, ...(comment ? { comment } : {}) }));
+    },
+  },
+  {
+    name: 'list_alerts',
+    title: 'List alerts',
+    description: 'Alerts raised for connectors visible to this token (an unreachable source, a failing handshake), newest first.',
+    inputSchema: { type: 'object', properties: {}, additionalProperties: false },
+    annotations: { readOnlyHint: true, openWorldHint: false },
+    async run(_args, { api }) {
+      return asJson(await api.call('GET', '/api/alerts'));
+    },
+  },
+  {
     name: 'list_incidents',
     title: 'List open incidents',
     description: 'Incidents opened by schema mismatches and failed quality checkpoints (severity V2, V3 with PII), newest first.',

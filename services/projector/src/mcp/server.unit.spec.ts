@@ -49,8 +49,8 @@ describe('MCP server on the SDK', () => {
     expect(client.getServerVersion()).toMatchObject({ name: 'connector-preflight' });
     expect(client.getServerCapabilities()).toMatchObject({ tools: {}, tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } });
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name)).toEqual(['list_connectors', 'get_connector', 'register_connector', 'start_preflight', 'get_operation', 'get_receipt', 'list_incidents']);
-    expect(tools.filter((t) => !t.annotations?.readOnlyHint).map((t) => t.name)).toEqual(['register_connector', 'start_preflight']);
+    expect(tools.map((t) => t.name)).toEqual(['list_connectors', 'get_connector', 'register_connector', 'start_preflight', 'get_operation', 'get_receipt', 'validate_contract', 'decide_approval', 'list_alerts', 'list_incidents']);
+    expect(tools.filter((t) => !t.annotations?.readOnlyHint).map((t) => t.name)).toEqual(['register_connector', 'start_preflight', 'decide_approval']);
     expect(tools.find((t) => t.name === 'start_preflight')).toMatchObject({ execution: { taskSupport: 'optional' }, inputSchema: { required: ['connector'] } });
     expect(tools.filter((t) => t.execution?.taskSupport).map((t) => t.name)).toEqual(['start_preflight']);
   });
@@ -62,6 +62,7 @@ describe('MCP server on the SDK', () => {
     await expect(call('get_connector', {})).rejects.toThrow(/argument "connector" is required/);
     await expect(call('get_connector', { connector: 42 })).rejects.toThrow(/argument "connector" must be a non-empty string \(got 42\)/);
     await expect(call('get_connector', { connector: 'a.b', password: 'x' })).rejects.toThrow(/does not take "password"/);
+    await expect(call('decide_approval', { connector: 'a.b', decision: 'MAYBE' })).rejects.toThrow(/"decision" must be APPROVED or REJECTED \(got "MAYBE"\)/);
     await expect(call('start_preflight', { connector: 'a.b', timeoutSeconds: 0 })).rejects.toThrow(/"timeoutSeconds" must be a number from 1 to 3600/);
     await expect(client.request({ method: 'tools/call', params: { name: 'list_incidents', arguments: {}, task: { ttl: 1000 } } }, (await import('@modelcontextprotocol/sdk/types.js')).CreateTaskResultSchema)).rejects.toThrow(/does not run as a task/);
   });
