@@ -60,6 +60,16 @@ function timeoutSeconds(args: Record<string, unknown>): number | undefined {
   return v;
 }
 
+/** A read-only tool without arguments that answers one GET. */
+const listTool = (name: string, title: string, description: string, path: string): ToolDef => ({
+  name,
+  title,
+  description,
+  inputSchema: { type: 'object', properties: {}, additionalProperties: false },
+  annotations: { readOnlyHint: true, openWorldHint: false },
+  run: async (_args, { api }) => asJson(await api.call('GET', path)),
+});
+
 const PREFLIGHT_STEPS = ['REGISTERED', 'HANDSHAKING', 'VALIDATING', 'AWAITING_APPROVAL'];
 
 export const TOOLS: ToolDef[] = [
@@ -204,26 +214,8 @@ export const TOOLS: ToolDef[] = [
       return asJson(await api.call('POST', connectorPath(str(args, 'connector', true), '/approvals'), { decision, ...(comment ? { comment } : {}) }));
     },
   },
-  {
-    name: 'list_alerts',
-    title: 'List alerts',
-    description: 'Alerts raised for connectors visible to this token (an unreachable source, a failing handshake), newest first.',
-    inputSchema: { type: 'object', properties: {}, additionalProperties: false },
-    annotations: { readOnlyHint: true, openWorldHint: false },
-    async run(_args, { api }) {
-      return asJson(await api.call('GET', '/api/alerts'));
-    },
-  },
-  {
-    name: 'list_incidents',
-    title: 'List open incidents',
-    description: 'Incidents opened by schema mismatches and failed quality checkpoints (severity V2, V3 with PII), newest first.',
-    inputSchema: { type: 'object', properties: {}, additionalProperties: false },
-    annotations: { readOnlyHint: true, openWorldHint: false },
-    async run(_args, { api }) {
-      return asJson(await api.call('GET', '/api/incidents'));
-    },
-  },
+  listTool('list_alerts', 'List alerts', 'Alerts raised for connectors visible to this token (an unreachable source, a failing handshake), newest first.', '/api/alerts'),
+  listTool('list_incidents', 'List open incidents', 'Incidents opened by schema mismatches and failed quality checkpoints (severity V2, V3 with PII), newest first.', '/api/incidents'),
 ];
 
 const sdkTool = (t: ToolDef): SdkTool => ({
