@@ -209,6 +209,10 @@ describe('MCP over HTTP: authorization and sessions', () => {
     const bad = await fetch(`${p.url}/mcp`, { method: 'POST', headers: { ...headers, authorization: 'Bearer not-a-jwt' }, body: JSON.stringify(init) });
     expect(bad.status).toBe(401);
     expect(bad.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
+    // A page on another origin cannot drive it through a browser (DNS rebinding), token or not.
+    const token = await p.token('tenant_data_engineer', 'acme', 'browser');
+    const foreign = await fetch(`${p.url}/mcp`, { method: 'POST', headers: { ...headers, authorization: `Bearer ${token}`, origin: 'http://evil.example' }, body: JSON.stringify(init) });
+    expect(foreign.status).toBe(403);
   });
 
   it('binds a session to its principal: no session id -> 400, another principal or a closed session -> 404', async () => {

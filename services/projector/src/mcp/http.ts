@@ -20,6 +20,8 @@ export interface McpHttpOptions {
   api: FastifyInstance;
   /** The OAuth authorization server(s) to name; default the token issuer, else the API itself. */
   authorizationServers?: string[];
+  /** Browser origins other than the API's own that may call /mcp. */
+  allowedOrigins?: string[];
   /** A session unused this long is closed. */
   sessionIdleMs?: number;
 }
@@ -95,7 +97,12 @@ export async function mcpHttp(app: FastifyInstance, options: McpHttpOptions): Pr
     }
   };
 
+  const allowedOrigins = options.allowedOrigins ?? (process.env['PREFLIGHT_MCP_ALLOWED_ORIGINS'] ?? '').split(',').filter(Boolean);
   const handle = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    // The transport spec asks servers to check Origin (DNS rebinding); browsers send it, agents
+    // on a server usually do not.
+    const from = req.headers.origin;
+    if (from && from !== origin(req) && !allowedOrigins.includes(from)) return reply.code(403).send({ code: 'FORBIDDEN', message: `origin ${from} may not call /mcp (PREFLIGHT_MCP_ALLOWED_ORIGINS lists the allowed ones)` });
     const who = await authenticate(req, reply);
     if (!who) return reply;
     const sessionId = req.headers['mcp-session-id'];
