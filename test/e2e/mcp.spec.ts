@@ -172,6 +172,11 @@ describe.each<Kind>(['stdio', 'http'])('MCP over %s, driven by the SDK Client', 
     const failedResult = await client.experimental.tasks.getTaskResult(late.task.taskId, CallToolResultSchema);
     expect(failedResult).toMatchObject({ isError: true });
     expect(text(failedResult)).toMatch(/did not finish before/);
+    // The catalogue's task metrics count them for the owning team.
+    const prom = await (await fetch(`${p.url}/metrics`)).text();
+    expect(prom).toMatch(/^tasks_cancelled_total\{team="team-crm"\} [1-9]/m);
+    expect(prom).toMatch(/^tasks_timed_out_total\{team="team-crm"\} [1-9]/m);
+    expect(prom).toMatch(/^tasks_started_total\{team="team-crm"\} [1-9]/m);
     await close();
   });
 
