@@ -4,7 +4,6 @@ import { parse as parseYaml } from 'yaml';
 import type { DataContract } from '@preflight/contracts';
 import type { Role, signDevToken } from '@preflight/projector';
 import { ApiError, Client, waitForOperation, type Operation } from './client.js';
-import { serveStdio } from './mcp.js';
 
 interface Flags {
   json: boolean;
@@ -190,7 +189,8 @@ async function run(argv: string[]): Promise<number> {
       return /^status: READY$/m.test(yaml) ? 0 : 1;
     }
     case 'mcp':
-      return serveStdio(client);
+      // Only this command needs the MCP SDK; the others start without loading it.
+      return (await import('./mcp.js')).serveStdio(client);
     case 'topics': {
       const t = await client.call<{ topics: Array<{ topic: string; messages: number; ratePerSec: number; lag: Array<{ group: string; lag: number }>; deadLetters: number | null }> }>('GET', '/api/topics');
       if (flags.json) out(JSON.stringify(t));

@@ -58,6 +58,14 @@ export const METRICS = {
   events_consumed_total: { kind: 'counter', unit: 'events', description: 'Events handled by a consumer, by topic.' },
   events_dead_lettered_total: { kind: 'counter', unit: 'events', description: 'Messages sent to a dead-letter topic, by topic and reason code.' },
   events_duplicate_total: { kind: 'counter', unit: 'events', description: 'Messages skipped because their eventId was already handled.' },
+  // An async preflight operation is what an MCP Task is (the task id is the operation id), so these
+  // count both, labelled by the owning team (the connector's owner).
+  tasks_started_total: { kind: 'counter', unit: 'tasks', description: 'Preflight operations (MCP tasks) started, by owning team.' },
+  tasks_completed_total: { kind: 'counter', unit: 'tasks', description: 'Operations that ended with an outcome (READY or FAILED preflight), by team and result.' },
+  tasks_failed_total: { kind: 'counter', unit: 'tasks', description: 'Operations that ended without an outcome (task status failed), by team and error code.' },
+  tasks_timed_out_total: { kind: 'counter', unit: 'tasks', description: 'Operations failed because no outcome came before their deadline, by team.' },
+  tasks_cancelled_total: { kind: 'counter', unit: 'tasks', description: 'Operations cancelled on request (MCP tasks/cancel or the API), by team.' },
+  task_duration_ms: { kind: 'histogram', unit: 'ms', description: 'From an operation being started to it ending (completed, failed, timed out or cancelled).' },
   connectors_by_state: { kind: 'gauge', unit: 'connectors', description: 'Connectors currently in each state.' },
   topic_message_rate: { kind: 'gauge', unit: 'messages/s', description: 'Messages appended per second to a topic, over the last sampling window.' },
   consumer_lag: { kind: 'gauge', unit: 'messages', description: 'Log end offset minus committed offset, per consumer group and topic.' },

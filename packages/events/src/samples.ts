@@ -158,5 +158,6 @@ export function sampleEvents(overrides: Partial<EventContext> = {}): { [T in Eve
       { decision: 'APPROVED', policy: 'pii-in-production', comment: 'reviewed' },
       ctx,
     ),
+    'connector.cancel.requested': newEvent('connector.cancel.requested', { operationId: 'op-1', reason: 'no longer needed' }, ctx),
   };
 }

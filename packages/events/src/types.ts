@@ -202,6 +202,12 @@ export interface ConnectorApprovalDecided extends Envelope {
   comment: string | null;
 }
 
+export interface ConnectorCancelRequested extends Envelope {
+  eventType: 'connector.cancel.requested';
+  operationId: string | null;
+  reason: string | null;
+}
+
 /** Every event on the bus, discriminated by `eventType`. */
 export type ConnectorEvent =
   | ConnectorRegistered
@@ -213,7 +219,8 @@ export type ConnectorEvent =
   | ConnectorIncidentOpened
   | ConnectorAlertRaised
   | ConnectorApprovalRequested
-  | ConnectorApprovalDecided;
+  | ConnectorApprovalDecided
+  | ConnectorCancelRequested;
 
 export type EventType = ConnectorEvent['eventType'];
 export type EventOf<T extends EventType> = Extract<ConnectorEvent, { eventType: T }>;

@@ -65,6 +65,11 @@ export class Authenticator {
     } else throw new PreflightError('CONFIG', 'RS256 auth needs PREFLIGHT_JWKS_URL or PREFLIGHT_JWT_PUBLIC_KEY', { retriable: false });
   }
 
+  /** The token issuer this platform trusts, when configured: its OAuth authorization server. */
+  get issuer(): string | undefined {
+    return this.config.issuer;
+  }
+
   async verify(header: string | undefined): Promise<Principal> {
     if (!header) throw new PreflightError('UNAUTHORIZED', 'missing bearer token: send Authorization: Bearer <JWT>', { retriable: false });
     const m = /^Bearer\s+(\S+)$/i.exec(header);

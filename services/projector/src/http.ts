@@ -6,7 +6,7 @@ import swagger from '@fastify/swagger';
 import { parse as parseYaml, stringify } from 'yaml';
 import { isPreflightError, PreflightError, type FieldIssue, type Logger } from '@preflight/core';
 import { getConnector, TENANT_ID, type ConnectorManifest, type Scopes } from '@preflight/connectors';
-import { parseContract } from '@preflight/contracts';
+import { parseContract, piiFields } from '@preflight/contracts';
 import { newEvent, type ConnectorEvent, type ConnectorSpec } from '@preflight/events';
 import { allTenants, can, mayAccessTenant, type Authenticator, type Permission, type Principal } from './auth.js';
 import type { Operation, Projection } from './projection.js';
@@ -253,13 +253,43 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
   app.post('/api/connectors/validate', { preHandler: guard('register'), schema: { tags: ['connectors'], body: registerBody } }, async (req) => (await register(req, true)).body);
 
-  app.post<{ Params: { id: string }; Body: { reason?: string } | undefined }>(
+  app.post<{ Body: { contract: string } }>(
+    '/api/contracts/validate',
+    { preHandler: guard('read'), schema: { tags: ['connectors'], description: 'Checks an ODCS v3 contract (YAML) without registering anything: every issue at once, and what readiness will read from it', body: { type: 'object', required: ['contract'], additionalProperties: false, properties: { contract: { type: 'string', minLength: 1, maxLength: 1024 * 1024 } } } } },
+    async (req) => {
+      try {
+        const c = parseContract(req.body.contract);
+        const rules = c.schema.reduce((n, o) => n + (o.quality?.length ?? 0) + o.properties.reduce((m, p) => m + (p.quality?.length ?? 0), 0), 0);
+        return { valid: true, issues: [], contract: { id: c.id, version: c.version, status: c.status, datasets: c.schema.map((o) => o.name), qualityRules: rules, piiFields: piiFields(c) } };
+      } catch (e) {
+        if (!isPreflightError(e)) throw e;
+        return { valid: false, issues: e.issues.length ? e.issues.map((i) => ({ ...i, field: `contract.${i.field}`.replace(/^contract\.contract/, 'contract') })) : [{ field: 'contract', message: e.message }], contract: null };
+      }
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { reason?: string; timeoutSeconds?: number } | undefined }>(
     '/api/connectors/:id/preflight',
-    { preHandler: guard('preflight'), schema: { tags: ['operations'], params: idParam, headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', maxLength: 200 } } }, description: 'Starts a preflight; 202 with an operation to poll. Idempotency-Key returns the same operation.' } },
+    {
+      preHandler: guard('preflight'),
+      schema: {
+        tags: ['operations'],
+        params: idParam,
+        headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', maxLength: 200 } } },
+        description: "Starts a preflight; 202 with an operation to poll. Idempotency-Key returns the same operation. Body (optional): reason, timeoutSeconds (1-3600, the operation's deadline).",
+      },
+    },
     async (req, reply) => {
       const c = connectorFor(req, req.params.id);
       const key = req.headers['idempotency-key'];
-      const { op, created } = deps.projection().createOperation({ connectorId: c.connectorId, tenantId: c.tenantId, idempotencyKey: typeof key === 'string' ? key : null, timeoutMs: deps.operationTimeoutMs });
+      // The body is optional, so it is checked here rather than by a schema (which would demand one).
+      const timeoutS = req.body && typeof req.body === 'object' ? req.body.timeoutSeconds : undefined;
+      if (timeoutS !== undefined && (typeof timeoutS !== 'number' || !(timeoutS >= 1 && timeoutS <= 3600))) {
+        throw new PreflightError('VALIDATION', `timeoutSeconds must be a number from 1 to 3600 (got ${JSON.stringify(timeoutS)})`, { issues: [{ field: 'timeoutSeconds', message: 'must be a number from 1 to 3600', value: timeoutS }], retriable: false });
+      }
+      const timeoutMs = timeoutS !== undefined ? timeoutS * 1000 : deps.operationTimeoutMs;
+      const owner = { principal: req.principal!.subject, team: c.spec.owner };
+      const { op, created } = deps.projection().createOperation({ connectorId: c.connectorId, tenantId: c.tenantId, idempotencyKey: typeof key === 'string' ? key : null, timeoutMs, owner });
       if (created) {
         const reason = req.body && typeof req.body === 'object' && typeof req.body.reason === 'string' ? req.body.reason : null;
         await deps.publish(
@@ -277,11 +307,40 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
   );
 
-  app.get<{ Params: { id: string } }>('/api/operations/:id', { preHandler: guard('read'), schema: { tags: ['operations'], params: idParam } }, async (req) => {
-    const op = deps.projection().operations.get(req.params.id);
-    if (!op || !mayAccessTenant(req.principal!, op.tenantId)) throw new PreflightError('NOT_FOUND', `operation ${req.params.id} not found (or expired)`, { retriable: false });
-    return operationBody(op);
-  });
+  const operationFor = (req: FastifyRequest, id: string): Operation => {
+    const op = deps.projection().operations.get(id);
+    if (!op || !mayAccessTenant(req.principal!, op.tenantId)) throw new PreflightError('NOT_FOUND', `operation ${id} not found (or expired)`, { retriable: false });
+    return op;
+  };
+  app.get<{ Params: { id: string } }>('/api/operations/:id', { preHandler: guard('read'), schema: { tags: ['operations'], params: idParam } }, async (req) => operationBody(operationFor(req, req.params.id)));
+
+  app.get<{ Querystring: { connector?: string; limit?: string; cursor?: string } }>(
+    '/api/operations',
+    { preHandler: guard('read'), schema: { tags: ['operations'], description: 'Operations visible to this token, newest first', querystring: { type: 'object', additionalProperties: false, properties: { connector: { type: 'string' }, limit: { type: 'string', pattern: '^[1-9][0-9]{0,2}$', description: '1-999, default 100' }, cursor: { type: 'string', pattern: '^[0-9]+$' } } } } },
+    async (req) => {
+      const all = [...deps.projection().operations.values()]
+        .filter((op) => mayAccessTenant(req.principal!, op.tenantId) && (!req.query.connector || op.connectorId === req.query.connector))
+        .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));
+      const from = Number(req.query.cursor ?? 0);
+      const limit = Number(req.query.limit ?? 100);
+      return { operations: all.slice(from, from + limit).map(operationBody), nextCursor: from + limit < all.length ? String(from + limit) : null };
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { reason?: string } | undefined }>(
+    '/api/operations/:id/cancel',
+    { preHandler: guard('preflight'), schema: { tags: ['operations'], params: idParam, description: 'Body (optional): reason. Asks to cancel a running preflight; 202. The attempt then ends FAILED with reason CANCELLED and the operation CANCELLED.' } },
+    async (req, reply) => {
+      const op = operationFor(req, req.params.id);
+      if (op.done) throw new PreflightError('CONFLICT', `operation ${op.id} is already ${op.status}; only a running preflight can be cancelled`, { retriable: false });
+      if (!op.cancelRequestedAt) {
+        await deps.publish(
+          newEvent('connector.cancel.requested', { operationId: op.id, reason: req.body && typeof req.body === 'object' && typeof req.body.reason === 'string' ? req.body.reason.slice(0, 2000) : null }, { producer: PRODUCER, tenantId: op.tenantId, connectorId: op.connectorId, correlationId: op.attemptId, actor: `user:${req.principal!.subject}`, idempotencyKey: `cancel:${op.id}` }),
+        );
+      }
+      return reply.code(202).send(operationBody(deps.projection().requestCancel(op.id) ?? op));
+    },
+  );
 
   app.post<{ Params: { id: string }; Body: { decision: 'APPROVED' | 'REJECTED'; comment?: string } }>(
     '/api/connectors/:id/approvals',
@@ -311,6 +370,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     if (!deps.rebuild) throw new PreflightError('NOT_FOUND', 'rebuild is not available here', { retriable: false });
     return deps.rebuild();
   });
+
+  // Loaded on demand so the CLI, which imports this package for its client, does not load the SDK.
+  await app.register((await import('./mcp/http.js')).mcpHttp, { auth: deps.auth, api: app });
 
   const staticFile = (name: string) => async (_req: FastifyRequest, reply: FastifyReply) => reply.type(TYPES[extname(name)] ?? 'application/octet-stream').header('cache-control', 'no-cache').send(readFileSync(join(STATIC, name)));
   app.get('/', { schema: { hide: true } }, staticFile('index.html'));

@@ -4,3 +4,4 @@ export { evolveConnector, CONNECTOR_STATES, type ConnectorState, type ConnectorS
 export { ProjectorRunner } from './runner.js';
 export { Authenticator, signDevToken, authConfigFromEnv, DEV_JWT_SECRET, ROLES, type Role, type Principal, type AuthConfig } from './auth.js';
 export { buildApi, validateRegistration } from './http.js';
+export { ApiError, parseApiResponse, waitForOperation, type ApiCaller, type Operation as ApiOperation, type OperationTick } from './mcp/api.js';

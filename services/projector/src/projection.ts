@@ -18,7 +18,12 @@ export interface Counters {
 
 const zero = (): Counters => ({ handshakeCompleted: 0, handshakeFailed: 0, schemaPass: 0, schemaFail: 0, auditPass: 0, auditFail: 0, ready: 0, failed: 0, incidents: 0, alerts: 0 });
 
-export type OperationStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+export type OperationStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+/** Who answers for an operation: the principal who started it and the connector's owning team. */
+export interface OperationOwner {
+  principal: string;
+  team: string | null;
+}
 export interface Operation {
   id: string;
   connectorId: string;
@@ -35,7 +40,14 @@ export interface Operation {
   idempotencyKey: string | null;
   result: { status: 'READY' | 'FAILED'; reason: string | null; validatedBy: string; receiptUrl: string } | null;
   error: { code: string; message: string } | null;
+  /** Absent on operations snapshotted before owners were recorded. */
+  owner?: OperationOwner | null;
+  /** When a cancel was asked for; the outcome (CANCELLED, or what came first) follows from readiness. */
+  cancelRequestedAt?: string | null;
 }
+
+/** `user:alice` -> `alice`: the principal an event's actor names. */
+const principalOf = (actor: string): string => actor.replace(/^user:/, '');
 
 export interface SemanticMetrics {
   [METRIC.handshake_success_rate]: number | null;
@@ -86,6 +98,19 @@ function count(c: Counters, e: ConnectorEvent): void {
   }
 }
 
+/** Per owning team: how its operations (MCP tasks) started and ended. Monotonic, unlike `operations`. */
+export interface TaskCounts {
+  started: number;
+  completed: { READY: number; FAILED: number };
+  failed: Record<string, number>;
+  timedOut: number;
+  cancelled: number;
+}
+const noTasks = (): TaskCounts => ({ started: 0, completed: { READY: 0, FAILED: 0 }, failed: {}, timedOut: 0, cancelled: 0 });
+const TASK_DURATION_WINDOW = 5_000;
+/** The label for operations whose connector names no owner. */
+export const UNOWNED = 'unowned';
+
 export interface ProjectionSnapshot {
   version: 1;
   connectors: ConnectorState[];
@@ -95,6 +120,8 @@ export interface ProjectionSnapshot {
   series: Array<[string, Counters]>;
   operations: Operation[];
   offsets: Record<string, string>;
+  /** Absent in snapshots written before task metrics. */
+  tasks?: { byTeam: Record<string, TaskCounts>; durations: Array<[string, number]> };
 }
 
 /**
@@ -113,6 +140,9 @@ export class Projection {
   private readonly opByAttempt = new Map<string, string>();
   private readonly opByKey = new Map<string, string>();
   private readonly seen = new Set<string>();
+  readonly tasksByTeam = new Map<string, TaskCounts>();
+  /** Recent operation durations (ms) with their team, oldest first. */
+  taskDurations: Array<[string, number]> = [];
   /** Next offset to apply per `topic:partition`. */
   offsets: Record<string, string> = {};
   applied = 0;
@@ -166,28 +196,40 @@ export class Projection {
           idempotencyKey: e.idempotencyKey.startsWith('http:') ? e.idempotencyKey : null,
           result: null,
           error: null,
+          owner: { principal: principalOf(e.actor), team: e.spec.owner },
+          cancelRequestedAt: null,
         });
         if (e.idempotencyKey.startsWith('http:')) this.opByKey.set(e.idempotencyKey, e.operationId);
+        this.countTask(e.spec.owner, (c) => c.started++);
       }
       this.opByAttempt.set(e.correlationId, e.operationId);
+    }
+    if (e.eventType === 'connector.cancel.requested') {
+      const id = e.operationId ?? this.opByAttempt.get(e.correlationId);
+      const op = id ? this.operations.get(id) : undefined;
+      if (op && !op.cancelRequestedAt) this.operations.set(op.id, { ...op, cancelRequestedAt: e.occurredAt, updatedAt: e.occurredAt > op.updatedAt ? e.occurredAt : op.updatedAt });
     }
     if (e.eventType === 'connector.validated') {
       const id = this.opByAttempt.get(e.correlationId);
       const op = id ? this.operations.get(id) : undefined;
       if (op && !op.done) {
+        // A cancelled attempt is the operation's end, not a finding about the source.
+        const cancelled = e.status === 'FAILED' && e.reason === 'CANCELLED';
+        this.countTask(op.owner?.team, (c) => (cancelled ? c.cancelled++ : c.completed[e.status]++), Date.parse(e.occurredAt) - Date.parse(op.createdAt));
         this.operations.set(op.id, {
           ...op,
-          status: 'SUCCEEDED',
+          status: cancelled ? 'CANCELLED' : 'SUCCEEDED',
           done: true,
           updatedAt: e.occurredAt,
           result: { status: e.status, reason: e.reason, validatedBy: e.validatedBy, receiptUrl: `/api/connectors/${encodeURIComponent(e.connectorId)}/receipt` },
+          error: cancelled ? { code: 'CANCELLED', message: `cancelled by ${e.validatedBy.replace(/ \(cancelled\)$/, '')}` } : null,
         });
       }
     }
   }
 
   /** Registers an operation before its request event is published (the API's 202). */
-  createOperation(input: { connectorId: string; tenantId: string; idempotencyKey: string | null; timeoutMs: number; now?: Date }): { op: Operation; created: boolean } {
+  createOperation(input: { connectorId: string; tenantId: string; idempotencyKey: string | null; timeoutMs: number; owner?: OperationOwner; now?: Date }): { op: Operation; created: boolean } {
     const key = input.idempotencyKey ? `http:${input.tenantId}:${input.idempotencyKey}` : null;
     const existingId = key ? this.opByKey.get(key) : undefined;
     const existing = existingId ? this.operations.get(existingId) : undefined;
@@ -207,17 +249,54 @@ export class Projection {
       idempotencyKey: key,
       result: null,
       error: null,
+      owner: input.owner ?? null,
+      cancelRequestedAt: null,
     };
     this.operations.set(op.id, op);
     this.opByAttempt.set(op.attemptId, op.id);
     if (key) this.opByKey.set(key, op.id);
+    this.countTask(op.owner?.team, (c) => c.started++);
     return { op, created: true };
+  }
+
+  private countTask(team: string | null | undefined, bump: (c: TaskCounts) => void, durationMs?: number): void {
+    const key = team ?? UNOWNED;
+    const c = this.tasksByTeam.get(key) ?? noTasks();
+    bump(c);
+    this.tasksByTeam.set(key, c);
+    if (durationMs !== undefined) {
+      this.taskDurations.push([key, Math.max(0, durationMs)]);
+      if (this.taskDurations.length > TASK_DURATION_WINDOW) this.taskDurations = this.taskDurations.slice(-TASK_DURATION_WINDOW);
+    }
+  }
+
+  /** Task metrics as the catalogue names them, per team, with duration quantiles over all teams. */
+  taskMetrics(): { byTeam: Record<string, TaskCounts>; [METRIC.task_duration_ms]: { p50: number | null; p95: number | null; p99: number | null; count: number } } {
+    const d = this.taskDurations.map(([, ms]) => ms).sort((a, b) => a - b);
+    return { byTeam: Object.fromEntries(this.tasksByTeam), [METRIC.task_duration_ms]: { p50: pct(d, 50), p95: pct(d, 95), p99: pct(d, 99), count: d.length } };
+  }
+
+  /** Marks a cancel as asked for before its event is folded back (the API's 202); the fold keeps the first. */
+  requestCancel(id: string, now = new Date()): Operation | undefined {
+    const op = this.operations.get(id);
+    if (!op || op.done) return op;
+    const next = { ...op, cancelRequestedAt: op.cancelRequestedAt ?? now.toISOString(), updatedAt: now.toISOString() };
+    this.operations.set(id, next);
+    return next;
   }
 
   /** Ends overdue operations as FAILED/TIMEOUT and forgets done ones past their TTL. */
   expireOperations(now = new Date()): void {
     for (const op of this.operations.values()) {
       if (!op.done && Date.parse(op.deadline) <= now.getTime()) {
+        this.countTask(
+          op.owner?.team,
+          (c) => {
+            c.timedOut++;
+            c.failed['TIMEOUT'] = (c.failed['TIMEOUT'] ?? 0) + 1;
+          },
+          now.getTime() - Date.parse(op.createdAt),
+        );
         this.operations.set(op.id, { ...op, status: 'FAILED', done: true, updatedAt: now.toISOString(), error: { code: 'TIMEOUT', message: `the preflight did not finish before ${op.deadline}` } });
       } else if (op.done && Date.parse(op.updatedAt) + op.ttlSeconds * 1000 < now.getTime()) {
         this.operations.delete(op.id);
@@ -261,6 +340,7 @@ export class Projection {
       series: [...this.series],
       operations: [...this.operations.values()],
       offsets: { ...this.offsets },
+      tasks: { byTeam: Object.fromEntries(this.tasksByTeam), durations: this.taskDurations },
     };
   }
 
@@ -280,6 +360,8 @@ export class Projection {
       if (op.idempotencyKey) p.opByKey.set(op.idempotencyKey, op.id);
     }
     p.offsets = { ...s.offsets };
+    for (const [team, c] of Object.entries(s.tasks?.byTeam ?? {})) p.tasksByTeam.set(team, c);
+    p.taskDurations = s.tasks?.durations ?? [];
     return p;
   }
 

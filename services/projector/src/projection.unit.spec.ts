@@ -109,6 +109,35 @@ describe('projection: metrics and operations', () => {
     expect(p.operations.get(b.op.id)).toMatchObject({ status: 'FAILED', done: true, error: { code: 'TIMEOUT' } });
   });
 
+  it('operations: a cancel marks the request at once and the CANCELLED outcome ends it; owner, cancel and task counts survive a snapshot and a rebuild from the log', () => {
+    const p = new Projection();
+    const owner = { principal: 'agent-1', team: 'team-crm' };
+    const { op } = p.createOperation({ connectorId: 'acme.crm', tenantId: 'acme', idempotencyKey: 'k', timeoutMs: 60_000, owner, now: at(0) });
+    expect(p.requestCancel(op.id, at(1))).toMatchObject({ cancelRequestedAt: at(1).toISOString(), done: false });
+    const spec = { ...s['connector.handshake.requested'].spec, owner: 'team-crm' };
+    const events = [
+      newEvent('connector.handshake.requested', { spec, operationId: op.id, reason: null }, ctx({ correlationId: op.attemptId, actor: 'user:agent-1', idempotencyKey: op.idempotencyKey!, occurredAt: at(0) })),
+      newEvent('connector.cancel.requested', { operationId: op.id, reason: 'stop' }, ctx({ correlationId: op.attemptId, actor: 'user:agent-1', occurredAt: at(1) })),
+      newEvent('connector.validated', { ...s['connector.validated'], status: 'FAILED', reason: 'CANCELLED', validatedBy: 'user:agent-1 (cancelled)' }, ctx({ correlationId: op.attemptId, occurredAt: at(3) })),
+    ];
+    for (const e of events) p.apply(e);
+    expect(p.operations.get(op.id)).toMatchObject({ status: 'CANCELLED', done: true, owner, cancelRequestedAt: at(1).toISOString(), error: { code: 'CANCELLED', message: 'cancelled by user:agent-1' } });
+    expect(p.taskMetrics()).toMatchObject({ byTeam: { 'team-crm': { started: 1, cancelled: 1, completed: { READY: 0, FAILED: 0 } } }, task_duration_ms: { count: 1, p50: 3_000 } });
+    // A restart restores it from the snapshot; a rebuild folds the same from the events alone.
+    const restored = Projection.fromSnapshot(JSON.parse(JSON.stringify(p.toSnapshot())) as ReturnType<Projection['toSnapshot']>);
+    expect(restored.operations.get(op.id)).toEqual(p.operations.get(op.id));
+    expect(restored.taskMetrics()).toEqual(p.taskMetrics());
+    const rebuilt = new Projection();
+    for (const e of events) rebuilt.apply(e);
+    expect(rebuilt.operations.get(op.id)).toMatchObject({ status: 'CANCELLED', owner, cancelRequestedAt: at(1).toISOString() });
+    expect(rebuilt.taskMetrics().byTeam).toEqual(p.taskMetrics().byTeam);
+    // A deadline passed without an outcome counts as timed out (and failed, by code).
+    const late = p.createOperation({ connectorId: 'acme.crm', tenantId: 'acme', idempotencyKey: null, timeoutMs: 1_000, owner, now: at(10) });
+    p.expireOperations(at(12));
+    expect(p.operations.get(late.op.id)).toMatchObject({ status: 'FAILED', error: { code: 'TIMEOUT' } });
+    expect(p.taskMetrics().byTeam['team-crm']).toMatchObject({ started: 2, timedOut: 1, failed: { TIMEOUT: 1 } });
+  });
+
   it('a snapshot round-trips to the same view', () => {
     const p = new Projection();
     const events = [...attempt('READY', 'a1', 0), ...attempt('FAILED', 'a2', 10)];

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { METRIC, METRICS } from '@preflight/core';
-import type { Projection } from './projection.js';
+import type { Projection, TaskCounts } from './projection.js';
 import type { TopicStats } from './topics.js';
 
 /**
@@ -28,10 +28,13 @@ export function createPrometheus(projection: () => Projection, topics: TopicStat
       }
     });
   }
-  gauge(METRIC.preflight_duration_ms).addCallback((r) => {
-    const d = projection().metrics()[METRIC.preflight_duration_ms];
-    for (const q of ['p50', 'p95', 'p99'] as const) if (d[q] !== null) r.observe(d[q], { quantile: q.slice(1) === '50' ? '0.5' : `0.${q.slice(1)}` });
-  });
+  type Quantiles = { p50: number | null; p95: number | null; p99: number | null };
+  const quantiles = (key: keyof typeof METRICS, read: () => Quantiles) =>
+    gauge(key).addCallback((r) => {
+      const d = read();
+      for (const q of ['p50', 'p95', 'p99'] as const) if (d[q] !== null) r.observe(d[q], { quantile: q.slice(1) === '50' ? '0.5' : `0.${q.slice(1)}` });
+    });
+  quantiles(METRIC.preflight_duration_ms, () => projection().metrics()[METRIC.preflight_duration_ms]);
   gauge(METRIC.connectors_by_state).addCallback((r) => {
     for (const [state, n] of Object.entries(projection().metrics()[METRIC.connectors_by_state])) r.observe(n, { state });
   });
@@ -47,6 +50,19 @@ export function createPrometheus(projection: () => Projection, topics: TopicStat
   });
   counter(METRIC.incidents_opened_total).addCallback((r) => r.observe(projection().overall.incidents));
   counter(METRIC.alerts_raised_total).addCallback((r) => r.observe(projection().overall.alerts));
+  const perTeam = (key: keyof typeof METRICS, read: (c: TaskCounts) => Array<[number, Record<string, string>]>) =>
+    counter(key).addCallback((r) => {
+      for (const [team, c] of Object.entries(projection().taskMetrics().byTeam)) for (const [v, labels] of read(c)) r.observe(v, { team, ...labels });
+    });
+  perTeam(METRIC.tasks_started_total, (c) => [[c.started, {}]]);
+  perTeam(METRIC.tasks_completed_total, (c) => [
+    [c.completed.READY, { result: 'READY' }],
+    [c.completed.FAILED, { result: 'FAILED' }],
+  ]);
+  perTeam(METRIC.tasks_failed_total, (c) => Object.entries(c.failed).map(([code, n]) => [n, { code }]));
+  perTeam(METRIC.tasks_timed_out_total, (c) => [[c.timedOut, {}]]);
+  perTeam(METRIC.tasks_cancelled_total, (c) => [[c.cancelled, {}]]);
+  quantiles(METRIC.task_duration_ms, () => projection().taskMetrics()[METRIC.task_duration_ms]);
   if (topics) {
     gauge(METRIC.topic_message_rate).addCallback(async (r) => {
       for (const row of await topics.rows().catch(() => [])) r.observe(row.ratePerSec, { topic: row.topic });

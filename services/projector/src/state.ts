@@ -105,6 +105,8 @@ function summarize(e: ConnectorEvent): { status: string | null; summary: string 
       return { status: null, summary: `approval by ${e.requiredRole} required (${e.policy})` };
     case 'connector.approval.decided':
       return { status: e.decision, summary: `${e.decision} by ${e.actor}` };
+    case 'connector.cancel.requested':
+      return { status: null, summary: `cancel requested by ${e.actor}${e.reason ? `: ${e.reason}` : ''}` };
   }
 }
 

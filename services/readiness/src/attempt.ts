@@ -1,5 +1,6 @@
 import type {
   ConnectorApprovalDecided,
+  ConnectorCancelRequested,
   ConnectorApprovalRequested,
   ConnectorCredentialsAudited,
   ConnectorHandshake,
@@ -18,6 +19,7 @@ export type ReadinessInput =
   | ConnectorSchemaChecked
   | ConnectorCredentialsAudited
   | ConnectorApprovalDecided
+  | ConnectorCancelRequested
   // Readiness's own outputs: read back, they restore what it had already done after a restart.
   | ConnectorApprovalRequested
   | ConnectorValidated;
@@ -34,6 +36,8 @@ export interface Attempt {
   credentials?: ConnectorCredentialsAudited;
   approval?: ConnectorApprovalDecided;
   approvalRequestedAtMs?: number;
+  /** The earliest cancel request: it ends the attempt unless an outcome came first. */
+  cancel?: ConnectorCancelRequested;
   evidence: EventRef[];
   /** Set once the single outcome has been emitted (or seen on the validated topic). */
   outcome?: 'READY' | 'FAILED';
@@ -71,6 +75,9 @@ export function evolve(attempt: Attempt | undefined, event: ReadinessInput, ref:
     case 'connector.approval.requested':
       // The approval timeout runs from the first request.
       next.approvalRequestedAtMs = Math.min(next.approvalRequestedAtMs ?? occurred, occurred);
+      break;
+    case 'connector.cancel.requested':
+      if (!next.cancel || event.occurredAt < next.cancel.occurredAt) next.cancel = event;
       break;
     case 'connector.validated':
       next.outcome = event.status;

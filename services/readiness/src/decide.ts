@@ -31,13 +31,13 @@ export function decide(attempt: Attempt, now: Date, settings: ReadinessSettings)
   const facts = settings.contractFacts(h?.spec.contractYaml ?? null);
   const elapsed = now.getTime() - attempt.startedAtMs;
 
+  // A cancel wins over whatever is still outstanding (checks or a person's approval); the outcome
+  // it produces is the attempt's one outcome, so checks that report later change nothing.
+  if (attempt.cancel) return finish(attempt, 'FAILED', 'CANCELLED', `${attempt.cancel.actor} (cancelled)`, now, facts, missingChecks(attempt));
+
   if (h?.status === 'FAILED') return finish(attempt, 'FAILED', `HANDSHAKE_${h.error?.code ?? 'FAILED'}`, 'policy:handshake-required', now, facts, []);
 
-  const missing = [
-    ...(h ? [] : ['handshake']),
-    ...(attempt.schema ? [] : ['schema_check']),
-    ...(attempt.credentials ? [] : ['credential_audit']),
-  ];
+  const missing = missingChecks(attempt);
   if (missing.length > 0) {
     if (elapsed < settings.preflightTimeoutMs) return { attempt, events: [] };
     const known = failureReasons(attempt);
@@ -69,6 +69,10 @@ export function decide(attempt: Attempt, now: Date, settings: ReadinessSettings)
   return { attempt, events: [] };
 }
 
+function missingChecks(a: Attempt): string[] {
+  return [...(a.handshake ? [] : ['handshake']), ...(a.schema ? [] : ['schema_check']), ...(a.credentials ? [] : ['credential_audit'])];
+}
+
 function failureReasons(a: Attempt): string[] {
   const out: string[] = [];
   if (a.schema && bad(a.schema.status)) {
@@ -81,7 +85,7 @@ function failureReasons(a: Attempt): string[] {
 }
 
 function ctxFor(a: Attempt, type: 'connector.validated' | 'connector.approval.requested'): EventContext {
-  const cause = a.credentials ?? a.schema ?? a.handshake;
+  const cause = a.cancel ?? a.credentials ?? a.schema ?? a.handshake;
   const base: EventContext = cause
     ? causedBy(cause, PRODUCER)
     : { producer: PRODUCER, tenantId: a.tenantId, connectorId: a.connectorId, correlationId: a.correlationId, actor: `service:${SERVICE_NAME}` };

@@ -113,4 +113,23 @@ describe('readiness decide', () => {
     expect(decide(rebuilt, at(1_000), settings(true)).events).toEqual([]);
     expect(outcome(decide(rebuilt, at(200 + 60_000), settings(true)).events).reason).toBe('APPROVAL_TIMEOUT');
   });
+
+  it('a cancel request ends the attempt FAILED/CANCELLED once, during checks or while awaiting approval, and later results change nothing', () => {
+    const cancel = { ...s['connector.cancel.requested'], occurredAt: at(150).toISOString(), actor: 'user:ada' };
+    const during = decide(fold([handshake, cancel]), at(160), settings());
+    const v = outcome(during.events);
+    expect(v).toMatchObject({ status: 'FAILED', reason: 'CANCELLED', validatedBy: 'user:ada (cancelled)', causationId: cancel.eventId });
+    expect(v.receipt.checks.filter((c) => c.status === 'MISSING').map((c) => c.name)).toEqual(['schema_check', 'credential_audit']);
+    expect(decide(evolve(evolve(during.attempt, schemaPass, 'r'), credsPass, 'r'), at(300), settings()).events).toEqual([]);
+    // The same outcome id whatever instance decides it, so a replay cannot add a second one.
+    expect(outcome(decide(fold([cancel, handshake]), at(170), settings()).events).eventId).toBe(v.eventId);
+
+    const prod = { ...handshake, spec: { ...handshake.spec, environment: 'production' } };
+    const asked = decide(fold([prod, schemaPass, credsPass]), at(200), settings(true));
+    expect(asked.events.map((e) => e.eventType)).toEqual(['connector.approval.requested']);
+    expect(outcome(decide(evolve(asked.attempt, cancel, 'r'), at(400), settings(true)).events).reason).toBe('CANCELLED');
+    // An attempt already decided is not decided again by a late cancel.
+    const done = decide(fold([handshake, schemaPass, credsPass]), at(200), settings());
+    expect(decide(evolve(done.attempt, cancel, 'r'), at(400), settings()).events).toEqual([]);
+  });
 });

@@ -65,4 +65,26 @@ describe('readiness on a real broker', () => {
     await second.stop();
     await bus.stop();
   });
+
+  it('a cancel request ends an attempt in flight FAILED/CANCELLED with exactly one outcome on the topic, whatever reports after it', async () => {
+    const bus = createBus(testBusConfig(), testLogger());
+    await bus.ensureTopics(3);
+    await bus.producer.start();
+    const readiness = await startReadinessService({ bus, logger: testLogger(), settings, tickMs: 50 });
+    const c = inputs('att-c');
+    const cancel = { ...sampleEvents({ correlationId: 'att-c', connectorId: 'c-att-c', actor: 'user:ada' })['connector.cancel.requested'] };
+    await bus.producer.publish(c.handshake, cancel);
+    await eventually('cancelled', () => readiness.attempts.get('att-c')?.outcome === 'FAILED', { timeoutMs: 60_000 });
+    // The checks still running report afterwards; they must not produce a second outcome.
+    await bus.producer.publish(c.schema, c.credentials);
+    await new Promise((r) => setTimeout(r, 1_500));
+    const written: Array<{ status: string; reason: string | null; validatedBy: string }> = [];
+    await readTopics(bus.kafka, [bus.topics.of('connector.validated')], async (_t, _p, _o, value) => {
+      const e = await bus.codec.decode(value, 'connector.validated');
+      if (e.eventType === 'connector.validated' && e.correlationId === 'att-c') written.push({ status: e.status, reason: e.reason, validatedBy: e.validatedBy });
+    });
+    expect(written).toEqual([{ status: 'FAILED', reason: 'CANCELLED', validatedBy: 'user:ada (cancelled)' }]);
+    await readiness.stop();
+    await bus.stop();
+  });
 });

@@ -27,6 +27,7 @@ const INPUTS = [
   'connector.approval.decided',
   'connector.approval.requested',
   'connector.validated',
+  'connector.cancel.requested',
 ] as const satisfies ReadonlyArray<ReadinessInput['eventType']>;
 
 export const DEFAULT_SETTINGS: ReadinessSettings = {
