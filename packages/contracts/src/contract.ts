@@ -6,6 +6,7 @@ export const LOGICAL_TYPES = ['string', 'date', 'timestamp', 'time', 'number', '
 export type OdcsLogicalType = (typeof LOGICAL_TYPES)[number];
 
 export interface QualityRule {
+  id?: string;
   type?: 'library' | 'sql' | 'custom' | 'text';
   metric?: string;
   /** ODCS 3.0 spelling of `metric`. */
@@ -41,6 +42,30 @@ export interface ContractProperty {
   classification?: string;
   tags?: string[];
   quality?: QualityRule[];
+  /** ODCS v3.1: minLength/maxLength, minimum/maximum, exclusiveMinimum/exclusiveMaximum, pattern. */
+  logicalTypeOptions?: Record<string, unknown>;
+  /** ODCS v3.2 `enum` entries ({ value }); a plain list is read too. */
+  enum?: unknown[];
+  relationships?: Relationship[];
+  items?: ContractProperty;
+}
+
+/** ODCS v3.1 relationship: a foreign key, composite when `from`/`to` are lists. */
+export interface Relationship {
+  type?: string;
+  from?: string | string[];
+  to?: string | string[];
+}
+
+/** ODCS `servers[]`: where the contract's data lives. */
+export interface ContractServer {
+  server: string;
+  type: string;
+  environment?: string;
+  host?: string;
+  port?: number;
+  database?: string;
+  schema?: string;
 }
 
 export interface ContractObject {
@@ -49,6 +74,7 @@ export interface ContractObject {
   logicalType?: string;
   properties: ContractProperty[];
   quality?: QualityRule[];
+  relationships?: Relationship[];
 }
 
 export interface DataContract {
@@ -60,6 +86,8 @@ export interface DataContract {
   name?: string;
   domain?: string;
   schema: ContractObject[];
+  servers?: ContractServer[];
+  slaProperties?: Array<{ property: string; value?: unknown; unit?: string; element?: string; id?: string }>;
   customProperties?: Array<{ property: string; value: unknown }>;
 }
 

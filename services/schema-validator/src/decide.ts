@@ -24,7 +24,7 @@ export type SchemaCheckOutcome =
 
 export interface IncidentTicket {
   incidentId: string;
-  kind: 'SCHEMA_MISMATCH' | 'QUALITY';
+  kind: 'SCHEMA_MISMATCH' | 'QUALITY' | 'PERMISSION';
   severity: 'V2' | 'V3';
   summary: string;
   connectorId: string;
@@ -97,12 +97,16 @@ export function incidentFor(input: ConnectorHandshake, outcome: SchemaCheckOutco
   const mismatch = schemaMismatch(outcome);
   const errors = outcome.diff.filter((d) => d.severity === 'ERROR');
   const failed = (outcome.checkpoint?.results ?? []).filter((r) => !r.success);
-  const summary = mismatch
+  // Missing grants are an access problem for whoever owns the credential, not a schema or data one.
+  const permissionOnly = errors.length > 0 && errors.every((d) => d.kind === 'PERMISSION');
+  const summary = permissionOnly
+    ? `${input.spec.name}: the connector's principal cannot read ${errors.map((d) => d.field ? `${d.dataset}.${d.field}` : d.dataset).join(', ')} (${errors.map((d) => d.message).slice(0, 3).join('; ')})`
+    : mismatch
     ? `${input.spec.name}: source schema does not match contract ${outcome.contractId} v${outcome.contractVersion} (${errors.length} difference${errors.length === 1 ? '' : 's'}: ${errors.slice(0, 3).map((d) => d.message).join('; ')})`
     : `${input.spec.name}: data quality checkpoint failed (${failed.length} of ${outcome.checkpoint?.statistics.evaluated_expectations ?? 0} expectations: ${failed.slice(0, 3).map((r) => r.expectation_config.expectation_type).join(', ')})`;
   return {
     incidentId: `INC-${derivedEventId(input.eventId, 'incident').slice(0, 8).toUpperCase()}`,
-    kind: mismatch ? 'SCHEMA_MISMATCH' : 'QUALITY',
+    kind: permissionOnly ? 'PERMISSION' : mismatch ? 'SCHEMA_MISMATCH' : 'QUALITY',
     severity,
     summary,
     connectorId: input.connectorId,
