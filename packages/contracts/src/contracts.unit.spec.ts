@@ -3,7 +3,7 @@ import { isPreflightError } from '@preflight/core';
 import { applyServer, checkpointSeverity, compileExpectations, diffSchema, parseContract, physicalTypeMatches, piiFields, readOnlyQueryProblem, runCheckpoint, type CheckpointExecutor, type SourceSchema } from './index.js';
 
 const yaml = `
-apiVersion: v3.0.2
+apiVersion: v3.1.0
 kind: DataContract
 id: crm-customers
 version: 1.0.0
@@ -224,9 +224,9 @@ describe('ODCS fidelity', () => {
   });
 
   it('fills the schema from the contract server and reports a config that overrides it', () => {
-    const contract = parseContract(yaml.replace('schema:\n  - name: customers', 'servers:\n  - server: prod\n    type: postgres\n    environment: prod\n    schema: erp\n  - server: dev\n    type: postgres\n    environment: dev\n    schema: erp_dev\nschema:\n  - name: customers'));
+    const contract = parseContract(yaml.replace('schema:\n  - name: customers', 'servers:\n  - { server: prod, type: postgres, environment: prod, host: db, port: 5432, database: crm, schema: erp }\n  - { server: dev, type: postgres, environment: dev, host: db, port: 5432, database: crm, schema: erp_dev }\nschema:\n  - name: customers'));
     expect(applyServer(contract, { host: 'h' }, { sourceType: 'postgres', environment: 'prod' })).toMatchObject({ config: { host: 'h', schema: 'erp' }, conflicts: [] });
-    expect(applyServer(contract, { host: 'h', server: 'dev' }, { sourceType: 'postgres', environment: 'prod' }).config).toEqual({ host: 'h', schema: 'erp_dev' });
+    expect(applyServer(contract, { host: 'h', server: 'dev' }, { sourceType: 'postgres', environment: 'prod' }).config).toEqual({ host: 'h', schema: 'erp_dev', database: 'crm' });
     expect(applyServer(contract, { schema: 'public' }, { sourceType: 'postgres', environment: 'prod' }).conflicts).toEqual([{ field: 'schema', config: 'public', server: 'erp', serverName: 'prod' }]);
     // Two servers of the type and no environment to choose by: nothing is guessed.
     expect(applyServer(contract, {}, { sourceType: 'postgres', environment: 'staging' })).toMatchObject({ config: {}, server: undefined });
@@ -249,7 +249,8 @@ describe('ODCS fidelity', () => {
   });
 
   it('compiles property constraints, a composite key and a relationship', () => {
-    const c2 = parseContract(`apiVersion: v3.1.0
+    // `enum` is ODCS v3.2 (v3.1's schema rejects it), read by the same compiler.
+    const c2 = parseContract(`apiVersion: v3.2.0
 kind: DataContract
 id: c2
 version: 1.0.0
@@ -295,5 +296,35 @@ schema:
       err = e;
     }
     expect(isPreflightError(err) && err.message).toMatch(/schema\[0\]\.properties\[1\]\.quality\[0\]\.query: sql rule wipe must be a read-only query/);
+  });
+});
+
+describe('ODCS JSON Schema validation', () => {
+  const issuesOf = (text: string): Array<{ field: string; message: string }> => {
+    try {
+      parseContract(text);
+    } catch (e) {
+      if (isPreflightError(e)) return e.issues;
+      throw e;
+    }
+    return [];
+  };
+  const head = (v: string): string => `apiVersion: ${v}\nkind: DataContract\nid: x\nversion: 1.0.0\nstatus: active\n`;
+
+  it('reports a YAML slip and a misspelt key as unknown keys, with every other problem, by path', () => {
+    const issues = issuesOf(`${head('v3.1.0')}schema:
+  - name: orders
+    properties:
+      - { name: amount, physicalType: numeric(12,2) }
+      - { name: id, logicalType: integr, requird: true }
+`);
+    expect(issues.map((i) => i.field)).toEqual(expect.arrayContaining(['schema[0].properties[0].2)', 'schema[0].properties[1].logicalType', 'schema[0].properties[1].requird']));
+    expect(issues.find((i) => i.field === 'schema[0].properties[0].2)')?.message).toMatch(/not an ODCS key/);
+  });
+
+  it('validates v3.0.x against the v3.0.2 schema: metric is spelt rule there', () => {
+    const body = 'schema:\n  - name: t\n    properties:\n      - name: id\n        logicalType: integer\n        quality:\n          - metric: nullValues\n            mustBe: 0\n';
+    expect(issuesOf(head('v3.0.2') + body)).toEqual([expect.objectContaining({ field: 'schema[0].properties[0].quality[0].rule', message: 'is required' })]);
+    expect(issuesOf(head('v3.1.0') + body)).toEqual([]);
   });
 });
