@@ -240,7 +240,7 @@ kind: DataContract
 id: sql-guard
 version: 1.0.0
 status: active
-servers: [{ server: local, type: postgres, schema: erp }]
+servers: [{ server: local, type: postgres, host: 127.0.0.1, port: ${pg.port}, database: postgres, schema: erp }]
 schema:
   - name: orders
     properties: [{ name: id, logicalType: integer }]
