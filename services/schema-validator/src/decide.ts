@@ -71,7 +71,8 @@ export function toCheckpoint(ge: GeResult): Checkpoint {
       unexpectedPercent: r.result.unexpected_percent ?? null,
       partialUnexpectedList: (r.result.partial_unexpected_list ?? []).map(str),
       observedValue: r.result.observed_value === undefined ? null : str(r.result.observed_value),
-      exceptionMessage: r.exception_info?.raised_exception ? (r.exception_info.exception_message ?? 'exception') : null,
+      // The stable code leads the message, so receipts can show it without another schema version.
+      exceptionMessage: r.exception_info?.raised_exception ? `${r.exception_info.error_code ? `${r.exception_info.error_code}: ` : ''}${r.exception_info.exception_message ?? 'exception'}` : null,
     })),
   };
 }
