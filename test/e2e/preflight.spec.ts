@@ -2,6 +2,7 @@ import { afterAll, expect } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { envNamespace, getConnector } from '@preflight/connectors';
+import { evolveConnector, type ConnectorState } from '@preflight/projector';
 import { newEvent, type ConnectorSpec } from '@preflight/events';
 import { freePort } from '@preflight/local-infra';
 import { eventually } from '@preflight/testkit';
@@ -69,6 +70,13 @@ async function registerSource(world: World, variant: Variant = 'good'): Promise<
   await world.bus.producer.publish(world.registration);
 }
 
+/** The projector's own fold over every event of the connector the world saw on the bus. */
+function foldConnector(world: World): ConnectorState | undefined {
+  let c: ConnectorState | undefined;
+  for (const e of world.events.filter((x) => x.connectorId === world.connectorId)) c = evolveConnector(c, e);
+  return c;
+}
+
 async function initiateHandshake(world: World): Promise<void> {
   await startServices(world);
   await world.bus.producer.publish(
@@ -107,6 +115,35 @@ const steps = new Steps<World>()
     const checked = await waitForEvent(w, 'connector.schema.checked');
     expect(checked.status).toBe('FAIL');
     expect(checked.diff).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'MISSING_FIELD', field: 'country', severity: 'ERROR' })]));
+  })
+  .define('the failing preflight is repeated', async (w) => {
+    // A new attempt on the unchanged, still drifted source.
+    w.correlationId = randomUUID();
+    await initiateHandshake(w);
+    await waitForEvent(w, 'connector.incident.opened');
+  })
+  .define(/^one incident is open for the connector with occurrence count (\d+)$/, async (w, n) => {
+    const count = Number(n);
+    const c = await eventually('incident folded', () => {
+      const s = foldConnector(w);
+      return s?.openIncidents[0]?.occurrences === count ? s : undefined;
+    });
+    expect(c.openIncidents).toEqual([expect.objectContaining({ kind: 'SCHEMA_MISMATCH', occurrences: count, lastAttemptId: w.correlationId })]);
+    const ids = w.events.filter((e) => e.eventType === 'connector.incident.opened').map((e) => (e as { incidentId: string }).incidentId);
+    expect(new Set(ids).size).toBe(1);
+  })
+  .define('the source is fixed and preflighted again', async (w) => {
+    const { pg } = await sharedPostgres();
+    await pg.exec(`ALTER TABLE ${w.table} RENAME COLUMN country_code TO country`);
+    w.correlationId = randomUUID();
+    await initiateHandshake(w);
+  })
+  .define('the incident is resolved', async (w) => {
+    const c = await eventually('incident resolved', () => {
+      const s = foldConnector(w);
+      return s && s.openIncidents.length === 0 && (s.resolvedIncidents ?? []).length > 0 ? s : undefined;
+    });
+    expect(c.resolvedIncidents).toEqual([expect.objectContaining({ occurrences: 2, resolvedAt: expect.any(String) })]);
   })
   .define('schema validation passes', async (w) => {
     const checked = await waitForEvent(w, 'connector.schema.checked');

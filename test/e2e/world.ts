@@ -55,7 +55,7 @@ export interface World {
 }
 
 export function contractYaml(table: string, extraRequiredField?: string): string {
-  return `apiVersion: v3.0.2
+  return `apiVersion: v3.1.0
 kind: DataContract
 id: crm-customers
 version: 1.2.0

@@ -15,6 +15,18 @@ Feature: Connector preflight
     Then connector status is FAILED
     And incident ticket is created
 
+  Scenario: A repeated failure updates one incident, and a fixed source resolves it
+    Given data source is registered
+    When connector preflight detects schema mismatch
+    Then connector status is FAILED
+    And incident ticket is created
+    When the failing preflight is repeated
+    Then connector status is FAILED
+    And one incident is open for the connector with occurrence count 2
+    When the source is fixed and preflighted again
+    Then connector status is READY
+    And the incident is resolved
+
   Scenario: Over-privileged credential is rejected
     Given data source is registered with an over-privileged credential
     When Platform Admin initiates handshake

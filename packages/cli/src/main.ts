@@ -4,9 +4,11 @@ import { parse as parseYaml } from 'yaml';
 import type { DataContract } from '@preflight/contracts';
 import type { Role, signDevToken } from '@preflight/projector';
 import { ApiError, Client, waitForOperation, type Operation } from './client.js';
+import { receiptToJunit } from './junit.js';
 
 interface Flags {
   json: boolean;
+  junit?: boolean;
   wait: boolean;
   api: string;
   timeoutS: number;
@@ -20,7 +22,7 @@ const USAGE = `preflight — connector preflight from the command line
   preflight register <spec.yaml>          register a connector (name, sourceType, config, contract|contractFile, environment)
   preflight handshake <connector>         start a preflight and wait for READY/FAILED (--no-wait to return the operation)
   preflight status [<connector>]          all connectors by state, or one connector with its timeline
-  preflight receipt <connector>           the last receipt (YAML)
+  preflight receipt <connector>           the last receipt (YAML; --json, or --junit for JUnit XML in CI)
   preflight topics                        message rate and consumer lag per topic
   preflight token --role <role> [--tenant t] [--sub s]   a local development token
   preflight contract diff <old.yaml> <new.yaml>  what changed between two contract versions, each change breaking or not
@@ -36,6 +38,7 @@ function parseArgs(argv: string[]): { cmd: string | undefined; args: string[]; f
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--json') flags.json = true;
+    else if (a === '--junit') flags.junit = true;
     else if (a === '--no-wait') flags.wait = false;
     else if (a === '--api') flags.api = argv[++i] ?? flags.api;
     else if (a === '--timeout') flags.timeoutS = Number(argv[++i] ?? flags.timeoutS);
@@ -185,7 +188,8 @@ async function run(argv: string[]): Promise<number> {
         return r.status === 'READY' ? 0 : 1;
       }
       const yaml = await client.text(path, 'application/yaml');
-      out(yaml.trimEnd());
+      if (flags.junit) out(receiptToJunit(parseYaml(yaml) as Parameters<typeof receiptToJunit>[0]).trimEnd());
+      else out(yaml.trimEnd());
       return /^status: READY$/m.test(yaml) ? 0 : 1;
     }
     case 'mcp':

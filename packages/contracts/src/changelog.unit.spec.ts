@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { contractChangelog } from './changelog.js';
 import { parseContract } from './contract.js';
 
-const base = `apiVersion: v3.0.2
+const base = `apiVersion: v3.1.0
 kind: DataContract
 id: crm
 version: 1.0.0

@@ -1,6 +1,6 @@
 import { REDACTED } from '@preflight/core';
 import type { DataContract } from './contract.js';
-import { compileExpectations, meetsThreshold, type Expectation } from './expectations.js';
+import { compileExpectations, meetsThreshold, type Expectation, type Threshold } from './expectations.js';
 
 export type Row = Record<string, unknown>;
 
@@ -16,7 +16,7 @@ export type CheckpointExecutor =
 
 /** Great Expectations' validation result format. */
 export interface ExpectationValidationResult {
-  expectation_config: { expectation_type: string; kwargs: Record<string, unknown>; meta: { dataset: string; column?: string; pii: boolean; source: string } };
+  expectation_config: { expectation_type: string; kwargs: Record<string, unknown>; meta: ResultMeta };
   success: boolean;
   result: {
     element_count?: number;
@@ -24,14 +24,31 @@ export interface ExpectationValidationResult {
     unexpected_count?: number;
     unexpected_percent?: number | null;
     partial_unexpected_list?: unknown[];
+    /** For an ODCS metric: its count (rows, or duplicated values for duplicateValues). */
     observed_value?: unknown;
+    /** With `unit: percent`: that count over every row of the table, as the threshold saw it. */
+    details?: { percent_of_rows: number };
   };
-  exception_info: { raised_exception: boolean; exception_message: string | null };
+  /** `error_code` is the preflight's stable code (PERMISSION, TIMEOUT…), beside GE's fields. */
+  exception_info: { raised_exception: boolean; exception_message: string | null; error_code?: string };
+}
+
+/** What a result says about its origin: GE's meta plus the ODCS clause, rule id, severity and threshold. */
+export interface ResultMeta {
+  dataset: string;
+  column?: string;
+  pii: boolean;
+  source: string;
+  clause: Expectation['meta']['clause'];
+  ruleId?: string;
+  severity: 'error' | 'warning';
+  threshold?: Threshold;
 }
 
 export interface CheckpointResult {
   success: boolean;
-  statistics: { evaluated_expectations: number; successful_expectations: number; unsuccessful_expectations: number; success_percent: number | null };
+  /** `warnings`: failed expectations whose rule has a non-blocking severity; they do not fail the checkpoint. */
+  statistics: { evaluated_expectations: number; successful_expectations: number; unsuccessful_expectations: number; success_percent: number | null; warnings: number };
   results: ExpectationValidationResult[];
   meta: { contract_id: string; contract_version: string; run_id: string | null; engine: 'pushdown-sql' | 'sample'; sample_limit?: number };
 }
@@ -39,27 +56,40 @@ export interface CheckpointResult {
 const PARTIAL = 20;
 const SAMPLE_LIMIT = 10_000;
 
-/** A column-values metric before `mostly`/thresholds decide success. */
+/** A column-values metric before thresholds decide success. */
 interface Metric {
   element: number;
   missing: number;
+  /** GE's unexpected_count: rows. */
   unexpected: number;
   partial: unknown[];
   /** Share of unexpected in the non-missing values (GE's default) or in all rows (not_null). */
   basis: 'nonmissing' | 'all';
+  /** The ODCS metric when it counts something else than rows (duplicateValues: duplicated values). */
+  odcs?: number;
 }
 
+/**
+ * GE's counts are reported as GE computes them; an ODCS threshold is decided on the ODCS metric:
+ * a count (rows, or duplicated values for duplicateValues) or, with `unit: percent`, that count
+ * over every row of the table — how the standard and datacontract-cli define it.
+ */
 function decide(e: Expectation, m: Metric): ExpectationValidationResult['result'] & { success: boolean } {
   const denom = m.basis === 'all' ? m.element : m.element - m.missing;
   const pct = denom > 0 ? (m.unexpected / denom) * 100 : 0;
+  const odcs = m.odcs ?? m.unexpected;
   let success: boolean;
-  if (e.meta.threshold) success = meetsThreshold(e.meta.threshold, e.meta.threshold.unit === 'percent' ? pct : m.unexpected);
-  else {
+  let percentOfRows: number | undefined;
+  const t = e.meta.threshold;
+  if (t) {
+    if (t.unit === 'percent') percentOfRows = m.element > 0 ? Math.round((odcs / m.element) * 100 * 1e6) / 1e6 : 0;
+    success = meetsThreshold(t, percentOfRows ?? odcs);
+  } else {
     const mostly = typeof e.kwargs['mostly'] === 'number' ? e.kwargs['mostly'] : 1;
     success = denom === 0 ? true : m.unexpected / denom <= 1 - mostly + 1e-12;
   }
   const partial = m.partial.slice(0, PARTIAL).map((v) => (e.meta.pii ? REDACTED : v));
-  return { success, element_count: m.element, missing_count: m.missing, unexpected_count: m.unexpected, unexpected_percent: Math.round(pct * 1e6) / 1e6, partial_unexpected_list: partial };
+  return { success, element_count: m.element, missing_count: m.missing, unexpected_count: m.unexpected, unexpected_percent: Math.round(pct * 1e6) / 1e6, partial_unexpected_list: partial, observed_value: odcs, ...(percentOfRows !== undefined ? { details: { percent_of_rows: percentOfRows } } : {}) };
 }
 
 const isMissing = (v: unknown, extra: unknown[] = []): boolean => v === null || v === undefined || extra.some((x) => x === v);
@@ -92,15 +122,18 @@ function evaluateRows(e: Expectation, rows: Row[]): ExpectationValidationResult[
     case 'expect_column_values_to_be_unique': {
       const counts = new Map<string, number>();
       for (const v of nonMissing) counts.set(JSON.stringify(v), (counts.get(JSON.stringify(v)) ?? 0) + 1);
-      return decide(e, cm(nonMissing.filter((v) => (counts.get(JSON.stringify(v)) ?? 0) > 1)));
+      const dupValues = [...counts.values()].filter((n) => n > 1).length;
+      return decide(e, { ...cm(nonMissing.filter((v) => (counts.get(JSON.stringify(v)) ?? 0) > 1)), odcs: dupValues });
     }
     case 'expect_compound_columns_to_be_unique': {
       const cols = e.kwargs['column_list'] as string[];
-      const keys = rows.map((r) => JSON.stringify(cols.map((c) => r[c])));
+      // As with SQL UNIQUE, a key with a null part duplicates nothing.
+      const keyed = rows.filter((r) => cols.every((c) => !isMissing(r[c])));
+      const keys = keyed.map((r) => JSON.stringify(cols.map((c) => r[c])));
       const counts = new Map<string, number>();
       for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
       const bad = keys.filter((k) => (counts.get(k) ?? 0) > 1);
-      return decide(e, { element: rows.length, missing: 0, unexpected: bad.length, partial: bad, basis: 'all' });
+      return decide(e, { element: rows.length, missing: 0, unexpected: bad.length, partial: bad, basis: 'all', odcs: [...counts.values()].filter((n) => n > 1).length });
     }
     case 'expect_column_values_to_be_in_set': {
       const set = new Set(((e.kwargs['value_set'] as unknown[]) ?? []).map(String));
@@ -110,10 +143,14 @@ function evaluateRows(e: Expectation, rows: Row[]): ExpectationValidationResult[
       const re = new RegExp(String(e.kwargs['regex']));
       return decide(e, cm(nonMissing.filter((v) => !re.test(String(v)))));
     }
-    case 'expect_column_values_to_be_between': {
+    case 'expect_column_values_to_be_between':
+    case 'expect_column_value_lengths_to_be_between': {
       const min = e.kwargs['min_value'] as number | null | undefined;
       const max = e.kwargs['max_value'] as number | null | undefined;
-      return decide(e, cm(nonMissing.filter((v) => (min != null && asNumber(v) < min) || (max != null && asNumber(v) > max))));
+      const of = e.expectation_type === 'expect_column_values_to_be_between' ? asNumber : (v: unknown): number => String(v).length;
+      const low = (x: number): boolean => min != null && (e.kwargs['strict_min'] === true ? x <= min : x < min);
+      const high = (x: number): boolean => max != null && (e.kwargs['strict_max'] === true ? x >= max : x > max);
+      return decide(e, cm(nonMissing.filter((v) => low(of(v)) || high(of(v)))));
     }
     case 'expect_table_row_count_to_be_between': {
       const n = rows.length;
@@ -125,7 +162,8 @@ function evaluateRows(e: Expectation, rows: Row[]): ExpectationValidationResult[
 }
 
 function rowCountOk(e: Expectation, n: number): boolean {
-  if (e.meta.threshold) return meetsThreshold(e.meta.threshold, n);
+  // ODCS has no percent of a row count (datacontract-cli refuses it too): always rows.
+  if (e.meta.threshold) return meetsThreshold({ ...e.meta.threshold, unit: 'rows' }, n);
   const min = e.kwargs['min_value'] as number | null | undefined;
   const max = e.kwargs['max_value'] as number | null | undefined;
   return (min == null || n >= min) && (max == null || n <= max);
@@ -133,11 +171,14 @@ function rowCountOk(e: Expectation, n: number): boolean {
 
 // ---------- pushdown SQL ----------
 
+/** Dataset (lower case) to its columns (lower case), as the source's catalog lists them. */
+export type Catalog = Map<string, Set<string>>;
+
 function tableRef(quote: (s: string) => string, dataset: string): string {
   return dataset.split('.').map(quote).join('.');
 }
 
-async function evaluateSql(e: Expectation, ex: Extract<CheckpointExecutor, { kind: 'sql' }>): Promise<ExpectationValidationResult['result'] & { success: boolean }> {
+async function evaluateSql(e: Expectation, ex: Extract<CheckpointExecutor, { kind: 'sql' }>, catalog?: Catalog): Promise<ExpectationValidationResult['result'] & { success: boolean }> {
   const q = (s: string): string => ex.quoteIdent(s);
   const t = tableRef(q, e.meta.dataset);
   const pg = ex.dialect === 'postgres';
@@ -160,10 +201,17 @@ async function evaluateSql(e: Expectation, ex: Extract<CheckpointExecutor, { kin
   };
   switch (e.expectation_type) {
     case 'expect_column_to_exist':
+      // The catalog answers when the caller has it; a query can only say "cannot read".
+      if (catalog) {
+        const cols = catalog.get(e.meta.dataset.toLowerCase());
+        const exists = cols !== undefined && col !== undefined && cols.has(col.toLowerCase());
+        return { success: exists, observed_value: exists };
+      }
       try {
         await ex.query(`SELECT ${c} FROM ${t} WHERE 1 = 0`, []);
         return { success: true, observed_value: true };
-      } catch {
+      } catch (err) {
+        if ((err as { code?: string }).code === 'PERMISSION') throw err;
         return { success: false, observed_value: false };
       }
     case 'expect_table_columns_to_match_set': {
@@ -183,23 +231,39 @@ async function evaluateSql(e: Expectation, ex: Extract<CheckpointExecutor, { kin
       const re = p(String(e.kwargs['regex']));
       return counted(pg ? `${c} IS NOT NULL AND ${text(c)} !~ ${re}` : `${c} IS NOT NULL AND ${text(c)} NOT REGEXP ${re}`, 'nonmissing');
     }
-    case 'expect_column_values_to_be_between': {
+    case 'expect_column_values_to_be_between':
+    case 'expect_column_value_lengths_to_be_between': {
+      const v = e.expectation_type === 'expect_column_values_to_be_between' ? c : pg ? `LENGTH(${text(c)})` : `CHAR_LENGTH(${text(c)})`;
       const parts: string[] = [];
-      if (e.kwargs['min_value'] != null) parts.push(`${c} < ${p(e.kwargs['min_value'])}`);
-      if (e.kwargs['max_value'] != null) parts.push(`${c} > ${p(e.kwargs['max_value'])}`);
+      if (e.kwargs['min_value'] != null) parts.push(`${v} ${e.kwargs['strict_min'] === true ? '<=' : '<'} ${p(e.kwargs['min_value'])}`);
+      if (e.kwargs['max_value'] != null) parts.push(`${v} ${e.kwargs['strict_max'] === true ? '>=' : '>'} ${p(e.kwargs['max_value'])}`);
       return counted(parts.length ? `${c} IS NOT NULL AND (${parts.join(' OR ')})` : '1 = 0', 'nonmissing');
     }
     case 'expect_column_values_to_be_unique': {
-      const row = await one(`SELECT COUNT(*) AS n, COUNT(${c}) AS nn, (SELECT COALESCE(SUM(k), 0) FROM (SELECT COUNT(*) AS k FROM ${t} WHERE ${c} IS NOT NULL GROUP BY ${c} HAVING COUNT(*) > 1) d) AS u FROM ${t}`);
+      // ODCS duplicateValues counts duplicated values; GE's unexpected_count counts their rows.
+      const row = await one(`SELECT COUNT(*) AS n, COUNT(${c}) AS nn, (SELECT COALESCE(SUM(k), 0) FROM (SELECT COUNT(*) AS k FROM ${t} WHERE ${c} IS NOT NULL GROUP BY ${c} HAVING COUNT(*) > 1) d) AS u, (SELECT COUNT(*) FROM (SELECT 1 AS one FROM ${t} WHERE ${c} IS NOT NULL GROUP BY ${c} HAVING COUNT(*) > 1) g) AS dv FROM ${t}`);
       const unexpected = asNumber(row['u'] ?? 0);
       const partial = unexpected > 0 ? (await ex.query(`SELECT ${c} AS v FROM ${t} WHERE ${c} IS NOT NULL GROUP BY ${c} HAVING COUNT(*) > 1 LIMIT ${PARTIAL}`, [])).map((r) => r['v']) : [];
       const n = asNumber(row['n'] ?? 0);
-      return decide(e, { element: n, missing: n - asNumber(row['nn'] ?? 0), unexpected, partial, basis: 'nonmissing' });
+      return decide(e, { element: n, missing: n - asNumber(row['nn'] ?? 0), unexpected, partial, basis: 'nonmissing', odcs: asNumber(row['dv'] ?? 0) });
     }
     case 'expect_compound_columns_to_be_unique': {
-      const cols = (e.kwargs['column_list'] as string[]).map(q).join(', ');
-      const row = await one(`SELECT COUNT(*) AS n, (SELECT COALESCE(SUM(k), 0) FROM (SELECT COUNT(*) AS k FROM ${t} GROUP BY ${cols} HAVING COUNT(*) > 1) d) AS u FROM ${t}`);
-      return decide(e, { element: asNumber(row['n'] ?? 0), missing: 0, unexpected: asNumber(row['u'] ?? 0), partial: [], basis: 'all' });
+      const list = e.kwargs['column_list'] as string[];
+      const cols = list.map(q).join(', ');
+      const keyed = list.map((x) => `${q(x)} IS NOT NULL`).join(' AND ');
+      const row = await one(`SELECT COUNT(*) AS n, (SELECT COALESCE(SUM(k), 0) FROM (SELECT COUNT(*) AS k FROM ${t} WHERE ${keyed} GROUP BY ${cols} HAVING COUNT(*) > 1) d) AS u, (SELECT COUNT(*) FROM (SELECT 1 AS one FROM ${t} WHERE ${keyed} GROUP BY ${cols} HAVING COUNT(*) > 1) g) AS dv FROM ${t}`);
+      return decide(e, { element: asNumber(row['n'] ?? 0), missing: 0, unexpected: asNumber(row['u'] ?? 0), partial: [], basis: 'all', odcs: asNumber(row['dv'] ?? 0) });
+    }
+    case 'expect_foreign_key_values_to_exist': {
+      const list = e.kwargs['column_list'] as string[];
+      const refs = (e.meta.references?.columns ?? []).map(q);
+      const rt = tableRef(q, e.meta.references?.dataset ?? '');
+      const keyed = list.map((x) => `s.${q(x)} IS NOT NULL`).join(' AND ');
+      const orphan = `${keyed} AND NOT EXISTS (SELECT 1 FROM ${rt} r WHERE ${list.map((x, i) => `r.${refs[i]} = s.${q(x)}`).join(' AND ')})`;
+      const row = await one(`SELECT COUNT(*) AS n, SUM(CASE WHEN ${orphan} THEN 1 ELSE 0 END) AS u FROM ${t} s`);
+      const unexpected = asNumber(row['u'] ?? 0);
+      const partial = unexpected > 0 ? (await ex.query(`SELECT ${list.map((x) => `s.${q(x)}`).join(', ')} FROM ${t} s WHERE ${orphan} LIMIT ${PARTIAL}`, [])).map((r) => (list.length === 1 ? Object.values(r)[0] : Object.values(r))) : [];
+      return decide(e, { element: asNumber(row['n'] ?? 0), missing: 0, unexpected, partial, basis: 'all' });
     }
     case 'expect_table_row_count_to_be_between': {
       const n = asNumber((await one(`SELECT COUNT(*) AS n FROM ${t}`))['n'] ?? 0);
@@ -217,11 +281,28 @@ async function evaluateSql(e: Expectation, ex: Extract<CheckpointExecutor, { kin
   }
 }
 
+export interface CheckpointOptions {
+  runId?: string;
+  sampleLimit?: number;
+  /** The source's catalog from discovery: existence is read from it, not probed with queries. */
+  catalog?: Catalog;
+}
+
+const errorCode = (err: unknown): string | undefined => {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+};
+
+/** Failures that block: a failed expectation whose rule is not of a non-blocking severity. */
+export const blocking = (r: ExpectationValidationResult): boolean => !r.success && r.expectation_config.meta.severity !== 'warning';
+
 /**
  * Runs every expectation of a contract as one checkpoint. One failing or erroring expectation
- * never stops the others: an error becomes `exception_info` and `success: false`.
+ * never stops the others: an error becomes `exception_info` and `success: false`. On SQL sources
+ * each dataset is probed once first: a dataset the principal cannot read fails its data
+ * expectations with that PERMISSION error instead of sending every query into the same wall.
  */
-export async function runCheckpoint(contract: DataContract, executor: CheckpointExecutor, options: { runId?: string; sampleLimit?: number } = {}): Promise<CheckpointResult> {
+export async function runCheckpoint(contract: DataContract, executor: CheckpointExecutor, options: CheckpointOptions = {}): Promise<CheckpointResult> {
   const expectations = compileExpectations(contract);
   const samples = new Map<string, Promise<Row[]>>();
   const sampleOf = (dataset: string): Promise<Row[]> => {
@@ -233,26 +314,45 @@ export async function runCheckpoint(contract: DataContract, executor: Checkpoint
     }
     return s;
   };
+  const denied = new Map<string, Promise<Error | null>>();
+  const probe = (dataset: string): Promise<Error | null> => {
+    if (executor.kind !== 'sql') return Promise.resolve(null);
+    let p = denied.get(dataset);
+    if (!p) {
+      p = executor.query(`SELECT 1 AS one FROM ${tableRef((x) => executor.quoteIdent(x), dataset)} WHERE 1 = 0`, []).then(
+        () => null,
+        (err: unknown) => (errorCode(err) === 'PERMISSION' && err instanceof Error ? err : null),
+      );
+      denied.set(dataset, p);
+    }
+    return p;
+  };
   const results: ExpectationValidationResult[] = [];
   for (const e of expectations) {
-    const { threshold: _t, query: _q, missingValues: _m, ...meta } = e.meta;
+    const { query: _q, missingValues: _m, references: _r, ...meta } = e.meta;
     const config = { expectation_type: e.expectation_type, kwargs: e.kwargs, meta };
     try {
-      const r = executor.kind === 'sql' ? await evaluateSql(e, executor) : evaluateRows(e, await sampleOf(e.meta.dataset));
+      const needsData = !(e.expectation_type === 'expect_column_to_exist' && options.catalog);
+      const wall = needsData ? await probe(e.meta.dataset) : null;
+      if (wall) throw wall;
+      const r = executor.kind === 'sql' ? await evaluateSql(e, executor, options.catalog) : evaluateRows(e, await sampleOf(e.meta.dataset));
       const { success, ...result } = r;
       results.push({ expectation_config: config, success, result, exception_info: { raised_exception: false, exception_message: null } });
     } catch (err) {
-      results.push({ expectation_config: config, success: false, result: {}, exception_info: { raised_exception: true, exception_message: (err as Error).message } });
+      const code = errorCode(err);
+      results.push({ expectation_config: config, success: false, result: {}, exception_info: { raised_exception: true, exception_message: (err as Error).message, ...(code ? { error_code: code } : {}) } });
     }
   }
   const ok = results.filter((r) => r.success).length;
+  const warnings = results.filter((r) => !r.success && !blocking(r)).length;
   return {
-    success: ok === results.length,
+    success: !results.some(blocking),
     statistics: {
       evaluated_expectations: results.length,
       successful_expectations: ok,
       unsuccessful_expectations: results.length - ok,
       success_percent: results.length ? Math.round((ok / results.length) * 10_000) / 100 : null,
+      warnings,
     },
     results,
     meta: {
@@ -268,5 +368,5 @@ export async function runCheckpoint(contract: DataContract, executor: Checkpoint
 /** A failed checkpoint is V2; V3 when a failed expectation touches a PII or regulated field. */
 export function checkpointSeverity(result: Pick<CheckpointResult, 'success' | 'results'>, _contract?: DataContract): 'V2' | 'V3' | null {
   if (result.success) return null;
-  return result.results.some((r) => !r.success && r.expectation_config.meta.pii) ? 'V3' : 'V2';
+  return result.results.some((r) => blocking(r) && r.expectation_config.meta.pii) ? 'V3' : 'V2';
 }

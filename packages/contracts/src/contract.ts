@@ -1,11 +1,13 @@
 import { parse } from 'yaml';
 import { validationError, type FieldIssue } from '@preflight/core';
+import { validateOdcs } from './odcs-schema.js';
 
 /** The subset of the Open Data Contract Standard v3 the preflight reads. */
 export const LOGICAL_TYPES = ['string', 'date', 'timestamp', 'time', 'number', 'integer', 'object', 'array', 'boolean'] as const;
 export type OdcsLogicalType = (typeof LOGICAL_TYPES)[number];
 
 export interface QualityRule {
+  id?: string;
   type?: 'library' | 'sql' | 'custom' | 'text';
   metric?: string;
   /** ODCS 3.0 spelling of `metric`. */
@@ -41,6 +43,30 @@ export interface ContractProperty {
   classification?: string;
   tags?: string[];
   quality?: QualityRule[];
+  /** ODCS v3.1: minLength/maxLength, minimum/maximum, exclusiveMinimum/exclusiveMaximum, pattern. */
+  logicalTypeOptions?: Record<string, unknown>;
+  /** ODCS v3.2 `enum` entries ({ value }); a plain list is read too. */
+  enum?: unknown[];
+  relationships?: Relationship[];
+  items?: ContractProperty;
+}
+
+/** ODCS v3.1 relationship: a foreign key, composite when `from`/`to` are lists. */
+export interface Relationship {
+  type?: string;
+  from?: string | string[];
+  to?: string | string[];
+}
+
+/** ODCS `servers[]`: where the contract's data lives. */
+export interface ContractServer {
+  server: string;
+  type: string;
+  environment?: string;
+  host?: string;
+  port?: number;
+  database?: string;
+  schema?: string;
 }
 
 export interface ContractObject {
@@ -49,6 +75,7 @@ export interface ContractObject {
   logicalType?: string;
   properties: ContractProperty[];
   quality?: QualityRule[];
+  relationships?: Relationship[];
 }
 
 export interface DataContract {
@@ -60,6 +87,8 @@ export interface DataContract {
   name?: string;
   domain?: string;
   schema: ContractObject[];
+  servers?: ContractServer[];
+  slaProperties?: Array<{ property: string; value?: unknown; unit?: string; element?: string; id?: string }>;
   customProperties?: Array<{ property: string; value: unknown }>;
 }
 
@@ -134,6 +163,9 @@ export function parseContract(text: string): DataContract {
     });
     checkQuality(o['quality'], `${at}.quality`, need);
   });
+  // What the standard's published JSON Schema finds besides (unknown keys, types, enums); a field
+  // our own checks already named is reported once.
+  for (const issue of validateOdcs(doc, doc['apiVersion'])) if (!issues.some((i) => i.field === issue.field)) issues.push(issue);
   if (issues.length) throw validationError(issues, `invalid data contract: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`);
   const c = doc as unknown as DataContract;
   return { ...c, version: String(c.version) };

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { isPreflightError } from '@preflight/core';
-import { checkpointSeverity, compileExpectations, diffSchema, parseContract, piiFields, runCheckpoint, type CheckpointExecutor, type SourceSchema } from './index.js';
+import { applyServer, checkpointSeverity, compileExpectations, diffSchema, parseContract, physicalTypeMatches, piiFields, readOnlyQueryProblem, runCheckpoint, type CheckpointExecutor, type SourceSchema } from './index.js';
 
 const yaml = `
-apiVersion: v3.0.2
+apiVersion: v3.1.0
 kind: DataContract
 id: crm-customers
 version: 1.0.0
@@ -128,9 +128,10 @@ describe('diffSchema', () => {
 describe('quality checkpoint', () => {
   const c = parseContract(yaml);
 
-  it('compiles rules into GE expectations, mapping percent thresholds to mostly', () => {
+  it('compiles rules into GE expectations, keeping the ODCS threshold for the ODCS metric', () => {
     const ex = compileExpectations(c).map((e) => [e.expectation_type, e.kwargs]);
-    expect(ex).toContainEqual(['expect_column_values_to_not_be_null', { column: 'email', mostly: 0.9 }]);
+    const email = compileExpectations(c).find((e) => e.meta.clause === 'nullValues' && e.meta.column === 'email');
+    expect(email).toMatchObject({ expectation_type: 'expect_column_values_to_not_be_null', kwargs: { column: 'email' }, meta: { threshold: { op: 'mustBeLessThan', value: 10, unit: 'percent' }, severity: 'error' } });
     expect(ex).toContainEqual(['expect_column_values_to_be_in_set', { column: 'country', value_set: ['DE', 'FR'] }]);
     expect(ex).toContainEqual(['expect_column_values_to_be_unique', { column: 'id' }]);
     expect(ex).toContainEqual(['expect_column_values_to_be_between', { column: 'score', min_value: 0, max_value: 100, mostly: 0.9 }]);
@@ -203,5 +204,127 @@ describe('quality checkpoint', () => {
     const pii = parseContract(yaml.replace(EMAIL_RULE, () => REGEX_RULE('^.+@.+$')));
     await runCheckpoint(pii, { kind: 'sql', dialect: 'mysql', quoteIdent: (s) => `\`${s}\``, query: async (sql) => (seen.push(sql), [{ n: 1, nn: 1, u: 0 }]) });
     expect(seen.find((s) => s.includes('REGEXP'))).toContain('CAST(`email` AS CHAR) NOT REGEXP ?');
+  });
+});
+
+describe('ODCS fidelity', () => {
+  it('compares physicalType after folding engine aliases, enforcing parameters only when declared', () => {
+    expect(physicalTypeMatches('int4', 'integer')).toBe(true);
+    expect(physicalTypeMatches('integer', 'bigint')).toBe(false);
+    expect(physicalTypeMatches('char(2)', 'character(2)')).toBe(true);
+    expect(physicalTypeMatches('char(3)', 'character(2)')).toBe(false);
+    expect(physicalTypeMatches('decimal(12,2)', 'numeric(12,2)')).toBe(true);
+    expect(physicalTypeMatches('numeric(10,2)', 'numeric(12,2)')).toBe(false);
+    expect(physicalTypeMatches('varchar', 'character varying(255)')).toBe(true);
+    expect(physicalTypeMatches('timestamp', 'timestamp with time zone')).toBe(true);
+    expect(physicalTypeMatches('text[]', '_text')).toBe(true);
+    expect(physicalTypeMatches('text[]', 'text')).toBe(false);
+    expect(physicalTypeMatches('boolean', 'tinyint(1)', 'mysql')).toBe(true);
+    expect(physicalTypeMatches('numeric(12)', 'numeric(12,0)')).toBe(true);
+  });
+
+  it('fills the schema from the contract server and reports a config that overrides it', () => {
+    const contract = parseContract(yaml.replace('schema:\n  - name: customers', 'servers:\n  - { server: prod, type: postgres, environment: prod, host: db, port: 5432, database: crm, schema: erp }\n  - { server: dev, type: postgres, environment: dev, host: db, port: 5432, database: crm, schema: erp_dev }\nschema:\n  - name: customers'));
+    expect(applyServer(contract, { host: 'h' }, { sourceType: 'postgres', environment: 'prod' })).toMatchObject({ config: { host: 'h', schema: 'erp' }, conflicts: [] });
+    expect(applyServer(contract, { host: 'h', server: 'dev' }, { sourceType: 'postgres', environment: 'prod' }).config).toEqual({ host: 'h', schema: 'erp_dev', database: 'crm' });
+    expect(applyServer(contract, { schema: 'public' }, { sourceType: 'postgres', environment: 'prod' }).conflicts).toEqual([{ field: 'schema', config: 'public', server: 'erp', serverName: 'prod' }]);
+    // Two servers of the type and no environment to choose by: nothing is guessed.
+    expect(applyServer(contract, {}, { sourceType: 'postgres', environment: 'staging' })).toMatchObject({ config: {}, server: undefined });
+  });
+
+  it('counts duplicateValues as duplicated values (ODCS), not rows (GE)', async () => {
+    const dup = parseContract(yaml.replace(EMAIL_RULE, () => '          - metric: duplicateValues\n            mustBeLessThan: 2'));
+    const r = await runCheckpoint(dup, { kind: 'rows', sample: async () => ({ rows: [{ email: 'a@x' }, { email: 'a@x' }, { email: 'b@x' }, { email: null }, { email: null }], truncated: false }) });
+    const d = r.results.find((x) => x.expectation_config.meta.clause === 'duplicateValues')!;
+    expect(d).toMatchObject({ success: true, result: { unexpected_count: 2, observed_value: 1 } });
+  });
+
+  it('decides percent thresholds over every row, and a non-blocking severity only warns', async () => {
+    const warn = parseContract(yaml.replace(EMAIL_RULE, () => `${EMAIL_RULE}\n            severity: warning`));
+    const r = await runCheckpoint(warn, { kind: 'rows', sample: async () => ({ rows: [{ id: 1, email: null, country: 'DE', score: 1 }, { id: 2, email: 'b', country: 'DE', score: 1 }], truncated: false }) });
+    const email = r.results.find((x) => x.expectation_config.meta.clause === 'nullValues' && x.expectation_config.meta.column === 'email')!;
+    expect(email).toMatchObject({ success: false, result: { observed_value: 1, details: { percent_of_rows: 50 } }, expectation_config: { meta: { severity: 'warning' } } });
+    expect(r.statistics.warnings).toBe(1);
+    expect(r.success).toBe(true);
+  });
+
+  it('compiles property constraints, a composite key and a relationship', () => {
+    // `enum` is ODCS v3.2 (v3.1's schema rejects it), read by the same compiler.
+    const c2 = parseContract(`apiVersion: v3.2.0
+kind: DataContract
+id: c2
+version: 1.0.0
+status: active
+schema:
+  - name: lines
+    properties:
+      - { name: order_id, logicalType: integer, primaryKey: true, primaryKeyPosition: 1, relationships: [{ type: foreignKey, to: orders.id }] }
+      - { name: line_no, logicalType: integer, primaryKey: true, primaryKeyPosition: 2 }
+      - name: sku
+        logicalType: string
+        logicalTypeOptions: { minLength: 3, maxLength: 12, pattern: '^SKU-' }
+      - name: qty
+        logicalType: integer
+        logicalTypeOptions: { exclusiveMinimum: 0, maximum: 99 }
+      - { name: state, logicalType: string, enum: [{ value: open }, { value: closed }] }
+  - name: orders
+    properties:
+      - { name: id, logicalType: integer, primaryKey: true }
+`);
+    const ex = compileExpectations(c2).map((e) => [e.meta.clause, e.expectation_type, e.kwargs]);
+    expect(ex).toContainEqual(['primaryKey', 'expect_compound_columns_to_be_unique', { column_list: ['order_id', 'line_no'] }]);
+    expect(ex.filter(([clause, type]) => clause === 'primaryKey' && type === 'expect_column_values_to_be_unique').map((x) => (x[2] as { column: string }).column)).toEqual(['id']);
+    expect(ex).toContainEqual(['minLength', 'expect_column_value_lengths_to_be_between', { column: 'sku', min_value: 3 }]);
+    expect(ex).toContainEqual(['pattern', 'expect_column_values_to_match_regex', { column: 'sku', regex: '^SKU-' }]);
+    expect(ex).toContainEqual(['exclusiveMinimum', 'expect_column_values_to_be_between', { column: 'qty', min_value: 0, strict_min: true }]);
+    expect(ex).toContainEqual(['enum', 'expect_column_values_to_be_in_set', { column: 'state', value_set: ['open', 'closed'] }]);
+    expect(ex).toContainEqual(['relationship', 'expect_foreign_key_values_to_exist', { column_list: ['order_id'], referenced_dataset: 'orders', referenced_columns: ['id'] }]);
+  });
+
+  it('refuses a sql rule that is not a single read, naming the rule', () => {
+    expect(readOnlyQueryProblem('SELECT COUNT(*) FROM ${object}')).toBeNull();
+    expect(readOnlyQueryProblem("WITH x AS (SELECT 1) SELECT COUNT(*) FROM x WHERE 'delete' <> ''")).toBeNull();
+    expect(readOnlyQueryProblem('DELETE FROM t')).toMatch(/read-only/);
+    expect(readOnlyQueryProblem('SELECT 1; DROP TABLE t')).toMatch(/single statement/);
+    expect(readOnlyQueryProblem('WITH d AS (DELETE FROM t RETURNING 1) SELECT COUNT(*) FROM d')).toMatch(/DELETE/);
+    expect(readOnlyQueryProblem('SELECT * FROM t FOR UPDATE')).toMatch(/lock/);
+    const bad = yaml.replace(EMAIL_RULE, () => '          - id: wipe\n            type: sql\n            query: DELETE FROM customers\n            mustBe: 0');
+    let err: unknown;
+    try {
+      compileExpectations(parseContract(bad));
+    } catch (e) {
+      err = e;
+    }
+    expect(isPreflightError(err) && err.message).toMatch(/schema\[0\]\.properties\[1\]\.quality\[0\]\.query: sql rule wipe must be a read-only query/);
+  });
+});
+
+describe('ODCS JSON Schema validation', () => {
+  const issuesOf = (text: string): Array<{ field: string; message: string }> => {
+    try {
+      parseContract(text);
+    } catch (e) {
+      if (isPreflightError(e)) return e.issues;
+      throw e;
+    }
+    return [];
+  };
+  const head = (v: string): string => `apiVersion: ${v}\nkind: DataContract\nid: x\nversion: 1.0.0\nstatus: active\n`;
+
+  it('reports a YAML slip and a misspelt key as unknown keys, with every other problem, by path', () => {
+    const issues = issuesOf(`${head('v3.1.0')}schema:
+  - name: orders
+    properties:
+      - { name: amount, physicalType: numeric(12,2) }
+      - { name: id, logicalType: integr, requird: true }
+`);
+    expect(issues.map((i) => i.field)).toEqual(expect.arrayContaining(['schema[0].properties[0].2)', 'schema[0].properties[1].logicalType', 'schema[0].properties[1].requird']));
+    expect(issues.find((i) => i.field === 'schema[0].properties[0].2)')?.message).toMatch(/not an ODCS key/);
+  });
+
+  it('validates v3.0.x against the v3.0.2 schema: metric is spelt rule there', () => {
+    const body = 'schema:\n  - name: t\n    properties:\n      - name: id\n        logicalType: integer\n        quality:\n          - metric: nullValues\n            mustBe: 0\n';
+    expect(issuesOf(head('v3.0.2') + body)).toEqual([expect.objectContaining({ field: 'schema[0].properties[0].quality[0].rule', message: 'is required' })]);
+    expect(issuesOf(head('v3.1.0') + body)).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import { columnName, customProperty, datasetName, isPii, type DataContract, type OdcsLogicalType } from './contract.js';
+import { physicalTypeMatches, type SqlDialect } from './physical.js';
 
 /** What `@preflight/connectors`' discover returns, structurally. */
 export type SourceLogicalType = 'string' | 'integer' | 'number' | 'boolean' | 'date' | 'timestamp' | 'object' | 'array' | 'binary' | 'unknown';
@@ -12,7 +13,7 @@ export interface SourceSchema {
   }>;
 }
 
-export type DiffKind = 'MISSING_DATASET' | 'MISSING_FIELD' | 'TYPE_MISMATCH' | 'NULLABILITY' | 'PRIMARY_KEY' | 'UNEXPECTED_FIELD';
+export type DiffKind = 'MISSING_DATASET' | 'MISSING_FIELD' | 'TYPE_MISMATCH' | 'PHYSICAL_TYPE' | 'NULLABILITY' | 'PRIMARY_KEY' | 'UNEXPECTED_FIELD' | 'PERMISSION' | 'SERVER_CONFLICT';
 export interface DiffEntry {
   kind: DiffKind;
   dataset: string;
@@ -41,7 +42,11 @@ const ACCEPTS: Record<OdcsLogicalType, SourceLogicalType[]> = {
   array: ['array'],
 };
 
-export function diffSchema(contract: DataContract, source: SourceSchema, policy?: { unexpectedFields?: 'allow' | 'fail' }): { status: 'PASS' | 'FAIL'; entries: DiffEntry[] } {
+/**
+ * `dialect` (a SQL source) turns on the physicalType comparison: a declared physicalType is then
+ * checked instead of the logical type, as datacontract-cli does where the catalog has native types.
+ */
+export function diffSchema(contract: DataContract, source: SourceSchema, policy?: { unexpectedFields?: 'allow' | 'fail'; dialect?: SqlDialect }): { status: 'PASS' | 'FAIL'; entries: DiffEntry[] } {
   const unexpected = policy?.unexpectedFields ?? (customProperty(contract, 'unexpectedFields') === 'fail' ? 'fail' : 'allow');
   const entries: DiffEntry[] = [];
   const find = (name: string): SourceSchema['datasets'][number] | undefined => {
@@ -64,7 +69,11 @@ export function diffSchema(contract: DataContract, source: SourceSchema, policy?
         entries.push({ kind: 'MISSING_FIELD', dataset: ds, field: col, expected: p.logicalType ?? 'present', actual: 'absent', severity: 'ERROR', message: `${ds}.${col} is in the contract but not in the source`, pii });
         continue;
       }
-      if (p.logicalType && !ACCEPTS[p.logicalType].includes(f.logicalType)) {
+      if (policy?.dialect && p.physicalType) {
+        if (!physicalTypeMatches(p.physicalType, f.physicalType, policy.dialect)) {
+          entries.push({ kind: 'PHYSICAL_TYPE', dataset: ds, field: col, expected: p.physicalType, actual: f.physicalType, severity: 'ERROR', message: `${ds}.${col} should have physical type ${p.physicalType} but the source has ${f.physicalType}`, pii });
+        }
+      } else if (p.logicalType && !ACCEPTS[p.logicalType].includes(f.logicalType)) {
         entries.push({ kind: 'TYPE_MISMATCH', dataset: ds, field: col, expected: p.logicalType, actual: `${f.logicalType} (${f.physicalType})`, severity: 'ERROR', message: `${ds}.${col} should be ${p.logicalType} but the source has ${f.physicalType}`, pii });
       }
       if ((p.required || p.primaryKey) && f.nullable) {

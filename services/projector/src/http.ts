@@ -362,7 +362,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return send(req, reply, { tenant: tenant ?? 'all', metrics: deps.projection().metrics(tenant), series: allTenants(p) ? series : [] });
   });
 
-  app.get('/api/incidents', { preHandler: guard('read'), schema: { tags: ['ops'] } }, async (req, reply) => send(req, reply, { incidents: deps.projection().incidents().filter((i) => mayAccessTenant(req.principal!, i.tenantId)) }));
+  app.get<{ Querystring: { status?: 'open' | 'resolved' | 'all' } }>(
+    '/api/incidents',
+    { preHandler: guard('read'), schema: { tags: ['ops'], description: 'Incidents: open (default), resolved or all', querystring: { type: 'object', properties: { status: { type: 'string', enum: ['open', 'resolved', 'all'] } } } } },
+    async (req, reply) => send(req, reply, { incidents: deps.projection().incidents(req.query.status ?? 'open').filter((i) => mayAccessTenant(req.principal!, i.tenantId)) }),
+  );
   app.get('/api/alerts', { preHandler: guard('read'), schema: { tags: ['ops'] } }, async (req, reply) => send(req, reply, { alerts: deps.projection().alerts().filter((a) => mayAccessTenant(req.principal!, a.tenantId)) }));
   app.get('/api/topics', { preHandler: guard('observe'), schema: { tags: ['ops'], description: 'Per topic: messages, rate and each service group\'s lag' } }, async (req, reply) => send(req, reply, { topics: deps.topics ? await deps.topics.rows() : [] }));
   app.get('/api/me', { preHandler: guard('read'), schema: { tags: ['ops'] } }, async (req) => req.principal);

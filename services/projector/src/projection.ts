@@ -322,8 +322,9 @@ export class Projection {
     };
   }
 
-  incidents(): IncidentView[] {
-    return [...this.connectors.values()].flatMap((c) => c.openIncidents).sort((a, b) => b.openedAt.localeCompare(a.openedAt));
+  incidents(status: 'open' | 'resolved' | 'all' = 'open'): IncidentView[] {
+    const pick = (c: ConnectorState): IncidentView[] => (status === 'open' ? c.openIncidents : status === 'resolved' ? (c.resolvedIncidents ?? []) : [...c.openIncidents, ...(c.resolvedIncidents ?? [])]);
+    return [...this.connectors.values()].flatMap(pick).sort((a, b) => b.openedAt.localeCompare(a.openedAt));
   }
 
   alerts(): AlertView[] {

@@ -66,6 +66,21 @@ describe('evolve: connector state', () => {
     expect(stale.status).toBe('READY');
   });
 
+  it('a repeat of the same failure updates one open incident; a later READY resolves it', () => {
+    let c: ConnectorState | undefined;
+    for (const e of attempt('FAILED')) c = evolveConnector(c, e);
+    const opened = s['connector.incident.opened'];
+    // The second attempt fails the same way: same incident id, another attempt.
+    c = evolveConnector(c, newEvent('connector.incident.opened', { ...opened, summary: 'again' }, ctx({ correlationId: 'a2', occurredAt: at(6) })));
+    // A redelivery of that event changes nothing.
+    c = evolveConnector(c, newEvent('connector.incident.opened', { ...opened, summary: 'again' }, ctx({ correlationId: 'a2', occurredAt: at(6) })));
+    expect(c.openIncidents).toEqual([expect.objectContaining({ incidentId: opened.incidentId, occurrences: 2, lastAttemptId: 'a2', lastSeenAt: at(6).toISOString(), summary: 'again' })]);
+    c = evolveConnector(c, newEvent('connector.handshake.requested', { spec: c.spec, operationId: null, reason: null }, ctx({ correlationId: 'a3', occurredAt: at(9) })));
+    for (const e of attempt('READY', 'a3', 10).slice(1)) c = evolveConnector(c, e);
+    expect(c.openIncidents).toEqual([]);
+    expect(c.resolvedIncidents).toEqual([expect.objectContaining({ incidentId: opened.incidentId, occurrences: 2, resolvedAt: expect.any(String) })]);
+  });
+
   it('AWAITING_APPROVAL while a security admin must approve', () => {
     let c = evolveConnector(undefined, attempt('READY')[0]!);
     c = evolveConnector(c, newEvent('connector.approval.requested', s['connector.approval.requested'], ctx()));

@@ -22,6 +22,12 @@ export interface IncidentView {
   openedAt: string;
   attemptId: string;
   delivery: string | null;
+  /** Attempts that hit this problem (same fingerprint, same incident id); the newest last. */
+  occurrences: number;
+  lastSeenAt: string;
+  lastAttemptId: string;
+  /** Set once a later READY attempt showed the problem gone. */
+  resolvedAt?: string;
 }
 
 export interface AlertView {
@@ -74,6 +80,8 @@ export interface ConnectorState {
   /** Set while the current attempt waits for a person's approval. */
   pendingApproval: { policy: string; requiredRole: string; reason: string; attemptId: string } | null;
   openIncidents: IncidentView[];
+  /** The newest incidents a later READY attempt resolved. */
+  resolvedIncidents?: IncidentView[];
   alerts: AlertView[];
   history: HistoryEntry[];
   /** The most recent attempts by start time. */
@@ -111,6 +119,7 @@ function summarize(e: ConnectorEvent): { status: string | null; summary: string 
 }
 
 const ATTEMPT_LIMIT = 20;
+const RESOLVED_LIMIT = 20;
 
 /**
  * Pure fold of one event into one connector's state. The result does not depend on the order in
@@ -176,7 +185,23 @@ export function evolveConnector(prev: ConnectorState | undefined, e: ConnectorEv
     next.attemptLog = log.slice(-ATTEMPT_LIMIT);
   }
   if (e.eventType === 'connector.incident.opened') {
-    next.openIncidents = [...base.openIncidents.filter((x) => x.incidentId !== e.incidentId), { incidentId: e.incidentId, connectorId: e.connectorId, tenantId: e.tenantId, kind: e.kind, severity: e.severity, summary: e.summary, openedAt: e.occurredAt, attemptId: e.correlationId, delivery: e.delivery }].sort((x, y) => x.openedAt.localeCompare(y.openedAt));
+    // One incident per problem: a repeat (same incident id, another attempt) counts an occurrence.
+    const prior = base.openIncidents.find((x) => x.incidentId === e.incidentId);
+    const seen = { at: e.occurredAt, attemptId: e.correlationId };
+    let merged: IncidentView;
+    if (!prior) {
+      merged = { incidentId: e.incidentId, connectorId: e.connectorId, tenantId: e.tenantId, kind: e.kind, severity: e.severity, summary: e.summary, openedAt: e.occurredAt, attemptId: e.correlationId, delivery: e.delivery, occurrences: 1, lastSeenAt: e.occurredAt, lastAttemptId: e.correlationId };
+    } else {
+      const repeat = prior.attemptId !== seen.attemptId && prior.lastAttemptId !== seen.attemptId;
+      const newer = seen.at >= prior.lastSeenAt;
+      merged = {
+        ...prior,
+        ...(newer ? { summary: e.summary, severity: e.severity, delivery: e.delivery, lastSeenAt: seen.at, lastAttemptId: seen.attemptId } : {}),
+        ...(seen.at < prior.openedAt ? { openedAt: seen.at, attemptId: seen.attemptId } : {}),
+        occurrences: prior.occurrences + (repeat ? 1 : 0),
+      };
+    }
+    next.openIncidents = [...base.openIncidents.filter((x) => x.incidentId !== e.incidentId), merged].sort((x, y) => x.openedAt.localeCompare(y.openedAt));
   }
   if (e.eventType === 'connector.alert.raised') {
     next.alerts = [...base.alerts.filter((x) => x.alertId !== e.alertId), { alertId: e.alertId, connectorId: e.connectorId, tenantId: e.tenantId, kind: e.kind, severity: e.severity, summary: e.summary, raisedAt: e.occurredAt, attemptId: e.correlationId }]
@@ -198,8 +223,11 @@ function derive(c: ConnectorState): ConnectorState {
     else status = 'HANDSHAKING';
   }
   const lastReady = [...c.attemptLog].reverse().find((a) => a.outcome?.status === 'READY');
-  // A READY outcome closes the incidents of earlier attempts: the source was fixed.
-  const openIncidents = lastReady ? c.openIncidents.filter((i) => i.openedAt > lastReady.outcome!.validatedAt) : c.openIncidents;
+  // A READY outcome resolves the incidents last seen before it: the source was fixed.
+  const readyAt = lastReady?.outcome?.validatedAt;
+  const openIncidents = readyAt ? c.openIncidents.filter((i) => i.lastSeenAt > readyAt) : c.openIncidents;
+  const resolved = readyAt ? c.openIncidents.filter((i) => i.lastSeenAt <= readyAt).map((i) => ({ ...i, resolvedAt: readyAt })) : [];
+  const resolvedIncidents = [...(c.resolvedIncidents ?? []).filter((r) => !resolved.some((x) => x.incidentId === r.incidentId)), ...resolved].sort((x, y) => (x.resolvedAt ?? '').localeCompare(y.resolvedAt ?? '')).slice(-RESOLVED_LIMIT);
   return {
     ...c,
     status,
@@ -207,5 +235,6 @@ function derive(c: ConnectorState): ConnectorState {
     lastReceipt: lastOutcome,
     pendingApproval: current && !current.outcome && current.approval ? { ...current.approval, attemptId: current.attemptId } : null,
     openIncidents,
+    resolvedIncidents,
   };
 }

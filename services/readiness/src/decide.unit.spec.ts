@@ -49,6 +49,21 @@ describe('readiness decide', () => {
     expect(v.durationMs).toBe(200);
   });
 
+  it('the receipt (version 2) carries every expectation with its evidence and the error code', () => {
+    const results = [
+      { expectationType: 'expect_table_row_count_to_be_between', kwargsJson: '{"min_value":1,"max_value":null}', success: true, elementCount: null, unexpectedCount: null, unexpectedPercent: null, partialUnexpectedList: [], observedValue: '5000', exceptionMessage: null },
+      { expectationType: 'expect_column_values_to_not_be_null', kwargsJson: '{"column":"salary"}', success: false, elementCount: null, unexpectedCount: null, unexpectedPercent: null, partialUnexpectedList: [], observedValue: null, exceptionMessage: 'PERMISSION: permission denied for table payroll' },
+    ];
+    const failing = { ...schemaPass, status: 'FAIL' as const, checkpoint: { ...schemaPass.checkpoint, success: false, results } };
+    const v = outcome(decide(fold([credsPass, handshake, failing]), at(200), settings()).events);
+    const receipt = parse(v.receiptYaml) as { receipt_version: number; schema_check: { checkpoint: { expectations: unknown[] } } };
+    expect(receipt.receipt_version).toBe(2);
+    expect(receipt.schema_check.checkpoint.expectations).toEqual([
+      { expectation_type: 'expect_table_row_count_to_be_between', expected: { min_value: 1, max_value: null }, success: true, observed: '5000', element_count: null, unexpected_count: null, unexpected_percent: null, error: null },
+      { expectation_type: 'expect_column_values_to_not_be_null', expected: { column: 'salary' }, success: false, observed: null, element_count: null, unexpected_count: null, unexpected_percent: null, error: { code: 'PERMISSION', message: 'permission denied for table payroll' } },
+    ]);
+  });
+
   it('emits nothing more once decided, and the outcome id derives from the attempt', () => {
     const first = decide(fold([handshake, schemaPass, credsPass]), at(200), settings());
     expect(decide(first.attempt, at(300), settings()).events).toEqual([]);

@@ -74,7 +74,8 @@ export function receiptYaml(input: ReceiptInput, receipt: Receipt = receiptOf(in
   const s = a.schema;
   const c = a.credentials;
   const doc = {
-    receipt_version: 1,
+    // 2: every expectation with its evidence (observed value, counts, error code and message), not only the failed ones.
+    receipt_version: 2,
     status: input.status,
     reason: input.reason,
     validated_by: input.validatedBy,
@@ -118,6 +119,7 @@ export function receiptYaml(input: ReceiptInput, receipt: Receipt = receiptOf(in
                 successful_expectations: s.checkpoint.successfulExpectations,
                 success_percent: round(s.checkpoint.successPercent),
                 failed: s.checkpoint.results.filter((r) => !r.success).map((r) => ({ expectation_type: r.expectationType, kwargs: JSON.parse(r.kwargsJson) as unknown, unexpected_count: r.unexpectedCount, unexpected_percent: r.unexpectedPercent })),
+                expectations: s.checkpoint.results.map(evidenceOf),
               }
             : null,
           severity: s.severity,
@@ -146,3 +148,24 @@ export function receiptYaml(input: ReceiptInput, receipt: Receipt = receiptOf(in
 }
 
 const round = (n: number): number => Math.round(n * 100) / 100;
+
+type ResultRecord = NonNullable<NonNullable<ReceiptInput['attempt']['schema']>['checkpoint']>['results'][number];
+
+/**
+ * One expectation as evidence: what was expected (kwargs), what was observed, how many rows were
+ * unexpected, and the error with its stable code (`PERMISSION: …` as the schema validator writes
+ * it). Sample values stay out: they are only in the event, redacted for PII.
+ */
+function evidenceOf(r: ResultRecord): Record<string, unknown> {
+  const code = r.exceptionMessage ? /^([A-Z][A-Z_]+): /.exec(r.exceptionMessage)?.[1] ?? null : null;
+  return {
+    expectation_type: r.expectationType,
+    expected: JSON.parse(r.kwargsJson) as unknown,
+    success: r.success,
+    observed: r.observedValue,
+    element_count: r.elementCount,
+    unexpected_count: r.unexpectedCount,
+    unexpected_percent: r.unexpectedPercent === null ? null : round(r.unexpectedPercent),
+    error: r.exceptionMessage ? { code, message: code ? r.exceptionMessage.slice(code.length + 2) : r.exceptionMessage } : null,
+  };
+}

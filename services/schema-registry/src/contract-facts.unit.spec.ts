@@ -5,7 +5,7 @@ import { columnTags, contractSubjects, publishContractFacts } from './contract-f
 import { parseMetadata } from './contract.js';
 
 const CONTRACT = `
-apiVersion: v3.0.2
+apiVersion: v3.1.0
 kind: DataContract
 id: crm-customers
 version: 1.2.0

@@ -6,7 +6,7 @@ import { eventually, testBusConfig, testLogger } from '@preflight/testkit';
 import { startContractFactsPublisher, startSchemaRegistry } from './index.js';
 
 const contractYaml = `
-apiVersion: v3.0.2
+apiVersion: v3.1.0
 kind: DataContract
 id: crm-customers
 version: 1.0.0

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { CheckpointResult, DiffEntry as ContractDiffEntry } from '@preflight/contracts';
-import { causedBy, derivedEventId, newEvent, unreachableSourceAlert, type Checkpoint, type ConnectorEvent, type ConnectorHandshake, type DiffEntry, type ErrorInfo } from '@preflight/events';
+import { causedBy, newEvent, unreachableSourceAlert, type Checkpoint, type ConnectorEvent, type ConnectorHandshake, type DiffEntry, type ErrorInfo } from '@preflight/events';
 
 export const SERVICE_NAME = 'schema-validator';
 export const SERVICE_VERSION = '0.1.0';
@@ -24,7 +25,7 @@ export type SchemaCheckOutcome =
 
 export interface IncidentTicket {
   incidentId: string;
-  kind: 'SCHEMA_MISMATCH' | 'QUALITY';
+  kind: 'SCHEMA_MISMATCH' | 'QUALITY' | 'PERMISSION';
   severity: 'V2' | 'V3';
   summary: string;
   connectorId: string;
@@ -70,7 +71,8 @@ export function toCheckpoint(ge: GeResult): Checkpoint {
       unexpectedPercent: r.result.unexpected_percent ?? null,
       partialUnexpectedList: (r.result.partial_unexpected_list ?? []).map(str),
       observedValue: r.result.observed_value === undefined ? null : str(r.result.observed_value),
-      exceptionMessage: r.exception_info?.raised_exception ? (r.exception_info.exception_message ?? 'exception') : null,
+      // The stable code leads the message, so receipts can show it without another schema version.
+      exceptionMessage: r.exception_info?.raised_exception ? `${r.exception_info.error_code ? `${r.exception_info.error_code}: ` : ''}${r.exception_info.exception_message ?? 'exception'}` : null,
     })),
   };
 }
@@ -90,19 +92,38 @@ export function severityOf(outcome: SchemaCheckOutcome): 'V2' | 'V3' | null {
   return piiDiff || outcome.checkpointSeverity === 'V3' ? 'V3' : 'V2';
 }
 
+/**
+ * What identifies a problem across attempts: the connector, the kind and the set of failing
+ * checks — not counts or values, which change while the problem stays the same. A repeat of the
+ * same failure carries the same incident id, so it updates that incident instead of opening one.
+ */
+export function incidentFingerprint(connectorId: string, kind: string, errors: SchemaDiffEntry[], failed: Array<{ expectation_config: { expectation_type: string; kwargs: Record<string, unknown>; meta: { dataset: string } } }>): string {
+  const parts = [
+    ...errors.map((d) => `diff:${d.kind}:${d.dataset}:${d.field ?? ''}`),
+    ...failed.map((r) => `exp:${r.expectation_config.meta.dataset}:${r.expectation_config.expectation_type}:${JSON.stringify(r.expectation_config.kwargs)}`),
+  ].sort();
+  return createHash('sha256').update([connectorId, kind, ...parts].join('\n')).digest('hex');
+}
+
 /** Pure: the incident ticket a failed check opens, or null when nothing failed. */
 export function incidentFor(input: ConnectorHandshake, outcome: SchemaCheckOutcome, now: Date = new Date()): IncidentTicket | null {
   const severity = severityOf(outcome);
   if (!outcome.ok || !severity) return null;
   const mismatch = schemaMismatch(outcome);
   const errors = outcome.diff.filter((d) => d.severity === 'ERROR');
-  const failed = (outcome.checkpoint?.results ?? []).filter((r) => !r.success);
-  const summary = mismatch
+  // Warnings (a non-blocking rule severity) are reported, but they open no incident.
+  const failed = (outcome.checkpoint?.results ?? []).filter((r) => !r.success && r.expectation_config.meta.severity !== 'warning');
+  // Missing grants are an access problem for whoever owns the credential, not a schema or data one.
+  const permissionOnly = errors.length > 0 && errors.every((d) => d.kind === 'PERMISSION');
+  const summary = permissionOnly
+    ? `${input.spec.name}: the connector's principal cannot read ${errors.map((d) => d.field ? `${d.dataset}.${d.field}` : d.dataset).join(', ')} (${errors.map((d) => d.message).slice(0, 3).join('; ')})`
+    : mismatch
     ? `${input.spec.name}: source schema does not match contract ${outcome.contractId} v${outcome.contractVersion} (${errors.length} difference${errors.length === 1 ? '' : 's'}: ${errors.slice(0, 3).map((d) => d.message).join('; ')})`
     : `${input.spec.name}: data quality checkpoint failed (${failed.length} of ${outcome.checkpoint?.statistics.evaluated_expectations ?? 0} expectations: ${failed.slice(0, 3).map((r) => r.expectation_config.expectation_type).join(', ')})`;
+  const kind = permissionOnly ? 'PERMISSION' : mismatch ? 'SCHEMA_MISMATCH' : 'QUALITY';
   return {
-    incidentId: `INC-${derivedEventId(input.eventId, 'incident').slice(0, 8).toUpperCase()}`,
-    kind: mismatch ? 'SCHEMA_MISMATCH' : 'QUALITY',
+    incidentId: `INC-${incidentFingerprint(input.connectorId, kind, errors, failed).slice(0, 10).toUpperCase()}`,
+    kind,
     severity,
     summary,
     connectorId: input.connectorId,

@@ -44,4 +44,28 @@ describe('decideSchemaCheck', () => {
     expect(events.map((e) => e.eventType)).toEqual(['connector.schema.checked']);
     expect(events[0]).toMatchObject({ status: 'ERROR', error: { code: 'PERMISSION' } });
   });
+
+  it('the same problem in a later attempt carries the same incident id; another problem another one', () => {
+    const missing = (field: string): SchemaCheckOutcome => ({ ...pass, diff: [{ kind: 'MISSING_FIELD', dataset: 'orders', field, severity: 'ERROR', message: `orders.${field} is missing`, pii: false }] });
+    const first = incidentFor(handshake, missing('amount'));
+    const again = incidentFor({ ...handshake, eventId: 'another-event', correlationId: 'another-attempt' }, missing('amount'));
+    expect(again!.incidentId).toBe(first!.incidentId);
+    expect(incidentFor(handshake, missing('currency'))!.incidentId).not.toBe(first!.incidentId);
+    expect(incidentFor({ ...handshake, connectorId: 'other' }, missing('amount'))!.incidentId).not.toBe(first!.incidentId);
+  });
+
+  it('missing grants are a PERMISSION incident; a failed rule of non-blocking severity opens none', () => {
+    const denied: SchemaCheckOutcome = { ...pass, diff: [{ kind: 'PERMISSION', dataset: 'payroll', severity: 'ERROR', message: 'payroll exists but reader cannot read it: GRANT SELECT ON erp.payroll TO reader', pii: false }] };
+    expect(incidentFor(handshake, denied)).toMatchObject({ kind: 'PERMISSION', summary: expect.stringContaining('GRANT SELECT ON erp.payroll TO reader') });
+    const warnOnly: SchemaCheckOutcome = {
+      ...pass,
+      checkpoint: {
+        success: true,
+        statistics: { evaluated_expectations: 1, successful_expectations: 0, unsuccessful_expectations: 1, success_percent: 0, warnings: 1 },
+        results: [{ expectation_config: { expectation_type: 'expect_column_values_to_not_be_null', kwargs: { column: 'sku' }, meta: { dataset: 'lines', column: 'sku', pii: false, source: 'schema[0].properties[0].quality[0]', clause: 'nullValues', severity: 'warning' } }, success: false, result: { unexpected_count: 1 }, exception_info: { raised_exception: false, exception_message: null } }],
+        meta: { contract_id: 'orders', contract_version: '1.0.0', run_id: null, engine: 'pushdown-sql' },
+      },
+    };
+    expect(incidentFor(handshake, warnOnly)).toBeNull();
+  });
 });

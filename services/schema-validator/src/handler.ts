@@ -2,7 +2,7 @@ import { PreflightError, toPreflightError, type Logger } from '@preflight/core';
 import type { ConnectorEvent, ConnectorHandshake, ConnectorSpec } from '@preflight/events';
 import type { Handlers } from '@preflight/bus';
 import type { ConnectorModule, OperationContext, Scopes } from '@preflight/connectors';
-import { checkpointSeverity, contractDatasets, diffSchema, parseContract, runCheckpoint, type CheckpointExecutor } from '@preflight/contracts';
+import { applyServer, checkpointSeverity, contractDatasets, diffSchema, parseContract, runCheckpoint, type CheckpointExecutor, type CheckpointResult, type DiffEntry } from '@preflight/contracts';
 import { decideSchemaCheck, incidentFor, type SchemaCheckOutcome } from './decide.js';
 import type { IncidentSink } from './sink.js';
 
@@ -29,6 +29,35 @@ function executorFor(module: ConnectorModule, config: unknown, ctx: OperationCon
   return { kind: 'rows', sample: (dataset, limit) => module.sample(config, ctx, dataset, limit) };
 }
 
+/**
+ * A dataset or column the principal cannot read is a PERMISSION finding naming the grant to add,
+ * once per object — not a missing column, and not one failure per expectation.
+ */
+export function permissionFindings(checkpoint: CheckpointResult, principal: unknown, schema?: unknown): DiffEntry[] {
+  const who = typeof principal === 'string' && principal ? principal : '<the connector principal>';
+  const qualified = (dataset: string): string => (typeof schema === 'string' && schema && !dataset.includes('.') ? `${schema}.${dataset}` : dataset);
+  const seen = new Map<string, DiffEntry>();
+  for (const r of checkpoint.results) {
+    if (r.exception_info.error_code !== 'PERMISSION') continue;
+    const { dataset, column } = r.expectation_config.meta;
+    const columnLevel = / column /i.test(r.exception_info.exception_message ?? '') && column !== undefined;
+    const key = columnLevel ? `${dataset}.${column}` : dataset;
+    if (seen.has(key)) continue;
+    const grant = columnLevel ? `GRANT SELECT (${column}) ON ${qualified(dataset)} TO ${who}` : `GRANT SELECT ON ${qualified(dataset)} TO ${who}`;
+    seen.set(key, {
+      kind: 'PERMISSION',
+      dataset,
+      ...(columnLevel ? { field: column } : {}),
+      expected: 'SELECT',
+      actual: 'denied',
+      severity: 'ERROR',
+      message: `${key} exists but ${who} cannot read it: ${grant}`,
+      pii: r.expectation_config.meta.pii,
+    });
+  }
+  return [...seen.values()];
+}
+
 export async function performSchemaCheck(tenantId: string, spec: ConnectorSpec, attemptId: string, deps: Pick<SchemaValidatorDeps, 'connectors' | 'scopes'>, logger: Logger): Promise<SchemaCheckOutcome> {
   const started = performance.now();
   let contractId: string | null = null;
@@ -39,17 +68,32 @@ export async function performSchemaCheck(tenantId: string, spec: ConnectorSpec, 
     contractId = contract.id;
     contractVersion = contract.version;
     const module = deps.connectors(spec.sourceType);
-    const config = module.parseConfig(JSON.parse(spec.configJson));
+    const raw: unknown = JSON.parse(spec.configJson);
+    const resolved = applyServer(contract, raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : {}, { sourceType: spec.sourceType, environment: spec.environment });
+    const config = module.parseConfig(resolved.config);
     const ctx: OperationContext = { scope: deps.scopes.forTenant(tenantId), logger };
     const discovered = await module.discover(config, ctx, { datasets: contractDatasets(contract) });
-    const diff = diffSchema(contract, discovered);
-    const checkpoint = await runCheckpoint(contract, executorFor(module, config, ctx), { runId: attemptId });
+    const dialect = module.pushdown?.dialect;
+    const diff = diffSchema(contract, discovered, dialect ? { dialect } : undefined);
+    const catalog = new Map(discovered.datasets.map((d) => [d.name.toLowerCase(), new Set(d.fields.map((f) => f.name.toLowerCase()))] as const));
+    const checkpoint = await runCheckpoint(contract, executorFor(module, config, ctx), { runId: attemptId, catalog });
+    const conflicts: DiffEntry[] = resolved.conflicts.map((c) => ({
+      kind: 'SERVER_CONFLICT',
+      dataset: '*',
+      field: c.field,
+      expected: c.server,
+      actual: c.config,
+      severity: 'WARNING',
+      message: `config.${c.field} '${c.config}' overrides servers[${c.serverName}].${c.field} '${c.server}' of the contract`,
+      pii: false,
+    }));
+    const entries = [...conflicts, ...diff.entries, ...permissionFindings(checkpoint, (config as { user?: unknown }).user, (config as { schema?: unknown }).schema)];
     return {
       ok: true,
       contractId: contract.id,
       contractVersion: contract.version,
       datasetsDiscovered: discovered.datasets.length,
-      diff: diff.entries,
+      diff: entries,
       checkpoint,
       checkpointSeverity: checkpoint.success ? null : checkpointSeverity(checkpoint, contract),
       durationMs: performance.now() - started,

@@ -10,8 +10,9 @@ export interface IncidentSink {
 export const noIncidentSink: IncidentSink = { deliver: async () => 'not-configured' };
 
 /**
- * POSTs the ticket as JSON with an Idempotency-Key (the incident id), so a receiver that sees a
- * retry can drop it. Retries transient failures (network, 5xx, 429) with backoff; a 4xx is final.
+ * POSTs the ticket as JSON with an Idempotency-Key (incident id and attempt), so a receiver that
+ * sees a retry can drop it, while a repeat of the same problem in a later attempt arrives under
+ * the same incident id (PagerDuty's dedup_key, a Jira issue key) as an update, not a new ticket. Retries transient failures (network, 5xx, 429) with backoff; a 4xx is final.
  */
 export class WebhookIncidentSink implements IncidentSink {
   constructor(
@@ -33,7 +34,7 @@ export class WebhookIncidentSink implements IncidentSink {
       try {
         const res = await fetch(this.url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'idempotency-key': ticket.incidentId, ...this.options.headers },
+          headers: { 'content-type': 'application/json', 'idempotency-key': `${ticket.incidentId}/${ticket.attemptId}`, ...this.options.headers },
           body: JSON.stringify(ticket),
           signal: AbortSignal.timeout(this.options.timeoutMs ?? 5_000),
         });

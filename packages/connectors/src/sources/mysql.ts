@@ -212,6 +212,8 @@ export const mysqlConnector: ConnectorModule<MysqlConfig> = {
     async query(cfg, ctx, sql, params) {
       const r = await runOperation(mysqlManifest, 'pushdown', ctx, (signal) =>
         withConn(cfg, ctx, signal, mysqlManifest.timeouts.pushdown, async (c) => {
+          // Contract sql rules run here: every transaction of this session is read-only.
+          await c.query('SET SESSION TRANSACTION READ ONLY');
           const [rows] = await c.query<mysql.RowDataPacket[]>({ sql, timeout: ctx.timeoutMs ?? mysqlManifest.timeouts.pushdown }, params);
           return rows;
         }),

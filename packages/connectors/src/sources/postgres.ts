@@ -214,6 +214,8 @@ export const postgresConnector: ConnectorModule<PostgresConfig> = {
       const r = await runOperation(postgresManifest, 'pushdown', ctx, (signal) =>
         withClient(cfg, ctx, signal, async (c) => {
           await c.query(`SET statement_timeout = ${Math.floor(ctx.timeoutMs ?? postgresManifest.timeouts.pushdown)}`);
+          // Contract sql rules run here: every transaction of this session is read-only.
+          await c.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY');
           // Contract table names are unqualified: resolve them in the configured schema.
           await c.query(`SET search_path = ${quoteIdent(cfg.schema)}`);
           return (await c.query(sql, params)).rows as Array<Record<string, unknown>>;

@@ -98,7 +98,7 @@ export const TOOLS: ToolDef[] = [
     name: 'register_connector',
     title: 'Register a connector',
     description:
-      'Registers a connector (publishes connector.registered). Secrets are never passed here: config names them by secretRef in the tenant's namespace (file:path under the tenant's secrets root, or env:TENANT_<tenant>__NAME). Every invalid field is reported at once. With autoPreflight the preflight starts right away.',
+      'Registers a connector (publishes connector.registered). Secrets are never passed here: config names them by secretRef in the tenant namespace (file:path under the tenant secrets root, or env:TENANT_<tenant>__NAME). Every invalid field is reported at once. With autoPreflight the preflight starts right away.',
     inputSchema: {
       type: 'object',
       properties: {
