@@ -1,9 +1,10 @@
 import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
-// Workspace packages export their TypeScript under the `source` condition and the compiled
+// Workspace packages export their TypeScript under our own `preflight-source` condition (a plain
+// `source` would also pick the .ts of dependencies that ship one, e.g. eventsource-parser) and the compiled
 // dist/ by default (what plain `node` loads); tests always run the source.
-const conditions = ['source', ...defaultServerConditions.filter((c) => c !== 'module')];
+const conditions = ['preflight-source', ...defaultServerConditions.filter((c) => c !== 'module')];
 const resolve = { conditions };
 const ssr = { resolve: { conditions } };
 

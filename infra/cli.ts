@@ -20,7 +20,7 @@ async function up(): Promise<void> {
   else {
     const logFile = join(root, 'schema-registry.log');
     const out = openSync(logFile, 'a');
-    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', join(repoRoot(), 'services/schema-registry/src/main.ts')], {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=preflight-source', join(repoRoot(), 'services/schema-registry/src/main.ts')], {
       detached: true,
       stdio: ['ignore', out, out],
       env: { ...process.env, KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_PORT: String(registryPort) },
@@ -57,6 +57,6 @@ if (cmd === 'up') await up();
 else if (cmd === 'down') await down();
 else if (cmd === 'fetch') say(`Kafka jars in ${await ensureKafkaJars(say)}`);
 else {
-  say('usage: tsx --conditions=source infra/cli.ts up|down|fetch');
+  say('usage: tsx --conditions=preflight-source infra/cli.ts up|down|fetch');
   process.exit(2);
 }

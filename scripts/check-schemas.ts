@@ -1,7 +1,7 @@
 // CI gate: every event schema file is valid Avro, every new version of an event is BACKWARD
 // compatible with the one before, so consumers on the new schema still read every event already
 // on the topics, and no released schema file was edited (released.json holds their hashes).
-// Usage: tsx --conditions=source scripts/check-schemas.ts [--release] [root]   (default: schemas/events)
+// Usage: tsx --conditions=preflight-source scripts/check-schemas.ts [--release] [root]   (default: schemas/events)
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';

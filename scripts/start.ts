@@ -122,7 +122,7 @@ const services = ['handshake', 'schema-validator', 'credential-auditor', 'readin
 const children: ChildProcess[] = [];
 for (const name of services) {
   const out = openSync(join(logs, `${name}.log`), 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', join(root, 'services', name, 'src', 'main.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=preflight-source', join(root, 'services', name, 'src', 'main.ts')], {
     stdio: ['ignore', out, out],
     env: { ...process.env, KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: registryUrl, API_PORT: String(apiPort), API_HOST: '127.0.0.1', PREFLIGHT_FILES_ROOT: filesRoot, PREFLIGHT_SECRETS_DIR: secretsRoot },
   });

@@ -36,7 +36,7 @@ let projector: ProjectorService | undefined;
 const stops: Array<() => Promise<void>> = [];
 
 function spawnTsx(main: string, extraEnv: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', join(root, main)], {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=preflight-source', join(root, main)], {
     cwd: root,
     // Only what an operator would set: no test variables leak in from this process.
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', LOG_LEVEL: 'warn', ...env, ...extraEnv },

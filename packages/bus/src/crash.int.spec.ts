@@ -12,7 +12,7 @@ const script = fileURLToPath(new URL('./testing/crash-consumer.ts', import.meta.
 
 function startChild(env: Record<string, string>): { child: ChildProcess; out: () => string } {
   let out = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=preflight-source', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   return { child, out: () => out };

@@ -30,6 +30,6 @@ if (existsSync(dist) && !sourcesNewerThan(builtAt())) {
 } else {
   const main = fileURLToPath(new URL('main.ts', src));
   const tsx = import.meta.resolve('tsx');
-  const child = spawn(process.execPath, ['--import', tsx, '--conditions=source', main, ...process.argv.slice(2)], { stdio: 'inherit' });
+  const child = spawn(process.execPath, ['--import', tsx, '--conditions=preflight-source', main, ...process.argv.slice(2)], { stdio: 'inherit' });
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }

@@ -316,7 +316,7 @@ describe('main.ts', () => {
     const topic = `_schemas_${randomUUID()}`;
     topics.push(topic);
     const root = fileURLToPath(new URL('../../..', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', 'services/schema-registry/src/main.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=preflight-source', 'services/schema-registry/src/main.ts'], {
       cwd: root,
       env: { ...process.env, KAFKA_BROKERS: brokers(), SCHEMA_REGISTRY_PORT: String(port), SCHEMA_REGISTRY_TOPIC: topic, LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -29,7 +29,7 @@ describe('MCP tasks on a real broker', () => {
     const reg = await fetch(`${projector.url}/api/connectors`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'crm', sourceType: 'files', config: { path: '/tmp' }, contract, owner: 'team-crm', autoPreflight: false }),
+      body: JSON.stringify({ name: 'crm', sourceType: 'files', config: { path: 'exports' }, contract, owner: 'team-crm', autoPreflight: false }),
     });
     expect(reg.status).toBe(201);
     const first = await agent(projector.url, token);
