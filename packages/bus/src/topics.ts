@@ -29,6 +29,8 @@ export function platformTopics(topics: Topics, partitions = 6): TopicSpec[] {
     partitions,
     config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0', 'segment.ms': String(60 * 60 * 1000) },
   });
+  // Snapshot records the projector cannot decode are set aside here instead of blocking its start.
+  specs.push({ topic: topics.dlq(topics.state), partitions: 1, config: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * DAY_MS) } });
   return specs;
 }
 

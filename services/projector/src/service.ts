@@ -15,6 +15,10 @@ export interface ProjectorServiceOptions {
   groupId?: string;
   operationTimeoutMs?: number;
   snapshotEveryMs?: number;
+  /** This replica's name when several projectors each serve the full read model (PROJECTOR_INSTANCE). */
+  instance?: string;
+  /** Awaited before each batch is folded (tests). */
+  beforeBatch?: () => Promise<void>;
 }
 
 export interface ProjectorService {
@@ -27,7 +31,15 @@ export interface ProjectorService {
 export async function startProjectorService(options: ProjectorServiceOptions): Promise<ProjectorService> {
   const { bus, logger } = options;
   await bus.producer.start();
-  const runner = new ProjectorRunner({ bus, logger, ...(options.groupId ? { groupId: options.groupId } : {}), ...(options.snapshotEveryMs ? { snapshotEveryMs: options.snapshotEveryMs } : {}) });
+  const instance = options.instance ?? process.env['PROJECTOR_INSTANCE'] ?? '';
+  const runner = new ProjectorRunner({
+    bus,
+    logger,
+    instance,
+    ...(options.groupId ? { groupId: options.groupId } : {}),
+    ...(options.snapshotEveryMs ? { snapshotEveryMs: options.snapshotEveryMs } : {}),
+    ...(options.beforeBatch ? { beforeBatch: options.beforeBatch } : {}),
+  });
   await runner.start();
   const topics = new TopicStats(bus.kafka, bus.topics);
   const prometheus = createPrometheus(() => runner.projection, topics);
@@ -37,7 +49,7 @@ export async function startProjectorService(options: ProjectorServiceOptions): P
     publish: (...events) => bus.producer.publish(...events),
     topics,
     prometheus,
-    ready: () => true,
+    ready: () => runner.caughtUp(),
     rebuild: () => runner.rebuild(),
     operationTimeoutMs: options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS,
     logger,
