@@ -4,6 +4,7 @@ import { EVENT_TYPES, topicsFor, type EventType, type Topics } from '@preflight/
 import { EventCodec } from './codec.js';
 import { busConfigFromEnv, createKafka, type BusConfig } from './config.js';
 import { EventConsumer, type EventConsumerOptions } from './consumer.js';
+import { shutdownDeadlineMs } from './group.js';
 import { EventProducer } from './producer.js';
 import { ensureTopics, platformTopics } from './topics.js';
 
@@ -51,13 +52,20 @@ export function createBus(config: BusConfig, logger: Logger, options: { produces
   };
 }
 
-/** Runs `stop` once on SIGTERM or SIGINT, then exits; in-flight work finishes first. */
-export function onShutdown(stop: () => Promise<void>, logger: Logger): void {
+/**
+ * Runs `stop` once on SIGTERM or SIGINT, then exits; in-flight work finishes first, within a
+ * deadline: with the broker gone, leaving the group and flushing can otherwise retry for minutes.
+ */
+export function onShutdown(stop: () => Promise<void>, logger: Logger, deadlineMs = shutdownDeadlineMs()): void {
   let done = false;
   const handler = (signal: NodeJS.Signals): void => {
     if (done) return;
     done = true;
     logger.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      logger.error({ deadlineMs }, 'shutdown did not finish in time; exiting anyway');
+      process.exit(1);
+    }, deadlineMs).unref();
     stop()
       .then(() => process.exit(0))
       .catch((e: unknown) => {

@@ -4,6 +4,7 @@ import { contextFromTraceparent, METRIC, PreflightError, toPreflightError, type 
 import type { ConnectorEvent, EventOf, EventType, Topics } from '@preflight/events';
 import type { EventCodec } from './codec.js';
 import { MemoryDedupeStore, type DedupeStore } from './dedupe.js';
+import { groupTimings } from './group.js';
 import { retryRetriable } from './retry.js';
 import { headerString } from './headers.js';
 
@@ -74,8 +75,7 @@ export class EventConsumer {
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       allowAutoTopicCreation: false,
-      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
+      ...groupTimings(process.env, options.sessionTimeoutMs),
       maxWaitTimeInMs: 100,
     });
     this.dlqProducer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });

@@ -8,3 +8,4 @@ export { cloudEventHeaders, headerString } from './headers.js';
 export { createBus, onShutdown, runServiceMain, type Bus } from './bus.js';
 export { retryRetriable } from './retry.js';
 export { groupHasCommitted, readTopics, type ReadTopicsOptions, type RawRecordHandler } from './reader.js';
+export { groupTimings, shutdownDeadlineMs, type GroupTimings } from './group.js';

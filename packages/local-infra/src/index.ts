@@ -2,3 +2,4 @@ export { freePort, portOpen, waitFor } from './net.js';
 export { repoRoot, dataRoot } from './paths.js';
 export { startKafka, ensureKafkaJars, cleanTmpKafka, KAFKA_VERSION, type KafkaHandle, type KafkaOptions } from './kafka.js';
 export { startPostgres, startMariadb, type DbServerHandle, type DbServerOptions } from './db.js';
+export { isRunning, stopChildren } from './processes.js';

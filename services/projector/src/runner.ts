@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 import type { Consumer, IHeaders, Producer } from 'kafkajs';
-import { readTopics, retryRetriable, type Bus } from '@preflight/bus';
+import { groupTimings, readTopics, retryRetriable, type Bus } from '@preflight/bus';
 import { METRIC, toPreflightError, type Logger } from '@preflight/core';
 import { EVENT_TYPES, subjectFor, type ConnectorEvent, type EventType } from '@preflight/events';
 import { Projection } from './projection.js';
@@ -194,7 +194,7 @@ export class ProjectorRunner {
 
   private async consume(): Promise<void> {
     const { bus, logger } = this.options;
-    const consumer = bus.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
+    const consumer = bus.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false, ...groupTimings() });
     this.consumer = consumer;
     await consumer.connect();
     await retryRetriable(() => consumer.subscribe({ topics: this.topics, fromBeginning: true }));
