@@ -6,7 +6,7 @@ import { busConfigFromEnv, createKafka, type BusConfig } from './config.js';
 import { EventConsumer, type EventConsumerOptions } from './consumer.js';
 import { shutdownDeadlineMs } from './group.js';
 import { EventProducer } from './producer.js';
-import { ensureTopics, platformTopics } from './topics.js';
+import { ensureTopics, platformTopics, topicDurability, withDurability } from './topics.js';
 
 export interface Bus {
   kafka: Kafka;
@@ -40,7 +40,8 @@ export function createBus(config: BusConfig, logger: Logger, options: { produces
       const admin = kafka.admin();
       await admin.connect();
       try {
-        await ensureTopics(admin, platformTopics(topics, partitions));
+        const { brokers } = await admin.describeCluster();
+        await ensureTopics(admin, withDurability(platformTopics(topics, partitions), topicDurability(brokers.length)));
       } finally {
         await admin.disconnect();
       }

@@ -3,3 +3,4 @@ export { repoRoot, dataRoot } from './paths.js';
 export { startKafka, ensureKafkaJars, cleanTmpKafka, KAFKA_VERSION, type KafkaHandle, type KafkaOptions } from './kafka.js';
 export { startPostgres, startMariadb, type DbServerHandle, type DbServerOptions } from './db.js';
 export { isRunning, stopChildren } from './processes.js';
+export { startKafkaCluster, type KafkaCluster, type KafkaClusterOptions, type KafkaNode } from './cluster.js';
