@@ -1,4 +1,4 @@
-import { ConfigResourceTypes, type Admin, type ITopicConfig } from 'kafkajs';
+import kafkajs, { type Admin, type ITopicConfig } from 'kafkajs';
 import { PreflightError } from '@preflight/core';
 import { EVENT_TYPES, type Topics } from '@preflight/events';
 import { NotReadyError, retryRetriable } from './retry.js';
@@ -123,7 +123,7 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<{ 
     }
     const declared = present.filter((s) => s.config['min.insync.replicas'] !== undefined);
     if (declared.length > 0) {
-      const { resources } = await admin.describeConfigs({ resources: declared.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.topic, configNames: ['min.insync.replicas'] })), includeSynonyms: false });
+      const { resources } = await admin.describeConfigs({ resources: declared.map((s) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name: s.topic, configNames: ['min.insync.replicas'] })), includeSynonyms: false });
       for (const r of resources) {
         const actual = Number(r.configEntries.find((e) => e.configName === 'min.insync.replicas')?.configValue ?? '1');
         const want = Number(declared.find((s) => s.topic === r.resourceName)!.config['min.insync.replicas']);
