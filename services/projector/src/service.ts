@@ -5,7 +5,7 @@ import { buildApi } from './http.js';
 import { DEFAULT_OPERATION_TIMEOUT_MS } from './projection.js';
 import { createPrometheus } from './prometheus.js';
 import { ProjectorRunner } from './runner.js';
-import { TopicStats } from './topics.js';
+import { DeadLetterCounter, TopicStats } from './topics.js';
 
 export interface ProjectorServiceOptions {
   bus: Bus;
@@ -41,7 +41,10 @@ export async function startProjectorService(options: ProjectorServiceOptions): P
     ...(options.beforeBatch ? { beforeBatch: options.beforeBatch } : {}),
   });
   await runner.start();
-  const topics = new TopicStats(bus.kafka, bus.topics);
+  // Each replica counts on its own (nothing committed), under its own group.
+  const deadLetters = new DeadLetterCounter(bus.kafka, bus.topics, `${bus.topics.prefix}preflight.projector.dead-letters${instance ? `.${instance}` : ''}`);
+  await deadLetters.start();
+  const topics = new TopicStats(bus.kafka, bus.topics, deadLetters);
   const prometheus = createPrometheus(() => runner.projection, topics);
   const app = await buildApi({
     projection: () => runner.projection,
@@ -67,6 +70,7 @@ export async function startProjectorService(options: ProjectorServiceOptions): P
       clearInterval(expiry);
       await app.close();
       await prometheus.shutdown();
+      await deadLetters.stop();
       await runner.stop();
     },
   };
