@@ -91,6 +91,9 @@ export class EventConsumer {
     this.running = true;
     await this.consumer.run({
       autoCommit: true,
+      // Commit as soon as a message is done, not only when its batch is: after a kill -9 the next
+      // owner of the partition redelivers at most what was in flight, not the rest of the batch.
+      autoCommitThreshold: 1,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
       eachBatch: async (payload) => {
@@ -105,6 +108,7 @@ export class EventConsumer {
           const done = await this.handleOne(batch.topic, batch.partition, message);
           if (!done) break; // shutting down mid-retry: leave it for the next owner of the partition
           payload.resolveOffset(message.offset);
+          await payload.commitOffsetsIfNecessary();
           await payload.heartbeat();
         }
         await payload.commitOffsetsIfNecessary();
@@ -126,6 +130,8 @@ export class EventConsumer {
     let failure: unknown;
     const tails = new Map<string, Promise<void>>();
     const inFlight = new Set<Promise<void>>();
+    // One commit at a time, each taking whatever prefix is resolved by then.
+    let commits = Promise.resolve();
     for (let i = 0; i < messages.length; i++) {
       while (inFlight.size >= limit) await Promise.race(inFlight);
       if (halted || !payload.isRunning() || payload.isStale() || this.stopping) break;
@@ -147,7 +153,10 @@ export class EventConsumer {
         }
         finished[i] = true;
         while (prefix < messages.length && finished[prefix]) prefix++;
-        if (prefix > 0) payload.resolveOffset(messages[prefix - 1]!.offset);
+        if (prefix > 0) {
+          payload.resolveOffset(messages[prefix - 1]!.offset);
+          commits = commits.then(() => payload.commitOffsetsIfNecessary()).catch(() => undefined);
+        }
       };
       const task = (tails.get(key) ?? Promise.resolve()).then(run);
       tails.set(key, task);
@@ -159,6 +168,7 @@ export class EventConsumer {
       await payload.heartbeat();
     }
     await Promise.all(inFlight);
+    await commits;
     await payload.heartbeat();
     // As in order mode, an error kafkajs should see (a dead-letter write that failed) fails the batch.
     if (failure !== undefined) throw toPreflightError(failure);
