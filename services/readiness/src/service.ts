@@ -44,6 +44,14 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
   const settings: ReadinessSettings = { ...DEFAULT_SETTINGS, ...options.settings };
   const attempts = new Map<string, Attempt>();
   const finishedAt = new Map<string, number>();
+  /**
+   * The input partition of each attempt (the key is the connector id and every input topic has
+   * the same partition count, so it is the same in all of them), and the partitions this instance
+   * owns: with several instances only the owner of an attempt's partition may time it out, else
+   * two instances could each emit an outcome for it.
+   */
+  const partitionOf = new Map<string, number>();
+  let owned: Set<number> | undefined;
   await bus.producer.start();
 
   /** Decides one attempt; the new state is stored before publishing so a concurrent step sees it. */
@@ -71,6 +79,7 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
 
   const apply = async (event: ReadinessInput, meta: MessageMeta): Promise<void> => {
     const id = event.correlationId;
+    partitionOf.set(id, meta.partition);
     attempts.set(id, evolve(attempts.get(id), event, `kafka://${meta.topic}/${meta.partition}/${meta.offset}`));
     if (event.eventType === 'connector.validated') finishedAt.set(id, Date.now());
     await step(id);
@@ -100,6 +109,7 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
           return; // the live consumer dead-letters it with the reason
         }
         const id = event.correlationId;
+        partitionOf.set(id, partition);
         attempts.set(id, evolve(attempts.get(id), event, `kafka://${topic}/${partition}/${offset}`));
         if (event.eventType === 'connector.validated') finishedAt.set(id, Date.now());
       },
@@ -116,6 +126,9 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
     keyConcurrency: 8,
     handlers,
   });
+  consumer.consumer.on(consumer.consumer.events.GROUP_JOIN, ({ payload }) => {
+    owned = new Set(Object.entries(payload.memberAssignment).filter(([t]) => inputTopics.includes(t)).flatMap(([, ps]) => ps));
+  });
   await consumer.start();
 
   let ticking = false;
@@ -129,9 +142,12 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
           if (now - (finishedAt.get(id) ?? now) > RETAIN_FINISHED_MS) {
             attempts.delete(id);
             finishedAt.delete(id);
+            partitionOf.delete(id);
           }
           continue;
         }
+        const partition = partitionOf.get(id);
+        if (!owned || (partition !== undefined && !owned.has(partition))) continue; // another instance's attempt
         await step(id).catch((e: unknown) => logger.warn({ err: e, correlationId: id }, 'timeout check failed; will retry'));
       }
     })().finally(() => {
