@@ -18,7 +18,7 @@ describe('chaos (CI size)', () => {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const code = await new Promise<number | null>((r) => child.once('exit', r));
-    const summary = out.split('\n').filter((l) => /^(PASS|FAIL|preflights|faults|longest|last fault|chaos)/.test(l));
+    const summary = out.split('\n').filter((l) => /^(PASS|FAIL|INFO|preflights|faults|longest|last fault|extra|chaos)/.test(l));
     process.stdout.write(`${summary.join('\n')}\n`);
     expect(summary.filter((l) => l.startsWith('FAIL'))).toEqual([]);
     expect(out).toMatch(/^longest pause between two outcomes: [\d.]+ s$/m);

@@ -18,6 +18,15 @@ function startChild(env: Record<string, string>): { child: ChildProcess; out: ()
   return { child, out: () => out };
 }
 
+/** Registrations of five connectors, so several messages share a key. */
+const registrations = (n: number): ConnectorEvent[] =>
+  Array.from({ length: n }, (_, i) =>
+    newEvent('connector.registered', {
+      spec: { name: `n${i}`, sourceType: 'files', configJson: '{}', contractYaml: null, environment: 'development', owner: null, labels: {} },
+      autoPreflight: false,
+    }, { producer: 'test@1', tenantId: 't', connectorId: `c${i % 5}`, correlationId: `a${i}`, actor: 'system:test' }),
+  );
+
 const lines = (file: string): string[] => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
 
 describe.each([
@@ -35,12 +44,7 @@ describe.each([
       DELAY_MS: '15',
       KEY_CONCURRENCY: String(keyConcurrency),
     };
-    const events: ConnectorEvent[] = Array.from({ length: 80 }, (_, i) =>
-      newEvent('connector.registered', {
-        spec: { name: `n${i}`, sourceType: 'files', configJson: '{}', contractYaml: null, environment: 'development', owner: null, labels: {} },
-        autoPreflight: false,
-      }, { producer: 'test@1', tenantId: 't', connectorId: `c${i % 5}`, correlationId: `a${i}`, actor: 'system:test' }),
-    );
+    const events = registrations(80);
     await bus.producer.publish(...events);
 
     const first = startChild(env);
@@ -70,12 +74,7 @@ describe.each([
     const bus = await testBus({ partitions: 1 });
     const dir = mkdtempSync(join(tmpdir(), 'crash-'));
     const env = { PREFIX: bus.topics.prefix, GROUP: `${bus.topics.prefix}crash`, EFFECTS_FILE: join(dir, 'effects.log'), DELAY_MS: '15', KEY_CONCURRENCY: String(keyConcurrency) };
-    const events: ConnectorEvent[] = Array.from({ length: 80 }, (_, i) =>
-      newEvent('connector.registered', {
-        spec: { name: `n${i}`, sourceType: 'files', configJson: '{}', contractYaml: null, environment: 'development', owner: null, labels: {} },
-        autoPreflight: false,
-      }, { producer: 'test@1', tenantId: 't', connectorId: `c${i % 5}`, correlationId: `a${i}`, actor: 'system:test' }),
-    );
+    const events = registrations(80);
     await bus.producer.publish(...events);
     // Each process remembers only its own handled ids, as after a failover to another instance.
     const first = startChild({ ...env, DEDUPE_FILE: join(dir, 'first.dedupe') });
