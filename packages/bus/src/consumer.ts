@@ -96,23 +96,24 @@ export class EventConsumer {
       autoCommitThreshold: 1,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
-      eachBatch: async (payload) => {
-        const { batch } = payload;
-        if ((this.options.keyConcurrency ?? 1) > 1) {
-          await this.handleBatchByKey(payload, this.options.keyConcurrency ?? 1);
+      eachBatch: (payload) =>
+        keepAlive(payload, async () => {
+          const { batch } = payload;
+          if ((this.options.keyConcurrency ?? 1) > 1) {
+            await this.handleBatchByKey(payload, this.options.keyConcurrency ?? 1);
+            await payload.commitOffsetsIfNecessary();
+            return;
+          }
+          for (const message of batch.messages) {
+            if (!payload.isRunning() || payload.isStale() || this.stopping) break;
+            const done = await this.handleOne(batch.topic, batch.partition, message);
+            if (!done) break; // shutting down mid-retry: leave it for the next owner of the partition
+            payload.resolveOffset(message.offset);
+            await payload.commitOffsetsIfNecessary();
+            await payload.heartbeat();
+          }
           await payload.commitOffsetsIfNecessary();
-          return;
-        }
-        for (const message of batch.messages) {
-          if (!payload.isRunning() || payload.isStale() || this.stopping) break;
-          const done = await this.handleOne(batch.topic, batch.partition, message);
-          if (!done) break; // shutting down mid-retry: leave it for the next owner of the partition
-          payload.resolveOffset(message.offset);
-          await payload.commitOffsetsIfNecessary();
-          await payload.heartbeat();
-        }
-        await payload.commitOffsetsIfNecessary();
-      },
+        }),
     });
   }
 
@@ -301,6 +302,21 @@ export class EventConsumer {
       `message dead-lettered: ${reason.message}`,
     );
     this.options.onDeadLetter?.({ topic: meta.topic, reason });
+  }
+}
+
+/**
+ * kafkajs heartbeats only from its fetch loop and when a handler calls `heartbeat()`: one slow
+ * message (a source that takes seconds to answer) would otherwise let the short session timeout
+ * expire and evict a live member. Heartbeats go out every second while the batch runs (kafkajs
+ * sends one at most every heartbeat interval however often it is called).
+ */
+export async function keepAlive<T>(payload: Pick<EachBatchPayload, 'heartbeat'>, work: () => Promise<T>): Promise<T> {
+  const timer = setInterval(() => void payload.heartbeat().catch(() => undefined), 1_000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
   }
 }
 

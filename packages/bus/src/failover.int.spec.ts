@@ -62,4 +62,26 @@ describe('failover of a consumer group on a real broker', () => {
     const ms = await failover('SIGTERM');
     expect(ms).toBeLessThan(groupTimings().sessionTimeout);
   });
+
+  it('a handler slower than the session timeout does not get a live member evicted', async () => {
+    const bus = await testBus({ partitions: 1 });
+    let calls = 0;
+    let joins = 0;
+    const consumer = bus.consumer({
+      groupId: `${bus.topics.prefix}slow`,
+      handlers: {
+        'connector.registered': async () => {
+          calls++;
+          await new Promise((r) => setTimeout(r, groupTimings().sessionTimeout + 3_000));
+        },
+      },
+    });
+    consumer.consumer.on(consumer.consumer.events.GROUP_JOIN, () => void joins++);
+    await consumer.start();
+    await bus.producer.publish(registered(1, 's'));
+    await eventually('handled', () => consumer.stats.handled === 1, { timeoutMs: 60_000 });
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect({ calls, joins, duplicates: consumer.stats.duplicates }).toEqual({ calls: 1, joins: 1, duplicates: 0 });
+    await bus.stop();
+  });
 });

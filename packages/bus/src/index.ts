@@ -1,7 +1,7 @@
 export { busConfigFromEnv, createKafka, type BusConfig } from './config.js';
 export { EventCodec } from './codec.js';
 export { EventProducer, type EventProducerOptions } from './producer.js';
-export { EventConsumer, type EventConsumerOptions, type Handlers, type MessageMeta, type RetryPolicy, type ConsumerStats } from './consumer.js';
+export { EventConsumer, keepAlive, type EventConsumerOptions, type Handlers, type MessageMeta, type RetryPolicy, type ConsumerStats } from './consumer.js';
 export { MemoryDedupeStore, FileDedupeStore, type DedupeStore } from './dedupe.js';
 export { platformTopics, ensureTopics, topicDurability, withDurability, type TopicSpec, type TopicDurability } from './topics.js';
 export { cloudEventHeaders, headerString } from './headers.js';

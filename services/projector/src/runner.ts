@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 import type { Consumer, IHeaders, Producer } from 'kafkajs';
-import { groupTimings, readTopics, retryRetriable, type Bus } from '@preflight/bus';
+import { groupTimings, keepAlive, readTopics, retryRetriable, type Bus } from '@preflight/bus';
 import { METRIC, toPreflightError, type Logger } from '@preflight/core';
 import { EVENT_TYPES, subjectFor, type ConnectorEvent, type EventType } from '@preflight/events';
 import { Projection } from './projection.js';
@@ -206,35 +206,36 @@ export class ProjectorRunner {
     });
     await consumer.run({
       eachBatchAutoResolve: false,
-      eachBatch: async (payload) => {
-        await this.options.beforeBatch?.();
-        const { batch } = payload;
-        const type = bus.topics.typeOf(batch.topic) as EventType;
-        const from = BigInt(this.projection.offsets[`${batch.topic}:${batch.partition}`] ?? '0');
-        for (const m of batch.messages) {
-          if (BigInt(m.offset) >= from) {
-            try {
-              const e = await bus.codec.decode(m.value, type);
-              if (this.projection.apply(e, { topic: batch.topic, partition: batch.partition, offset: m.offset })) {
-                this.dirty.add(e.connectorId);
-                this.foldedSinceStart++;
+      eachBatch: (payload) =>
+        keepAlive(payload, async () => {
+          await this.options.beforeBatch?.();
+          const { batch } = payload;
+          const type = bus.topics.typeOf(batch.topic) as EventType;
+          const from = BigInt(this.projection.offsets[`${batch.topic}:${batch.partition}`] ?? '0');
+          for (const m of batch.messages) {
+            if (BigInt(m.offset) >= from) {
+              try {
+                const e = await bus.codec.decode(m.value, type);
+                if (this.projection.apply(e, { topic: batch.topic, partition: batch.partition, offset: m.offset })) {
+                  this.dirty.add(e.connectorId);
+                  this.foldedSinceStart++;
+                }
+              } catch (err) {
+                if (toPreflightError(err, 'DECODE').retriable) throw err; // the registry is away: kafkajs retries the batch
+                // Dead-lettered under the projector's own group, so a poison record shows on every consumer that met it.
+                logger.warn({ err, topic: batch.topic, offset: m.offset, metric: METRIC.events_dead_lettered_total }, 'projector skipped an undecodable event');
+                await this.deadLetter({ topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers ?? {} }, err);
+                this.skipped.events++;
+                this.projection.offsets[`${batch.topic}:${batch.partition}`] = (BigInt(m.offset) + 1n).toString();
               }
-            } catch (err) {
-              if (toPreflightError(err, 'DECODE').retriable) throw err; // the registry is away: kafkajs retries the batch
-              // Dead-lettered under the projector's own group, so a poison record shows on every consumer that met it.
-              logger.warn({ err, topic: batch.topic, offset: m.offset, metric: METRIC.events_dead_lettered_total }, 'projector skipped an undecodable event');
-              await this.deadLetter({ topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers ?? {} }, err);
-              this.skipped.events++;
-              this.projection.offsets[`${batch.topic}:${batch.partition}`] = (BigInt(m.offset) + 1n).toString();
+              this.projectionDirty = true;
             }
-            this.projectionDirty = true;
+            payload.resolveOffset(m.offset);
           }
-          payload.resolveOffset(m.offset);
-        }
-        await payload.heartbeat();
-        await payload.commitOffsetsIfNecessary();
-        this.options.onApplied?.();
-      },
+          await payload.heartbeat();
+          await payload.commitOffsetsIfNecessary();
+          this.options.onApplied?.();
+        }),
     });
   }
 
