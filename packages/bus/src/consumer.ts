@@ -4,6 +4,7 @@ import { contextFromTraceparent, METRIC, PreflightError, toPreflightError, type 
 import type { ConnectorEvent, EventOf, EventType, Topics } from '@preflight/events';
 import type { EventCodec } from './codec.js';
 import { MemoryDedupeStore, type DedupeStore } from './dedupe.js';
+import { CoPartitionedAssigner } from './assigner.js';
 import { groupTimings } from './group.js';
 import { retryRetriable } from './retry.js';
 import { headerString } from './headers.js';
@@ -76,6 +77,7 @@ export class EventConsumer {
       groupId: options.groupId,
       allowAutoTopicCreation: false,
       ...groupTimings(process.env, options.sessionTimeoutMs),
+      partitionAssigners: [CoPartitionedAssigner],
       maxWaitTimeInMs: 100,
     });
     this.dlqProducer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });

@@ -65,4 +65,27 @@ describe('readiness on a real broker', () => {
     await second.stop();
     await bus.stop();
   });
+
+  it('two live instances: partitions that move to the other one after a clean stop arrive with their attempts rebuilt, none times out', async () => {
+    const bus = createBus(testBusConfig(), testLogger());
+    await bus.ensureTopics(3);
+    await bus.producer.start();
+    const outcomes: ConnectorValidated[] = [];
+    const watch = bus.consumer({ groupId: `${bus.topics.prefix}watch`, handlers: { 'connector.validated': async (e) => void outcomes.push(e) } });
+    await watch.start();
+    const a = await startReadinessService({ bus, logger: testLogger(), settings, tickMs: 50 });
+    const b = await startReadinessService({ bus, logger: testLogger(), settings, tickMs: 50 });
+    // Enough connectors to land on every partition, so both instances hold some.
+    const all = Array.from({ length: 9 }, (_, i) => inputs(`mv-${i}`));
+    await bus.producer.publish(...all.map((x) => x.handshake));
+    await eventually('every handshake seen by one instance or the other', () => all.every((x) => a.attempts.get(x.handshake.correlationId)?.handshake || b.attempts.get(x.handshake.correlationId)?.handshake), { timeoutMs: 60_000 });
+    const movedAway = all.filter((x) => a.attempts.get(x.handshake.correlationId)?.handshake).length;
+    expect(movedAway).toBeGreaterThan(0);
+    await a.stop(); // its partitions move to b, whose group never delivered it those handshakes
+    await bus.producer.publish(...all.flatMap((x) => [x.schema, x.credentials]));
+    await eventually('every attempt decided well before its timeout', () => all.every((x) => outcomes.some((o) => o.correlationId === x.handshake.correlationId)), { timeoutMs: 40_000 });
+    expect(outcomes.filter((o) => o.correlationId.startsWith('mv-')).map((o) => o.status)).toEqual(all.map(() => 'READY'));
+    await b.stop();
+    await bus.stop();
+  });
 });

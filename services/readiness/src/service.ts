@@ -78,6 +78,7 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
   };
 
   const apply = async (event: ReadinessInput, meta: MessageMeta): Promise<void> => {
+    await restoring;
     const id = event.correlationId;
     partitionOf.set(id, meta.partition);
     attempts.set(id, evolve(attempts.get(id), event, `kafka://${meta.topic}/${meta.partition}/${meta.offset}`));
@@ -94,13 +95,15 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
   // anyway; only a restarted one has inputs behind its offsets.
   const groupId = options.groupId ?? `${bus.topics.prefix}preflight.${SERVICE_NAME}`;
   const inputTopics = INPUTS.map((t) => bus.topics.of(t));
-  if (await groupHasCommitted(bus.kafka, groupId, inputTopics)) {
-    const recoveryWindowMs = options.recoveryWindowMs ?? Number(process.env['READINESS_RECOVERY_WINDOW_MS'] ?? Math.max(settings.preflightTimeoutMs, settings.approvalTimeoutMs) + 5 * 60_000);
+  const recoveryWindowMs = options.recoveryWindowMs ?? Number(process.env['READINESS_RECOVERY_WINDOW_MS'] ?? Math.max(settings.preflightTimeoutMs, settings.approvalTimeoutMs) + 5 * 60_000);
+  /** Rebuilds the attempts of some partitions (all when omitted) from the recent window of the inputs. */
+  const recover = async (partitions?: Set<number>): Promise<void> => {
     const recoveryStarted = performance.now();
     const { records } = await readTopics(
       bus.kafka,
       inputTopics,
       async (topic, partition, offset, value) => {
+        if (partitions && !partitions.has(partition)) return;
         const type = bus.topics.typeOf(topic) as ReadinessInput['eventType'];
         let event: ReadinessInput;
         try {
@@ -116,8 +119,9 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
       { sinceMs: Date.now() - recoveryWindowMs },
     );
     const open = [...attempts.values()].filter((a) => !a.outcome).length;
-    logger.info({ records, attempts: attempts.size, open, recoveryWindowMs, ms: Math.round(performance.now() - recoveryStarted) }, `${SERVICE_NAME} recovered ${open} open attempt(s) from the log`);
-  }
+    logger.info({ records, attempts: attempts.size, open, partitions: partitions ? [...partitions] : 'all', recoveryWindowMs, ms: Math.round(performance.now() - recoveryStarted) }, `${SERVICE_NAME} recovered ${open} open attempt(s) from the log`);
+  };
+  if (await groupHasCommitted(bus.kafka, groupId, inputTopics)) await recover();
 
   const handlers = Object.fromEntries(INPUTS.map((t) => [t, apply])) as { [T in (typeof INPUTS)[number]]: typeof apply };
   const consumer = bus.consumer({
@@ -126,8 +130,14 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
     keyConcurrency: 8,
     handlers,
   });
+  // A partition that moves here from another live instance arrives with attempts whose earlier
+  // inputs that instance already consumed: rebuild them before handling its messages.
+  let restoring: Promise<void> = Promise.resolve();
   consumer.consumer.on(consumer.consumer.events.GROUP_JOIN, ({ payload }) => {
-    owned = new Set(Object.entries(payload.memberAssignment).filter(([t]) => inputTopics.includes(t)).flatMap(([, ps]) => ps));
+    const next = new Set(Object.entries(payload.memberAssignment).filter(([t]) => inputTopics.includes(t)).flatMap(([, ps]) => ps));
+    const gained = owned ? [...next].filter((p) => !owned!.has(p)) : [];
+    owned = next;
+    if (gained.length > 0) restoring = restoring.then(() => recover(new Set(gained))).catch((e: unknown) => logger.warn({ err: e, partitions: gained }, 'could not rebuild the attempts of newly assigned partitions'));
   });
   await consumer.start();
 
