@@ -121,7 +121,8 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
     const open = [...attempts.values()].filter((a) => !a.outcome).length;
     logger.info({ records, attempts: attempts.size, open, partitions: partitions ? [...partitions] : 'all', recoveryWindowMs, ms: Math.round(performance.now() - recoveryStarted) }, `${SERVICE_NAME} recovered ${open} open attempt(s) from the log`);
   };
-  if (await groupHasCommitted(bus.kafka, groupId, inputTopics)) await recover();
+  // A group that never committed starts at the beginning of its topics and sees everything anyway.
+  const committed = await groupHasCommitted(bus.kafka, groupId, inputTopics);
 
   const handlers = Object.fromEntries(INPUTS.map((t) => [t, apply])) as { [T in (typeof INPUTS)[number]]: typeof apply };
   const consumer = bus.consumer({
@@ -130,16 +131,24 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
     keyConcurrency: 8,
     handlers,
   });
-  // A partition that moves here from another live instance arrives with attempts whose earlier
-  // inputs that instance already consumed: rebuild them before handling its messages.
+  // Every partition this instance gets (at its first join too: between a recovery before joining
+  // and the join, another instance may have consumed and committed inputs of its attempts) arrives
+  // with attempts whose earlier inputs were consumed elsewhere: rebuild them before handling its
+  // messages.
   let restoring: Promise<void> = Promise.resolve();
+  let joined!: () => void;
+  const firstJoin = new Promise<void>((r) => (joined = r));
   consumer.consumer.on(consumer.consumer.events.GROUP_JOIN, ({ payload }) => {
     const next = new Set(Object.entries(payload.memberAssignment).filter(([t]) => inputTopics.includes(t)).flatMap(([, ps]) => ps));
-    const gained = owned ? [...next].filter((p) => !owned!.has(p)) : [];
+    const gained = [...next].filter((p) => !owned?.has(p));
+    const first = owned === undefined;
     owned = next;
-    if (gained.length > 0) restoring = restoring.then(() => recover(new Set(gained))).catch((e: unknown) => logger.warn({ err: e, partitions: gained }, 'could not rebuild the attempts of newly assigned partitions'));
+    if (gained.length > 0 && (committed || !first)) restoring = restoring.then(() => recover(new Set(gained))).catch((e: unknown) => logger.warn({ err: e, partitions: gained }, 'could not rebuild the attempts of newly assigned partitions'));
+    joined();
   });
   await consumer.start();
+  await firstJoin;
+  await restoring;
 
   let ticking = false;
   const timer = setInterval(() => {
