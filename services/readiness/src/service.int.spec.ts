@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createBus, readTopics } from '@preflight/bus';
+import { createBus, readTopics, type Bus } from '@preflight/bus';
 import { sampleEvents, type ConnectorValidated } from '@preflight/events';
 import { eventually, testBusConfig, testLogger } from '@preflight/testkit';
 import { startReadinessService } from './service.js';
@@ -19,14 +19,20 @@ function pick(s: ReturnType<typeof sampleEvents>) {
 
 const settings = { preflightTimeoutMs: 60_000, contractFacts: () => ({ id: 'orders', version: '1.0.0', pii: false }) };
 
+/** A bus on fresh topics and the outcomes readiness publishes on it, as they arrive. */
+async function busWatchingOutcomes(): Promise<{ bus: Bus; outcomes: ConnectorValidated[] }> {
+  const bus = createBus(testBusConfig(), testLogger());
+  await bus.ensureTopics(3);
+  await bus.producer.start();
+  const outcomes: ConnectorValidated[] = [];
+  const watch = bus.consumer({ groupId: `${bus.topics.prefix}watch`, handlers: { 'connector.validated': async (e) => void outcomes.push(e) } });
+  await watch.start();
+  return { bus, outcomes };
+}
+
 describe('readiness on a real broker', () => {
   it('a restarted instance rebuilds the attempts still in flight from the log and decides each attempt exactly once', async () => {
-    const bus = createBus(testBusConfig(), testLogger());
-    await bus.ensureTopics(3);
-    await bus.producer.start();
-    const outcomes: ConnectorValidated[] = [];
-    const watch = bus.consumer({ groupId: `${bus.topics.prefix}watch`, handlers: { 'connector.validated': async (e) => void outcomes.push(e) } });
-    await watch.start();
+    const { bus, outcomes } = await busWatchingOutcomes();
 
     const first = await startReadinessService({ bus, logger: testLogger(), settings, tickMs: 50 });
     // Attempt A finishes before the restart; attempt B has two of its three results.
@@ -67,12 +73,7 @@ describe('readiness on a real broker', () => {
   });
 
   it('two live instances: partitions that move to the other one after a clean stop arrive with their attempts rebuilt, none times out', async () => {
-    const bus = createBus(testBusConfig(), testLogger());
-    await bus.ensureTopics(3);
-    await bus.producer.start();
-    const outcomes: ConnectorValidated[] = [];
-    const watch = bus.consumer({ groupId: `${bus.topics.prefix}watch`, handlers: { 'connector.validated': async (e) => void outcomes.push(e) } });
-    await watch.start();
+    const { bus, outcomes } = await busWatchingOutcomes();
     const a = await startReadinessService({ bus, logger: testLogger(), settings, tickMs: 50 });
     const b = await startReadinessService({ bus, logger: testLogger(), settings, tickMs: 50 });
     // Enough connectors to land on every partition, so both instances hold some.
