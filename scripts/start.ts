@@ -8,8 +8,8 @@ import { cpSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } 
 import { join } from 'node:path';
 import { createBus } from '@preflight/bus';
 import { createLogger } from '@preflight/core';
-import { newEvent, type ConnectorEvent, type ConnectorIncidentOpened, type ConnectorSpec, type ConnectorValidated } from '@preflight/events';
-import { dataRoot, portOpen, repoRoot, startKafka, startPostgres, waitFor, type DbServerHandle, type KafkaHandle } from '@preflight/local-infra';
+import { newEvent, type ConnectorIncidentOpened, type ConnectorSpec, type ConnectorValidated } from '@preflight/events';
+import { dataRoot, portOpen, repoRoot, startKafka, startPostgres, stopChildren, waitFor, type DbServerHandle, type KafkaHandle } from '@preflight/local-infra';
 import { startSchemaRegistry } from '@preflight/schema-registry';
 import { signDevToken } from '@preflight/projector';
 
@@ -26,12 +26,26 @@ const red = (s: string): string => (tty ? `\x1b[31m${s}\x1b[0m` : s);
 const dim = (s: string): string => (tty ? `\x1b[2m${s}\x1b[0m` : s);
 
 const cleanups: Array<() => Promise<void>> = [];
-async function shutdown(code: number): Promise<never> {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-  process.exit(code);
+let stopping: Promise<never> | undefined;
+/** Stops everything this script started, once, however it is reached (Ctrl-C, a failed demo, a crash). */
+function shutdown(code: number): Promise<never> {
+  stopping ??= (async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    process.exit(code);
+  })();
+  return stopping;
 }
-process.once('SIGINT', () => void shutdown(0));
-process.once('SIGTERM', () => void shutdown(0));
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+// Anything the demo did not expect must not leave the services running as orphans.
+process.on('uncaughtException', (e) => {
+  say(red(`npm start failed: ${e.message}`));
+  void shutdown(1);
+});
+process.on('unhandledRejection', (e) => {
+  say(red(`npm start failed: ${(e as Error).message}`));
+  void shutdown(1);
+});
 
 say(bold('Connector Preflight — local platform'));
 
@@ -128,35 +142,40 @@ for (const name of services) {
   });
   children.push(child);
 }
-cleanups.push(async () => {
-  for (const c of children) c.kill('SIGTERM');
-  await Promise.all(children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r)))));
-});
+cleanups.push(async () => void (await stopChildren(children)));
 say(`  services         ${services.join(', ')} ${dim(`(logs: ${logs})`)}`);
 
 if (services.includes('projector')) {
   await waitFor(`the API on 127.0.0.1:${apiPort}`, () => portOpen(apiPort), { timeoutMs: 60_000 }).catch(() => say(dim(`  API did not come up; see ${join(logs, 'projector.log')}`)));
 }
 
-// 4. Watch the outcomes as they happen.
+// 4. Watch the outcomes of the demo's own connectors as they happen. A plain reader, not a
+//    service consumer: the demo is not part of the platform and writes no dead letters.
 const outcomes = new Map<string, ConnectorValidated>();
 const seen = new Map<string, string[]>();
 const incidents = new Map<string, ConnectorIncidentOpened>();
-const watcher = bus.consumer({
-  groupId: `demo-watch-${run}`,
-  fromBeginning: false,
-  handlers: Object.fromEntries(
-    (['connector.handshake', 'connector.schema.checked', 'connector.credentials.audited', 'connector.incident.opened', 'connector.validated'] as const).map((t) => [
-      t,
-      async (e: ConnectorEvent) => {
-        seen.set(e.connectorId, [...(seen.get(e.connectorId) ?? []), e.eventType.replace('connector.', '')]);
-        if (e.eventType === 'connector.validated') outcomes.set(e.connectorId, e);
-        if (e.eventType === 'connector.incident.opened') incidents.set(e.connectorId, e);
-      },
-    ]),
-  ),
+const ours = new Set(specs.map((s) => s.connectorId));
+const watched = ['connector.handshake', 'connector.schema.checked', 'connector.credentials.audited', 'connector.incident.opened', 'connector.validated'] as const;
+const watcher = bus.kafka.consumer({ groupId: `demo-watch-${run}`, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
+await watcher.connect();
+await watcher.subscribe({ topics: watched.map((t) => bus.topics.of(t)), fromBeginning: false });
+let watcherStopped = false;
+const stopWatcher = async (): Promise<void> => {
+  if (watcherStopped) return;
+  watcherStopped = true;
+  await watcher.disconnect();
+};
+cleanups.push(stopWatcher);
+await watcher.run({
+  eachMessage: async ({ topic, message }) => {
+    if (!message.key || !ours.has(message.key.toString())) return;
+    const e = await bus.codec.decode(message.value, bus.topics.typeOf(topic)!).catch(() => undefined);
+    if (!e || !ours.has(e.connectorId)) return;
+    seen.set(e.connectorId, [...(seen.get(e.connectorId) ?? []), e.eventType.replace('connector.', '')]);
+    if (e.eventType === 'connector.validated') outcomes.set(e.connectorId, e);
+    if (e.eventType === 'connector.incident.opened') incidents.set(e.connectorId, e);
+  },
 });
-await watcher.start();
 await new Promise((r) => setTimeout(r, 1500));
 
 say();
@@ -175,13 +194,14 @@ await waitFor('every preflight outcome', async () => {
     return `${s.spec.name}: ${o ? (o.status === 'READY' ? green('READY') : red('FAILED')) : (seen.get(s.connectorId)?.at(-1) ?? 'registered')}`;
   }).join('  |  ');
   if (tty) process.stdout.write(`\r\x1b[2K  ⏳ ${((Date.now() - started) / 1000).toFixed(1)}s  ${line}`);
-  return outcomes.size === specs.length;
+  return specs.every((s) => outcomes.has(s.connectorId));
 }, { timeoutMs: 120_000, intervalMs: 200 }).catch(async (e: unknown) => {
   say();
   say(red(`Demo did not finish: ${(e as Error).message}. Service logs are in ${logs}.`));
   await shutdown(1);
 });
 if (tty) say();
+await stopWatcher();
 
 for (const s of specs) {
   const o = outcomes.get(s.connectorId)!;
@@ -210,8 +230,8 @@ const ok = specs.every((s) => (outcomes.get(s.connectorId)?.status === 'READY') 
 if (once) {
   say();
   say(ok ? green('Demo finished as expected.') : red('Demo outcomes differ from what was expected.'));
-  await watcher.stop();
   await shutdown(ok ? 0 : 1);
 }
 say();
 say(dim('The platform keeps running; press Ctrl-C to stop it.'));
+

@@ -142,19 +142,22 @@ describe('HTTP API', () => {
     expect(validated.messages).toBeGreaterThan(0);
     expect(validated.lag.map((l: { group: string }) => l.group)).toContain('readiness');
     expect(validated.deadLetters).toBe(0);
-    // Bytes no service can decode: the handshake service dead-letters them, and ops can see it.
+    // Bytes no service can decode: every consumer of the topic (handshake and the projector) dead-letters them, and ops can see by whom.
     const raw = p.bus.kafka.producer();
     await raw.connect();
     await raw.send({ topic: p.bus.topics.of('connector.registered'), messages: [{ key: 'acme.garbage', value: Buffer.from('not avro at all') }] });
     await raw.disconnect();
-    const dead = await eventually('dead letter visible', async () => {
-      const rows = (await call('GET', '/api/topics', obs)).body.topics as Array<{ topic: string; deadLetters: number }>;
+    const dead = await eventually('dead letters visible', async () => {
+      const rows = (await call('GET', '/api/topics', obs)).body.topics as Array<{ topic: string; deadLetters: number; deadLettersByGroup: Array<{ group: string; count: number }> }>;
       const row = rows.find((x) => x.topic === p.bus.topics.of('connector.registered'));
-      return row && row.deadLetters > 0 ? row : undefined;
+      return row && row.deadLettersByGroup.length === 2 ? row : undefined;
     }, { timeoutMs: 30_000 });
-    expect(dead.deadLetters).toBe(1);
+    expect(dead.deadLetters).toBe(2);
+    expect(dead.deadLettersByGroup).toEqual([{ group: 'handshake', count: 1 }, { group: 'projector', count: 1 }]);
     const prom = await (await fetch(`${p.url}/metrics`)).text();
-    expect(prom).toMatch(new RegExp(`^dead_letter_messages\\{topic="${p.bus.topics.of('connector.registered').replace(/\./g, '\\.')}"\\} 1$`, 'm'));
+    const topicLabel = p.bus.topics.of('connector.registered').replace(/\./g, '\\.');
+    expect(prom).toMatch(new RegExp(`^dead_letter_messages\\{topic="${topicLabel}",group="handshake"\\} 1$`, 'm'));
+    expect(prom).toMatch(new RegExp(`^dead_letter_messages\\{topic="${topicLabel}",group="projector"\\} 1$`, 'm'));
     expect((await call('GET', '/api/topics', eng)).status).toBe(403);
     expect((await call('POST', '/api/admin/rebuild', eng)).status).toBe(403);
     const before = (await call('GET', '/api/connectors/acme.customers', admin)).body.status;

@@ -5,8 +5,9 @@ import { EventCodec } from './codec.js';
 import { createKafka, explainKafkaFailure, loadBusConfig, type BusConfig, type ConfigError } from './config.js';
 import { EventConsumer, type EventConsumerOptions } from './consumer.js';
 import { healthReport, serveHealth, trackConsumer, type ConsumerHealth, type HealthReport } from './health.js';
+import { shutdownDeadlineMs } from './group.js';
 import { EventProducer } from './producer.js';
-import { ensureTopics, platformTopics } from './topics.js';
+import { ensureTopics, platformTopics, topicDurability, withDurability } from './topics.js';
 
 export interface Bus {
   /** What this bus was built from: its brokers and registry are platform endpoints no connector may reach. */
@@ -47,7 +48,8 @@ export function createBus(config: BusConfig, logger: Logger, options: { produces
       const admin = kafka.admin();
       await admin.connect();
       try {
-        await ensureTopics(admin, platformTopics(topics, partitions));
+        const { brokers } = await admin.describeCluster();
+        await ensureTopics(admin, withDurability(platformTopics(topics, partitions), topicDurability(brokers.length)));
       } finally {
         await admin.disconnect();
       }
@@ -60,13 +62,20 @@ export function createBus(config: BusConfig, logger: Logger, options: { produces
   };
 }
 
-/** Runs `stop` once on SIGTERM or SIGINT, then exits; in-flight work finishes first. */
-export function onShutdown(stop: () => Promise<void>, logger: Logger): void {
+/**
+ * Runs `stop` once on SIGTERM or SIGINT, then exits; in-flight work finishes first, within a
+ * deadline: with the broker gone, leaving the group and flushing can otherwise retry for minutes.
+ */
+export function onShutdown(stop: () => Promise<void>, logger: Logger, deadlineMs = shutdownDeadlineMs()): void {
   let done = false;
   const handler = (signal: NodeJS.Signals): void => {
     if (done) return;
     done = true;
     logger.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      logger.error({ deadlineMs }, 'shutdown did not finish in time; exiting anyway');
+      process.exit(1);
+    }, deadlineMs).unref();
     stop()
       .then(() => process.exit(0))
       .catch((e: unknown) => {

@@ -4,6 +4,8 @@ import { contextFromTraceparent, METRIC, PreflightError, toPreflightError, type 
 import type { ConnectorEvent, EventOf, EventType, Topics } from '@preflight/events';
 import type { EventCodec } from './codec.js';
 import { MemoryDedupeStore, type DedupeStore } from './dedupe.js';
+import { CoPartitionedAssigner } from './assigner.js';
+import { groupTimings } from './group.js';
 import { retryRetriable } from './retry.js';
 import { headerString } from './headers.js';
 
@@ -74,8 +76,8 @@ export class EventConsumer {
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       allowAutoTopicCreation: false,
-      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
+      ...groupTimings(process.env, options.sessionTimeoutMs),
+      partitionAssigners: [CoPartitionedAssigner],
       maxWaitTimeInMs: 100,
     });
     this.dlqProducer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
@@ -91,24 +93,29 @@ export class EventConsumer {
     this.running = true;
     await this.consumer.run({
       autoCommit: true,
+      // Commit as soon as a message is done, not only when its batch is: after a kill -9 the next
+      // owner of the partition redelivers at most what was in flight, not the rest of the batch.
+      autoCommitThreshold: 1,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
-      eachBatch: async (payload) => {
-        const { batch } = payload;
-        if ((this.options.keyConcurrency ?? 1) > 1) {
-          await this.handleBatchByKey(payload, this.options.keyConcurrency ?? 1);
+      eachBatch: (payload) =>
+        keepAlive(payload, async () => {
+          const { batch } = payload;
+          if ((this.options.keyConcurrency ?? 1) > 1) {
+            await this.handleBatchByKey(payload, this.options.keyConcurrency ?? 1);
+            await payload.commitOffsetsIfNecessary();
+            return;
+          }
+          for (const message of batch.messages) {
+            if (!payload.isRunning() || payload.isStale() || this.stopping) break;
+            const done = await this.handleOne(batch.topic, batch.partition, message);
+            if (!done) break; // shutting down mid-retry: leave it for the next owner of the partition
+            payload.resolveOffset(message.offset);
+            await payload.commitOffsetsIfNecessary();
+            await payload.heartbeat();
+          }
           await payload.commitOffsetsIfNecessary();
-          return;
-        }
-        for (const message of batch.messages) {
-          if (!payload.isRunning() || payload.isStale() || this.stopping) break;
-          const done = await this.handleOne(batch.topic, batch.partition, message);
-          if (!done) break; // shutting down mid-retry: leave it for the next owner of the partition
-          payload.resolveOffset(message.offset);
-          await payload.heartbeat();
-        }
-        await payload.commitOffsetsIfNecessary();
-      },
+        }),
     });
   }
 
@@ -126,6 +133,8 @@ export class EventConsumer {
     let failure: unknown;
     const tails = new Map<string, Promise<void>>();
     const inFlight = new Set<Promise<void>>();
+    // One commit at a time, each taking whatever prefix is resolved by then.
+    let commits = Promise.resolve();
     for (let i = 0; i < messages.length; i++) {
       while (inFlight.size >= limit) await Promise.race(inFlight);
       if (halted || !payload.isRunning() || payload.isStale() || this.stopping) break;
@@ -147,7 +156,10 @@ export class EventConsumer {
         }
         finished[i] = true;
         while (prefix < messages.length && finished[prefix]) prefix++;
-        if (prefix > 0) payload.resolveOffset(messages[prefix - 1]!.offset);
+        if (prefix > 0) {
+          payload.resolveOffset(messages[prefix - 1]!.offset);
+          commits = commits.then(() => payload.commitOffsetsIfNecessary()).catch(() => undefined);
+        }
       };
       const task = (tails.get(key) ?? Promise.resolve()).then(run);
       tails.set(key, task);
@@ -159,6 +171,7 @@ export class EventConsumer {
       await payload.heartbeat();
     }
     await Promise.all(inFlight);
+    await commits;
     await payload.heartbeat();
     // As in order mode, an error kafkajs should see (a dead-letter write that failed) fails the batch.
     if (failure !== undefined) throw toPreflightError(failure);
@@ -291,6 +304,21 @@ export class EventConsumer {
       `message dead-lettered: ${reason.message}`,
     );
     this.options.onDeadLetter?.({ topic: meta.topic, reason });
+  }
+}
+
+/**
+ * kafkajs heartbeats only from its fetch loop and when a handler calls `heartbeat()`: one slow
+ * message (a source that takes seconds to answer) would otherwise let the short session timeout
+ * expire and evict a live member. Heartbeats go out every second while the batch runs (kafkajs
+ * sends one at most every heartbeat interval however often it is called).
+ */
+export async function keepAlive<T>(payload: Pick<EachBatchPayload, 'heartbeat'>, work: () => Promise<T>): Promise<T> {
+  const timer = setInterval(() => void payload.heartbeat().catch(() => undefined), 1_000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
   }
 }
 

@@ -18,10 +18,11 @@ export { SETTINGS, KNOWN_NAMES, OWNED_PREFIXES, unknownVariables, type SettingSp
 export { serveHealth, healthReport, trackConsumer, type HealthReport, type ConsumerHealth, type ConsumerState } from './health.js';
 export { EventCodec } from './codec.js';
 export { EventProducer, type EventProducerOptions } from './producer.js';
-export { EventConsumer, type EventConsumerOptions, type Handlers, type MessageMeta, type RetryPolicy, type ConsumerStats } from './consumer.js';
+export { EventConsumer, keepAlive, type EventConsumerOptions, type Handlers, type MessageMeta, type RetryPolicy, type ConsumerStats } from './consumer.js';
 export { MemoryDedupeStore, FileDedupeStore, type DedupeStore } from './dedupe.js';
-export { platformTopics, ensureTopics, type TopicSpec } from './topics.js';
+export { platformTopics, ensureTopics, topicDurability, withDurability, type TopicSpec, type TopicDurability } from './topics.js';
 export { cloudEventHeaders, headerString } from './headers.js';
 export { createBus, onShutdown, runServiceMain, busConfigOrExit, type Bus } from './bus.js';
 export { retryRetriable } from './retry.js';
 export { groupHasCommitted, readTopics, type ReadTopicsOptions, type RawRecordHandler } from './reader.js';
+export { groupTimings, shutdownDeadlineMs, type GroupTimings } from './group.js';

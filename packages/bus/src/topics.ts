@@ -1,4 +1,4 @@
-import type { Admin, ITopicConfig } from 'kafkajs';
+import kafkajs, { type Admin, type ITopicConfig } from 'kafkajs';
 import { PreflightError } from '@preflight/core';
 import { EVENT_TYPES, type Topics } from '@preflight/events';
 import { NotReadyError, retryRetriable } from './retry.js';
@@ -8,6 +8,44 @@ export interface TopicSpec {
   partitions: number;
   /** Kafka topic configs, e.g. retention.ms, cleanup.policy. */
   config: Record<string, string>;
+  /** Copies of each partition; -1 leaves it to the broker's default. */
+  replicationFactor?: number;
+}
+
+/** Durability of every platform topic: how many copies, and how many must have a write before it is acknowledged. */
+export interface TopicDurability {
+  replicationFactor: number;
+  minInsyncReplicas: number;
+}
+
+function wholeNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new PreflightError('CONFIG', `${name} must be a whole number of at least 1, got ${JSON.stringify(raw)}`, { retriable: false });
+  return n;
+}
+
+/**
+ * KAFKA_REPLICATION_FACTOR and KAFKA_MIN_INSYNC_REPLICAS, else what fits the cluster: 3 copies
+ * with 2 in sync on three or more brokers (one broker may be down without losing a write or
+ * stopping producers), 1/1 on a single local broker.
+ */
+export function topicDurability(brokers: number, env: NodeJS.ProcessEnv = process.env): TopicDurability {
+  const replicationFactor = wholeNumber(env, 'KAFKA_REPLICATION_FACTOR') ?? (brokers >= 3 ? 3 : 1);
+  const minInsyncReplicas = wholeNumber(env, 'KAFKA_MIN_INSYNC_REPLICAS') ?? (replicationFactor >= 3 ? 2 : 1);
+  if (minInsyncReplicas > replicationFactor) {
+    throw new PreflightError('CONFIG', `KAFKA_MIN_INSYNC_REPLICAS=${minInsyncReplicas} is more than KAFKA_REPLICATION_FACTOR=${replicationFactor}: no write could ever be acknowledged`, { retriable: false });
+  }
+  if (replicationFactor > brokers) {
+    throw new PreflightError('CONFIG', `KAFKA_REPLICATION_FACTOR=${replicationFactor} needs at least ${replicationFactor} brokers; the cluster has ${brokers}`, { retriable: false });
+  }
+  return { replicationFactor, minInsyncReplicas };
+}
+
+/** The same specs with the durability applied to every topic. */
+export function withDurability(specs: TopicSpec[], d: TopicDurability): TopicSpec[] {
+  return specs.map((s) => ({ ...s, replicationFactor: d.replicationFactor, config: { ...s.config, 'min.insync.replicas': String(d.minInsyncReplicas) } }));
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -29,6 +67,8 @@ export function platformTopics(topics: Topics, partitions = 6): TopicSpec[] {
     partitions,
     config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0', 'segment.ms': String(60 * 60 * 1000) },
   });
+  // Snapshot records the projector cannot decode are set aside here instead of blocking its start.
+  specs.push({ topic: topics.dlq(topics.state), partitions: 1, config: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * DAY_MS) } });
   return specs;
 }
 
@@ -40,7 +80,7 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<{ 
     const configs: ITopicConfig[] = missing.map((s) => ({
       topic: s.topic,
       numPartitions: s.partitions,
-      replicationFactor: -1,
+      replicationFactor: s.replicationFactor ?? -1,
       configEntries: Object.entries(s.config).map(([name, value]) => ({ name, value })),
     }));
     for (let attempt = 1; ; attempt++) {
@@ -75,6 +115,21 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<{ 
       const spec = present.find((s) => s.topic === t.name);
       if (spec && t.partitions.length < spec.partitions) {
         throw new PreflightError('CONFIG', `topic ${t.name} has ${t.partitions.length} partitions, declared ${spec.partitions}`, { retriable: false });
+      }
+      const copies = Math.min(...t.partitions.map((p) => p.replicas.length));
+      if (spec?.replicationFactor !== undefined && spec.replicationFactor > 0 && copies < spec.replicationFactor) {
+        throw new PreflightError('CONFIG', `topic ${t.name} has ${copies} replica(s) per partition, declared replication factor ${spec.replicationFactor}: reassign its partitions or lower KAFKA_REPLICATION_FACTOR`, { retriable: false });
+      }
+    }
+    const declared = present.filter((s) => s.config['min.insync.replicas'] !== undefined);
+    if (declared.length > 0) {
+      const { resources } = await admin.describeConfigs({ resources: declared.map((s) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name: s.topic, configNames: ['min.insync.replicas'] })), includeSynonyms: false });
+      for (const r of resources) {
+        const actual = Number(r.configEntries.find((e) => e.configName === 'min.insync.replicas')?.configValue ?? '1');
+        const want = Number(declared.find((s) => s.topic === r.resourceName)!.config['min.insync.replicas']);
+        if (actual < want) {
+          throw new PreflightError('CONFIG', `topic ${r.resourceName} has min.insync.replicas=${actual}, declared ${want}: an acknowledged write could be lost with one broker; raise it with kafka-configs or lower KAFKA_MIN_INSYNC_REPLICAS`, { retriable: false });
+        }
       }
     }
   }

@@ -175,6 +175,12 @@ export class Projection {
     return true;
   }
 
+  /**
+   * An operation's state is derived from the facts of its attempt, so it does not depend on the
+   * order the topics are folded in: the request (which names the operation) and the attempt's
+   * outcome, whichever comes first. The outcome is read from the connector's attempt log, which
+   * `apply` has already updated for this event.
+   */
   private foldOperation(e: ConnectorEvent): void {
     if (e.eventType === 'connector.handshake.requested' && e.operationId) {
       const existing = this.operations.get(e.operationId);
@@ -209,22 +215,24 @@ export class Projection {
       const op = id ? this.operations.get(id) : undefined;
       if (op && !op.cancelRequestedAt) this.operations.set(op.id, { ...op, cancelRequestedAt: e.occurredAt, updatedAt: e.occurredAt > op.updatedAt ? e.occurredAt : op.updatedAt });
     }
-    if (e.eventType === 'connector.validated') {
-      const id = this.opByAttempt.get(e.correlationId);
-      const op = id ? this.operations.get(id) : undefined;
-      if (op && !op.done) {
-        // A cancelled attempt is the operation's end, not a finding about the source.
-        const cancelled = e.status === 'FAILED' && e.reason === 'CANCELLED';
-        this.countTask(op.owner?.team, (c) => (cancelled ? c.cancelled++ : c.completed[e.status]++), Date.parse(e.occurredAt) - Date.parse(op.createdAt));
-        this.operations.set(op.id, {
-          ...op,
-          status: cancelled ? 'CANCELLED' : 'SUCCEEDED',
-          done: true,
-          updatedAt: e.occurredAt,
-          result: { status: e.status, reason: e.reason, validatedBy: e.validatedBy, receiptUrl: `/api/connectors/${encodeURIComponent(e.connectorId)}/receipt` },
-          error: cancelled ? { code: 'CANCELLED', message: `cancelled by ${e.validatedBy.replace(/ \(cancelled\)$/, '')}` } : null,
-        });
-      }
+    if (e.eventType !== 'connector.handshake.requested' && e.eventType !== 'connector.validated') return;
+    const id = this.opByAttempt.get(e.correlationId);
+    const op = id ? this.operations.get(id) : undefined;
+    const outcome = this.connectors.get(e.connectorId)?.attemptLog.find((a) => a.attemptId === e.correlationId)?.outcome;
+    // An outcome settles the operation, also one the clock had already given up on (TIMEOUT):
+    // a rebuild from the log, which has the outcome, must end in the same place.
+    if (op && outcome && op.status !== 'SUCCEEDED' && op.status !== 'CANCELLED') {
+      // A cancelled attempt is the operation's end, not a finding about the source.
+      const cancelled = outcome.status === 'FAILED' && outcome.reason === 'CANCELLED';
+      if (!op.done) this.countTask(op.owner?.team, (c) => (cancelled ? c.cancelled++ : c.completed[outcome.status]++), Date.parse(outcome.validatedAt) - Date.parse(op.createdAt));
+      this.operations.set(op.id, {
+        ...op,
+        status: cancelled ? 'CANCELLED' : 'SUCCEEDED',
+        done: true,
+        updatedAt: outcome.validatedAt,
+        result: { status: outcome.status, reason: outcome.reason, validatedBy: outcome.validatedBy, receiptUrl: `/api/connectors/${encodeURIComponent(e.connectorId)}/receipt` },
+        error: cancelled ? { code: 'CANCELLED', message: `cancelled by ${outcome.validatedBy.replace(/ \(cancelled\)$/, '')}` } : null,
+      });
     }
   }
 

@@ -71,7 +71,12 @@ export function createPrometheus(projection: () => Projection, topics: TopicStat
       for (const row of await topics.rows().catch(() => [])) for (const l of row.lag) r.observe(l.lag, { topic: row.topic, group: l.group });
     });
     gauge(METRIC.dead_letter_messages).addCallback(async (r) => {
-      for (const row of await topics.rows().catch(() => [])) if (row.deadLetters !== null) r.observe(row.deadLetters, { topic: row.topic });
+      // Per consumer group that set them aside; a topic without dead letters shows one 0 (an empty group label is no label to Prometheus).
+      for (const row of await topics.rows().catch(() => [])) {
+        if (row.deadLetters === null) continue;
+        if (row.deadLettersByGroup.length === 0) r.observe(row.deadLetters, { topic: row.topic, group: '' });
+        for (const g of row.deadLettersByGroup) r.observe(g.count, { topic: row.topic, group: g.group });
+      }
     });
   }
   return { handle: (req, res) => exporter.getMetricsRequestHandler(req, res), shutdown: () => provider.shutdown() };

@@ -1,15 +1,14 @@
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
-import type { Consumer, Producer } from 'kafkajs';
-import { readTopics, retryRetriable, type Bus } from '@preflight/bus';
-import { type Logger } from '@preflight/core';
+import type { Consumer, IHeaders, Producer } from 'kafkajs';
+import { groupTimings, keepAlive, readTopics, retryRetriable, type Bus } from '@preflight/bus';
+import { METRIC, toPreflightError, type Logger } from '@preflight/core';
 import { EVENT_TYPES, subjectFor, type ConnectorEvent, type EventType } from '@preflight/events';
-import { Projection, type ProjectionSnapshot } from './projection.js';
-import type { ConnectorState } from './state.js';
+import { Projection } from './projection.js';
+import { chooseSnapshot, digestOf, parseRecordJson, PROJECTION_KEY, snapshotKey, versionOf, type ConnectorRecordJson, type LoadedRecord, type ProjectionRecordJson } from './snapshot.js';
 
 const STATE_SCHEMA = JSON.parse(readFileSync(new URL('../../../schemas/state/connector-state.v1.avsc', import.meta.url), 'utf8')) as avro.Schema;
 const stateType = avro.Type.forSchema(STATE_SCHEMA);
-const PROJECTION_KEY = '__projection__';
 
 interface StateRecord {
   kind: 'CONNECTOR' | 'PROJECTION';
@@ -26,8 +25,18 @@ export interface ProjectorRunnerOptions {
   logger: Logger;
   groupId?: string;
   snapshotEveryMs?: number;
+  /**
+   * Names this replica's snapshot records, so replicas that each fold the whole log never read
+   * each other's snapshots; empty for a single projector.
+   */
+  instance?: string;
   onApplied?: () => void;
+  /** Awaited before each batch is folded; lets a test hold the fold to observe catching up. */
+  beforeBatch?: () => Promise<void>;
 }
+
+/** How the live projection came to be at start. */
+export type RestoredFrom = 'nothing' | 'snapshot' | 'rebuild';
 
 /**
  * The projector's Kafka adapter: restores from the compacted snapshot topic, then folds the event
@@ -42,9 +51,26 @@ export class ProjectorRunner {
   private stateSchemaId = 0;
   private dirty = new Set<string>();
   private projectionDirty = false;
-  caughtUp = false;
-  restoredFromSnapshot = false;
+  /** The version of each connector's last snapshot record that the broker acknowledged. */
+  private written = new Map<string, number>();
+  /** Snapshot writes, one at a time: a newer one never races an older one's retries. */
+  private writes: Promise<void> = Promise.resolve();
+  private writing = false;
+  /** Log end offsets of the event topics when the projector started: `/readyz` waits for them. */
+  private startEnds: Map<string, bigint> | undefined;
+  private caughtUpLatched = false;
+  restoredFrom: RestoredFrom = 'nothing';
   foldedSinceStart = 0;
+  /** Records of the state topic and events that could not be decoded, dead-lettered and skipped. */
+  readonly skipped = { stateRecords: 0, events: 0 };
+
+  get restoredFromSnapshot(): boolean {
+    return this.restoredFrom === 'snapshot';
+  }
+
+  private get instance(): string {
+    return this.options.instance ?? '';
+  }
 
   constructor(private readonly options: ProjectorRunnerOptions) {}
 
@@ -58,36 +84,117 @@ export class ProjectorRunner {
     this.stateSchemaId = await bus.codec.registerAvro(subjectFor(bus.topics.state), STATE_SCHEMA as object);
     this.producer = bus.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await this.producer.connect();
+    this.startEnds = await this.endOffsets();
     await this.restore();
     await this.consume();
-    this.timer = setInterval(() => void this.snapshot().catch((e: unknown) => this.options.logger.warn({ err: e }, 'snapshot failed; will retry')), this.options.snapshotEveryMs ?? 2_000);
+    this.timer = setInterval(() => {
+      if (this.writing) return; // the next tick takes whatever the running write leaves dirty
+      this.snapshot().catch((e: unknown) => this.options.logger.warn({ err: e }, 'snapshot failed; will retry'));
+    }, this.options.snapshotEveryMs ?? 2_000);
   }
 
-  /** Loads the latest snapshot records (compaction keeps one per key). */
+  private async endOffsets(): Promise<Map<string, bigint>> {
+    const admin = this.options.bus.kafka.admin();
+    await admin.connect();
+    try {
+      const ends = new Map<string, bigint>();
+      for (const topic of this.topics) {
+        for (const p of await retryRetriable(() => admin.fetchTopicOffsets(topic))) {
+          // An empty partition (or one whose records all expired) has nothing to catch up on.
+          if (BigInt(p.high) > BigInt(p.low)) ends.set(`${topic}:${p.partition}`, BigInt(p.high));
+        }
+      }
+      return ends;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** Whether the projection has folded everything that was in the log when it started. */
+  caughtUp(): boolean {
+    if (this.caughtUpLatched) return true;
+    if (!this.startEnds) return false;
+    for (const [tp, end] of this.startEnds) if (BigInt(this.projection.offsets[tp] ?? '0') < end) return false;
+    this.caughtUpLatched = true;
+    return true;
+  }
+
+  /**
+   * Loads the newest snapshot version per key (not the last record written) and verifies it against
+   * the projection record; a record that cannot be decoded is dead-lettered and skipped, and a
+   * snapshot that does not verify is replaced by a fold of the whole log.
+   */
   private async restore(): Promise<void> {
-    const connectors = new Map<string, ConnectorState>();
-    let projection: Omit<ProjectionSnapshot, 'connectors'> | undefined;
-    await readTopics(this.options.bus.kafka, [this.options.bus.topics.state], (_t, _p, _o, value, key) => {
+    const { bus, logger } = this.options;
+    const records: LoadedRecord[] = [];
+    await readTopics(bus.kafka, [bus.topics.state], async (topic, partition, offset, value, key) => {
       const k = key?.toString() ?? '';
       if (!value) {
-        connectors.delete(k);
+        records.push({ kind: 'TOMBSTONE', key: k });
         return;
       }
-      const rec = stateType.fromBuffer(value.subarray(5)) as StateRecord;
-      if (rec.kind === 'PROJECTION') projection = JSON.parse(rec.stateJson) as Omit<ProjectionSnapshot, 'connectors'>;
-      else connectors.set(rec.connectorId, JSON.parse(rec.stateJson) as ConnectorState);
+      try {
+        if (value.length < 5 || value[0] !== 0) throw new Error('not in the Confluent wire format (magic byte 0 + schema id)');
+        const rec = stateType.fromBuffer(value.subarray(5)) as StateRecord;
+        const json = parseRecordJson(rec.kind, rec.stateJson);
+        records.push(rec.kind === 'PROJECTION' ? { kind: 'PROJECTION', key: k, json: json as ProjectionRecordJson } : { kind: 'CONNECTOR', key: k, json: json as ConnectorRecordJson });
+      } catch (err) {
+        this.skipped.stateRecords++;
+        logger.warn({ err, topic, partition, offset, metric: METRIC.events_dead_lettered_total }, 'projector skipped a state record it cannot decode');
+        await this.deadLetter({ topic, partition, offset, key, value, headers: {} }, err);
+      }
     });
-    if (projection) {
-      this.projection = Projection.fromSnapshot({ ...projection, connectors: [...connectors.values()] });
-      this.restoredFromSnapshot = true;
-      this.options.logger.info({ connectors: connectors.size }, 'projector restored from snapshot');
+    const choice = chooseSnapshot(records, this.instance);
+    if (choice.kind === 'EMPTY') return;
+    if (choice.kind === 'INCONSISTENT') {
+      logger.warn({ reason: choice.reason }, 'projector snapshot does not verify; rebuilding from the log');
+      this.projection = await this.foldLog();
+      this.restoredFrom = 'rebuild';
+      for (const id of this.projection.connectors.keys()) this.dirty.add(id);
+      this.projectionDirty = true;
+      await this.snapshot();
+      return;
     }
+    this.projection = Projection.fromSnapshot(choice.snapshot);
+    this.written = choice.written;
+    this.restoredFrom = 'snapshot';
+    logger.info({ connectors: choice.written.size, version: choice.seq }, 'projector restored from snapshot');
+  }
+
+  /** The original bytes go to `<topic>.dlq` with why, as the services' consumers do. */
+  private async deadLetter(m: { topic: string; partition: number; offset: string; key: Buffer | null; value: Buffer | null; headers: IHeaders }, err: unknown): Promise<void> {
+    const reason = toPreflightError(err, 'DECODE');
+    const groupId = this.groupId;
+    await this.producer!.send({
+      topic: this.options.bus.topics.dlq(m.topic),
+      acks: -1,
+      messages: [
+        {
+          key: m.key,
+          value: m.value,
+          headers: {
+            ...m.headers,
+            dlq_reason: reason.message.slice(0, 2000),
+            dlq_error_code: reason.code,
+            dlq_source_topic: m.topic,
+            dlq_source_partition: String(m.partition),
+            dlq_source_offset: m.offset,
+            dlq_consumer_group: groupId,
+            dlq_failed_at: new Date().toISOString(),
+          },
+        },
+      ],
+    });
+  }
+
+  private get groupId(): string {
+    const { bus } = this.options;
+    return this.options.groupId ?? `${bus.topics.prefix}preflight.projector${this.instance ? `.${this.instance}` : ''}`;
   }
 
   private async consume(): Promise<void> {
     const { bus, logger } = this.options;
-    const groupId = this.options.groupId ?? `${bus.topics.prefix}preflight.projector`;
-    const consumer = bus.kafka.consumer({ groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
+    const consumer = bus.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false, ...groupTimings() });
     this.consumer = consumer;
     await consumer.connect();
     await retryRetriable(() => consumer.subscribe({ topics: this.topics, fromBeginning: true }));
@@ -99,38 +206,60 @@ export class ProjectorRunner {
     });
     await consumer.run({
       eachBatchAutoResolve: false,
-      eachBatch: async (payload) => {
-        const { batch } = payload;
-        const type = bus.topics.typeOf(batch.topic) as EventType;
-        const from = BigInt(this.projection.offsets[`${batch.topic}:${batch.partition}`] ?? '0');
-        for (const m of batch.messages) {
-          if (BigInt(m.offset) >= from) {
-            try {
-              const e = await bus.codec.decode(m.value, type);
-              if (this.projection.apply(e, { topic: batch.topic, partition: batch.partition, offset: m.offset })) {
-                this.dirty.add(e.connectorId);
-                this.foldedSinceStart++;
+      eachBatch: (payload) =>
+        keepAlive(payload, async () => {
+          await this.options.beforeBatch?.();
+          const { batch } = payload;
+          const type = bus.topics.typeOf(batch.topic) as EventType;
+          const from = BigInt(this.projection.offsets[`${batch.topic}:${batch.partition}`] ?? '0');
+          for (const m of batch.messages) {
+            if (BigInt(m.offset) >= from) {
+              try {
+                const e = await bus.codec.decode(m.value, type);
+                if (this.projection.apply(e, { topic: batch.topic, partition: batch.partition, offset: m.offset })) {
+                  this.dirty.add(e.connectorId);
+                  this.foldedSinceStart++;
+                }
+              } catch (err) {
+                if (toPreflightError(err, 'DECODE').retriable) throw err; // the registry is away: kafkajs retries the batch
+                // Dead-lettered under the projector's own group, so a poison record shows on every consumer that met it.
+                logger.warn({ err, topic: batch.topic, offset: m.offset, metric: METRIC.events_dead_lettered_total }, 'projector skipped an undecodable event');
+                await this.deadLetter({ topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers ?? {} }, err);
+                this.skipped.events++;
+                this.projection.offsets[`${batch.topic}:${batch.partition}`] = (BigInt(m.offset) + 1n).toString();
               }
-            } catch (err) {
-              // The services dead-letter what they cannot decode; the read side skips it and says so.
-              logger.warn({ err, topic: batch.topic, offset: m.offset }, 'projector skipped an undecodable event');
-              this.projection.offsets[`${batch.topic}:${batch.partition}`] = (BigInt(m.offset) + 1n).toString();
+              this.projectionDirty = true;
             }
-            this.projectionDirty = true;
+            payload.resolveOffset(m.offset);
           }
-          payload.resolveOffset(m.offset);
-        }
-        await payload.heartbeat();
-        await payload.commitOffsetsIfNecessary();
-        this.options.onApplied?.();
-      },
+          await payload.heartbeat();
+          await payload.commitOffsetsIfNecessary();
+          this.options.onApplied?.();
+        }),
     });
   }
 
-  /** Writes the connectors that changed and the projection record, in one request. */
-  async snapshot(): Promise<void> {
+  /**
+   * Writes the connectors that changed and then the projection record, tagged with the version of
+   * the offsets they cover. Writes are queued one behind the other.
+   */
+  snapshot(): Promise<void> {
+    const run = this.writes.then(async () => {
+      this.writing = true;
+      try {
+        await this.writeSnapshot();
+      } finally {
+        this.writing = false;
+      }
+    });
+    this.writes = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writeSnapshot(): Promise<void> {
     if (!this.producer || (!this.projectionDirty && this.dirty.size === 0)) return;
     const snap = this.projection.toSnapshot();
+    const seq = versionOf(snap.offsets);
     const changed = [...this.dirty];
     this.dirty.clear();
     this.projectionDirty = false;
@@ -138,12 +267,18 @@ export class ProjectorRunner {
     const header = Buffer.alloc(5);
     header.writeUInt32BE(this.stateSchemaId, 1);
     const enc = (r: StateRecord): Buffer => Buffer.concat([header, stateType.toBuffer(r)]);
+    const written = new Map(this.written);
     const messages = changed.flatMap((id) => {
       const c = this.projection.connectors.get(id);
-      return c ? [{ key: id, value: enc({ kind: 'CONNECTOR', connectorId: id, tenantId: c.tenantId, status: c.status, updatedAt: c.updatedAt, snapshotAt: now, stateJson: JSON.stringify(c) }) }] : [];
+      if (!c) return [];
+      written.set(id, seq);
+      const json: ConnectorRecordJson = { v: 2, instance: this.instance, seq, state: c };
+      return [{ key: snapshotKey(this.instance, id), value: enc({ kind: 'CONNECTOR', connectorId: id, tenantId: c.tenantId, status: c.status, updatedAt: c.updatedAt, snapshotAt: now, stateJson: JSON.stringify(json) }) }];
     });
     const { connectors: _c, ...rest } = snap;
-    messages.push({ key: PROJECTION_KEY, value: enc({ kind: 'PROJECTION', connectorId: PROJECTION_KEY, tenantId: '', status: '', updatedAt: now, snapshotAt: now, stateJson: JSON.stringify(rest) }) });
+    const pj: ProjectionRecordJson = { v: 2, instance: this.instance, seq, digest: digestOf(written), connectors: written.size, projection: rest };
+    // Last, so that a crash between the two leaves connector records newer than the projection record: that does not verify and is rebuilt.
+    messages.push({ key: snapshotKey(this.instance, PROJECTION_KEY), value: enc({ kind: 'PROJECTION', connectorId: PROJECTION_KEY, tenantId: '', status: '', updatedAt: now, snapshotAt: now, stateJson: JSON.stringify(pj) }) });
     try {
       // Stay well under the broker's 1 MiB record-batch limit, whatever the number of changes.
       let chunk: typeof messages = [];
@@ -158,6 +293,7 @@ export class ProjectorRunner {
         size += m.value.length;
       }
       if (chunk.length) await this.producer.send({ topic: this.options.bus.topics.state, acks: -1, messages: chunk });
+      this.written = written;
     } catch (e) {
       for (const id of changed) this.dirty.add(id);
       this.projectionDirty = true;

@@ -6,7 +6,7 @@ import { buildApi } from './http.js';
 import { DEFAULT_OPERATION_TIMEOUT_MS } from './projection.js';
 import { createPrometheus } from './prometheus.js';
 import { ProjectorRunner } from './runner.js';
-import { TopicStats } from './topics.js';
+import { DeadLetterCounter, TopicStats } from './topics.js';
 
 export interface ProjectorServiceOptions {
   bus: Bus;
@@ -18,6 +18,10 @@ export interface ProjectorServiceOptions {
   snapshotEveryMs?: number;
   /** Registration checks secrets, addresses and paths in the tenant's scope; defaults to the environment's policy. */
   scopes?: Scopes;
+  /** This replica's name when several projectors each serve the full read model (PROJECTOR_INSTANCE). */
+  instance?: string;
+  /** Awaited before each batch is folded (tests). */
+  beforeBatch?: () => Promise<void>;
 }
 
 export interface ProjectorService {
@@ -30,9 +34,20 @@ export interface ProjectorService {
 export async function startProjectorService(options: ProjectorServiceOptions): Promise<ProjectorService> {
   const { bus, logger } = options;
   await bus.producer.start();
-  const runner = new ProjectorRunner({ bus, logger, ...(options.groupId ? { groupId: options.groupId } : {}), ...(options.snapshotEveryMs ? { snapshotEveryMs: options.snapshotEveryMs } : {}) });
+  const instance = options.instance ?? process.env['PROJECTOR_INSTANCE'] ?? '';
+  const runner = new ProjectorRunner({
+    bus,
+    logger,
+    instance,
+    ...(options.groupId ? { groupId: options.groupId } : {}),
+    ...(options.snapshotEveryMs ? { snapshotEveryMs: options.snapshotEveryMs } : {}),
+    ...(options.beforeBatch ? { beforeBatch: options.beforeBatch } : {}),
+  });
   await runner.start();
-  const topics = new TopicStats(bus.kafka, bus.topics);
+  // Each replica counts on its own (nothing committed), under its own group.
+  const deadLetters = new DeadLetterCounter(bus.kafka, bus.topics, `${bus.topics.prefix}preflight.projector.dead-letters${instance ? `.${instance}` : ''}`);
+  await deadLetters.start();
+  const topics = new TopicStats(bus.kafka, bus.topics, deadLetters);
   const prometheus = createPrometheus(() => runner.projection, topics);
   const configured = options.scopes ?? scopesFromEnv({ brokers: bus.config.brokers, registryUrl: bus.config.schemaRegistryUrl });
   // The API's own port is known only once it listens; until then the configured policy applies.
@@ -44,7 +59,7 @@ export async function startProjectorService(options: ProjectorServiceOptions): P
     publish: (...events) => bus.producer.publish(...events),
     topics,
     prometheus,
-    ready: () => true,
+    ready: () => runner.caughtUp(),
     rebuild: () => runner.rebuild(),
     operationTimeoutMs: options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS,
     logger,
@@ -63,6 +78,7 @@ export async function startProjectorService(options: ProjectorServiceOptions): P
       clearInterval(expiry);
       await app.close();
       await prometheus.shutdown();
+      await deadLetters.stop();
       await runner.stop();
     },
   };

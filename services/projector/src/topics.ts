@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { Consumer, Kafka } from 'kafkajs';
 import { retryRetriable } from '@preflight/bus';
 import type { Topics } from '@preflight/events';
 
@@ -9,6 +9,60 @@ export interface TopicRow {
   lag: Array<{ group: string; lag: number }>;
   /** Messages in `<topic>.dlq`: what a service gave up on, kept with its reason for a person; null for a topic without one. */
   deadLetters: number | null;
+  /** The same, by the consumer group that set each aside (its `dlq_consumer_group` header). */
+  deadLettersByGroup: Array<{ group: string; count: number }>;
+}
+
+/**
+ * Counts dead letters per source topic and consumer group from the `dlq_*` headers, with one
+ * long-lived reader of every `.dlq` topic (dead-letter topics are small and append-only).
+ */
+export class DeadLetterCounter {
+  private readonly counts = new Map<string, Map<string, number>>();
+  private consumer: Consumer | undefined;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topics: Topics,
+    private readonly groupId: string,
+  ) {}
+
+  async start(): Promise<void> {
+    const consumer = this.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: 500, allowAutoTopicCreation: false });
+    this.consumer = consumer;
+    await consumer.connect();
+    await retryRetriable(() => consumer.subscribe({ topics: [...this.topics.all(), this.topics.state].map((t) => this.topics.dlq(t)), fromBeginning: true }));
+    // Counted from the start of each dead-letter topic at every start: nothing is committed.
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.counts.clear();
+      for (const [topic, partitions] of Object.entries(payload.memberAssignment)) for (const partition of partitions) consumer.seek({ topic, partition, offset: '0' });
+    });
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ topic, message }) => {
+        const source = message.headers?.['dlq_source_topic']?.toString() ?? topic.replace(/\.dlq$/, '');
+        const group = message.headers?.['dlq_consumer_group']?.toString() ?? 'unknown';
+        const byGroup = this.counts.get(source) ?? new Map<string, number>();
+        byGroup.set(group, (byGroup.get(group) ?? 0) + 1);
+        this.counts.set(source, byGroup);
+      },
+    });
+  }
+
+  /** Per consumer group (its service name when it is one of the platform's) for a source topic. */
+  of(topic: string): Array<{ group: string; count: number }> {
+    return [...(this.counts.get(topic) ?? [])].map(([group, count]) => ({ group: serviceOf(this.topics.prefix, group), count })).sort((a, b) => a.group.localeCompare(b.group));
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+}
+
+/** `<prefix>preflight.<service>[.<instance>]` → `<service>[.<instance>]`; any other group as it is. */
+function serviceOf(prefix: string, group: string): string {
+  const head = `${prefix}preflight.`;
+  return group.startsWith(head) ? group.slice(head.length) : group;
 }
 
 /** The consumer groups of the platform's services, as they name themselves. */
@@ -26,6 +80,7 @@ export class TopicStats {
   constructor(
     private readonly kafka: Kafka,
     private readonly topics: Topics,
+    private readonly deadLetterCounter?: DeadLetterCounter,
   ) {}
 
   async rows(maxAgeMs = 2_000): Promise<TopicRow[]> {
@@ -61,7 +116,7 @@ export class TopicStats {
         }
       }
       const deadLetters = new Map<string, number>();
-      for (const t of this.topics.all().filter((n) => existing.has(this.topics.dlq(n)))) {
+      for (const t of [...this.topics.all(), this.topics.state].filter((n) => existing.has(this.topics.dlq(n)))) {
         const offs = await retryRetriable(() => admin.fetchTopicOffsets(this.topics.dlq(t)));
         deadLetters.set(t, offs.reduce((n, o) => n + Number(o.high) - Number(o.low), 0));
       }
@@ -70,7 +125,8 @@ export class TopicStats {
         messages,
         ratePerSec: Math.round((this.rates.get(topic) ?? 0) * 100) / 100,
         lag: lagByTopic.get(topic) ?? [],
-        deadLetters: this.topics.all().includes(topic) ? (deadLetters.get(topic) ?? 0) : null,
+        deadLetters: this.topics.all().includes(topic) || topic === this.topics.state ? (deadLetters.get(topic) ?? 0) : null,
+        deadLettersByGroup: this.deadLetterCounter?.of(topic) ?? [],
       }));
       this.cached = { at: now, rows };
       return rows;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createBus, readTopics } from '@preflight/bus';
+import { createBus, readTopics, type Bus } from '@preflight/bus';
 import { sampleEvents, type ConnectorValidated } from '@preflight/events';
 import { eventually, testBusConfig, testLogger } from '@preflight/testkit';
 import { startReadinessService } from './service.js';
@@ -19,14 +19,20 @@ function pick(s: ReturnType<typeof sampleEvents>) {
 
 const settings = { preflightTimeoutMs: 60_000, contractFacts: () => ({ id: 'orders', version: '1.0.0', pii: false }) };
 
+/** A bus on fresh topics and the outcomes readiness publishes on it, as they arrive. */
+async function busWatchingOutcomes(): Promise<{ bus: Bus; outcomes: ConnectorValidated[] }> {
+  const bus = createBus(testBusConfig(), testLogger());
+  await bus.ensureTopics(3);
+  await bus.producer.start();
+  const outcomes: ConnectorValidated[] = [];
+  const watch = bus.consumer({ groupId: `${bus.topics.prefix}watch`, handlers: { 'connector.validated': async (e) => void outcomes.push(e) } });
+  await watch.start();
+  return { bus, outcomes };
+}
+
 describe('readiness on a real broker', () => {
   it('a restarted instance rebuilds the attempts still in flight from the log and decides each attempt exactly once', async () => {
-    const bus = createBus(testBusConfig(), testLogger());
-    await bus.ensureTopics(3);
-    await bus.producer.start();
-    const outcomes: ConnectorValidated[] = [];
-    const watch = bus.consumer({ groupId: `${bus.topics.prefix}watch`, handlers: { 'connector.validated': async (e) => void outcomes.push(e) } });
-    await watch.start();
+    const { bus, outcomes } = await busWatchingOutcomes();
 
     const first = await startReadinessService({ bus, logger: testLogger(), settings, tickMs: 50 });
     // Attempt A finishes before the restart; attempt B has two of its three results.
@@ -85,6 +91,24 @@ describe('readiness on a real broker', () => {
     });
     expect(written).toEqual([{ status: 'FAILED', reason: 'CANCELLED', validatedBy: 'user:ada (cancelled)' }]);
     await readiness.stop();
+    await bus.stop();
+  });
+
+  it('two live instances: partitions that move to the other one after a clean stop arrive with their attempts rebuilt, none times out', async () => {
+    const { bus, outcomes } = await busWatchingOutcomes();
+    const a = await startReadinessService({ bus, logger: testLogger(), settings, tickMs: 50 });
+    const b = await startReadinessService({ bus, logger: testLogger(), settings, tickMs: 50 });
+    // Enough connectors to land on every partition, so both instances hold some.
+    const all = Array.from({ length: 9 }, (_, i) => inputs(`mv-${i}`));
+    await bus.producer.publish(...all.map((x) => x.handshake));
+    await eventually('every handshake seen by one instance or the other', () => all.every((x) => a.attempts.get(x.handshake.correlationId)?.handshake || b.attempts.get(x.handshake.correlationId)?.handshake), { timeoutMs: 60_000 });
+    const movedAway = all.filter((x) => a.attempts.get(x.handshake.correlationId)?.handshake).length;
+    expect(movedAway).toBeGreaterThan(0);
+    await a.stop(); // its partitions move to b, whose group never delivered it those handshakes
+    await bus.producer.publish(...all.flatMap((x) => [x.schema, x.credentials]));
+    await eventually('every attempt decided well before its timeout', () => all.every((x) => outcomes.some((o) => o.correlationId === x.handshake.correlationId)), { timeoutMs: 40_000 });
+    expect(outcomes.filter((o) => o.correlationId.startsWith('mv-')).map((o) => o.status)).toEqual(all.map(() => 'READY'));
+    await b.stop();
     await bus.stop();
   });
 });

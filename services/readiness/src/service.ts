@@ -45,6 +45,14 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
   const settings: ReadinessSettings = { ...DEFAULT_SETTINGS, ...options.settings };
   const attempts = new Map<string, Attempt>();
   const finishedAt = new Map<string, number>();
+  /**
+   * The input partition of each attempt (the key is the connector id and every input topic has
+   * the same partition count, so it is the same in all of them), and the partitions this instance
+   * owns: with several instances only the owner of an attempt's partition may time it out, else
+   * two instances could each emit an outcome for it.
+   */
+  const partitionOf = new Map<string, number>();
+  let owned: Set<number> | undefined;
   await bus.producer.start();
 
   /** Decides one attempt; the new state is stored before publishing so a concurrent step sees it. */
@@ -71,7 +79,9 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
   };
 
   const apply = async (event: ReadinessInput, meta: MessageMeta): Promise<void> => {
+    await restoring;
     const id = event.correlationId;
+    partitionOf.set(id, meta.partition);
     attempts.set(id, evolve(attempts.get(id), event, `kafka://${meta.topic}/${meta.partition}/${meta.offset}`));
     if (event.eventType === 'connector.validated') finishedAt.set(id, Date.now());
     await step(id);
@@ -86,13 +96,15 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
   // anyway; only a restarted one has inputs behind its offsets.
   const groupId = options.groupId ?? `${bus.topics.prefix}preflight.${SERVICE_NAME}`;
   const inputTopics = INPUTS.map((t) => bus.topics.of(t));
-  if (await groupHasCommitted(bus.kafka, groupId, inputTopics)) {
-    const recoveryWindowMs = options.recoveryWindowMs ?? Number(process.env['READINESS_RECOVERY_WINDOW_MS'] ?? Math.max(settings.preflightTimeoutMs, settings.approvalTimeoutMs) + 5 * 60_000);
+  const recoveryWindowMs = options.recoveryWindowMs ?? Number(process.env['READINESS_RECOVERY_WINDOW_MS'] ?? Math.max(settings.preflightTimeoutMs, settings.approvalTimeoutMs) + 5 * 60_000);
+  /** Rebuilds the attempts of some partitions (all when omitted) from the recent window of the inputs. */
+  const recover = async (partitions?: Set<number>): Promise<void> => {
     const recoveryStarted = performance.now();
     const { records } = await readTopics(
       bus.kafka,
       inputTopics,
       async (topic, partition, offset, value) => {
+        if (partitions && !partitions.has(partition)) return;
         const type = bus.topics.typeOf(topic) as ReadinessInput['eventType'];
         let event: ReadinessInput;
         try {
@@ -101,14 +113,17 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
           return; // the live consumer dead-letters it with the reason
         }
         const id = event.correlationId;
+        partitionOf.set(id, partition);
         attempts.set(id, evolve(attempts.get(id), event, `kafka://${topic}/${partition}/${offset}`));
         if (event.eventType === 'connector.validated') finishedAt.set(id, Date.now());
       },
       { sinceMs: Date.now() - recoveryWindowMs },
     );
     const open = [...attempts.values()].filter((a) => !a.outcome).length;
-    logger.info({ records, attempts: attempts.size, open, recoveryWindowMs, ms: Math.round(performance.now() - recoveryStarted) }, `${SERVICE_NAME} recovered ${open} open attempt(s) from the log`);
-  }
+    logger.info({ records, attempts: attempts.size, open, partitions: partitions ? [...partitions] : 'all', recoveryWindowMs, ms: Math.round(performance.now() - recoveryStarted) }, `${SERVICE_NAME} recovered ${open} open attempt(s) from the log`);
+  };
+  // A group that never committed starts at the beginning of its topics and sees everything anyway.
+  const committed = await groupHasCommitted(bus.kafka, groupId, inputTopics);
 
   const handlers = Object.fromEntries(INPUTS.map((t) => [t, apply])) as { [T in (typeof INPUTS)[number]]: typeof apply };
   const consumer = bus.consumer({
@@ -117,7 +132,24 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
     keyConcurrency: 8,
     handlers,
   });
+  // Every partition this instance gets (at its first join too: between a recovery before joining
+  // and the join, another instance may have consumed and committed inputs of its attempts) arrives
+  // with attempts whose earlier inputs were consumed elsewhere: rebuild them before handling its
+  // messages.
+  let restoring: Promise<void> = Promise.resolve();
+  let joined!: () => void;
+  const firstJoin = new Promise<void>((r) => (joined = r));
+  consumer.consumer.on(consumer.consumer.events.GROUP_JOIN, ({ payload }) => {
+    const next = new Set(Object.entries(payload.memberAssignment).filter(([t]) => inputTopics.includes(t)).flatMap(([, ps]) => ps));
+    const gained = [...next].filter((p) => !owned?.has(p));
+    const first = owned === undefined;
+    owned = next;
+    if (gained.length > 0 && (committed || !first)) restoring = restoring.then(() => recover(new Set(gained))).catch((e: unknown) => logger.warn({ err: e, partitions: gained }, 'could not rebuild the attempts of newly assigned partitions'));
+    joined();
+  });
   await consumer.start();
+  await firstJoin;
+  await restoring;
 
   let ticking = false;
   const timer = setInterval(() => {
@@ -130,9 +162,12 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
           if (now - (finishedAt.get(id) ?? now) > RETAIN_FINISHED_MS) {
             attempts.delete(id);
             finishedAt.delete(id);
+            partitionOf.delete(id);
           }
           continue;
         }
+        const partition = partitionOf.get(id);
+        if (!owned || (partition !== undefined && !owned.has(partition))) continue; // another instance's attempt
         await step(id).catch((e: unknown) => logger.warn({ err: e, correlationId: id }, 'timeout check failed; will retry'));
       }
     })().finally(() => {

@@ -13,7 +13,6 @@ const bus = createBus({ ...busConfigFromEnv('crash-consumer'), topicPrefix: env(
 const delay = Number(process.env['DELAY_MS'] ?? '10');
 const consumer = bus.consumer({
   groupId: env('GROUP'),
-  sessionTimeoutMs: 6_000,
   keyConcurrency: Number(process.env['KEY_CONCURRENCY'] ?? '1'),
   dedupe: new FileDedupeStore(env('DEDUPE_FILE')),
   handlers: {

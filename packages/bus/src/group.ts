@@ -1,0 +1,34 @@
+/**
+ * Consumer-group timings, chosen for fast failover. A crashed member's partitions move when the
+ * coordinator stops hearing from it: after `sessionTimeout` (6 s is the broker's default minimum,
+ * `group.min.session.timeout.ms`), instead of kafkajs' 30 s. Heartbeats go out every second so a
+ * live member is never mistaken for a dead one. `rebalanceTimeout` bounds how long a rebalance
+ * waits for a live member to finish the message in hand and rejoin.
+ */
+export interface GroupTimings {
+  sessionTimeout: number;
+  heartbeatInterval: number;
+  rebalanceTimeout: number;
+}
+
+function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive whole number of milliseconds, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+export function groupTimings(env: NodeJS.ProcessEnv = process.env, sessionTimeoutMs?: number): GroupTimings {
+  const sessionTimeout = sessionTimeoutMs ?? positive(env, 'KAFKA_SESSION_TIMEOUT_MS', 6_000);
+  return {
+    sessionTimeout,
+    heartbeatInterval: Math.max(100, Math.min(1_000, Math.floor(sessionTimeout / 3))),
+    rebalanceTimeout: positive(env, 'KAFKA_REBALANCE_TIMEOUT_MS', 20_000),
+  };
+}
+
+/** How long a service may take to stop before the process exits anyway (a broker that is gone must not hang it). */
+export function shutdownDeadlineMs(env: NodeJS.ProcessEnv = process.env): number {
+  return positive(env, 'SHUTDOWN_DEADLINE_MS', 10_000);
+}
