@@ -55,8 +55,9 @@ describe('ops dashboard in Chromium', () => {
     await page.waitForSelector('#chart svg circle');
     expect(await page.textContent('#incidents')).toMatch(/INC-\w+ .*schema does not match/);
     await page.waitForSelector('#topics tbody tr');
-    // Live: the dead letter appears on a later refresh without reloading the page.
-    await page.waitForSelector('#topics td.dead:has-text("1 in .dlq")', { timeout: 30_000 });
+    // Live: the dead letters appear on a later refresh without reloading the page: one poison
+    // record, dead-lettered by each group that reads the topic (handshake and the projector).
+    await page.waitForSelector('#topics td.dead:has-text("2 in .dlq")', { timeout: 30_000 });
 
     await page.selectOption('#f-state', 'FAILED');
     await page.waitForFunction(() => document.querySelectorAll('#connectors tbody tr').length === 1);
