@@ -7,7 +7,7 @@
 // twice against the source, each projector equal to a rebuild from the log, every operation
 // SUCCEEDED with its attempt's result. Exit code 0 only if all hold.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createBus } from '@preflight/bus';
@@ -47,8 +47,12 @@ async function main(): Promise<number> {
   await bus.producer.start();
   cleanups.push(() => bus.stop());
 
-  const files = join(runDir, 'files');
-  cpSync(join(root, 'examples', 'demo', 'data'), files, { recursive: true });
+  // Tenant chaos's files and secrets live in its own roots, as every tenant's do (docs/security.md).
+  const filesRoot = join(runDir, 'tenant-files');
+  const secretsRoot = join(runDir, 'tenant-secrets');
+  const files = 'customers';
+  cpSync(join(root, 'examples', 'demo', 'data'), join(filesRoot, 'chaos', files), { recursive: true });
+  mkdirSync(join(secretsRoot, 'chaos'), { recursive: true });
   const contract = readFileSync(join(root, 'examples', 'demo', 'contracts', 'customers.odcs.yaml'), 'utf8');
   let pg: DbServerHandle | undefined;
   const pgPassword = `chaos-${randomBytes(6).toString('hex')}`;
@@ -57,6 +61,7 @@ async function main(): Promise<number> {
     pg = await startPostgres({ dir: join(runDir, 'pg') });
     cleanups.push(() => pg!.stop());
     await pg.exec(`CREATE ROLE chaos_reader LOGIN PASSWORD '${pgPassword}'`);
+    writeFileSync(join(secretsRoot, 'chaos', 'pg-password'), pgPassword, { mode: 0o600 });
     await pg.exec(`CREATE DATABASE chaos`);
   } catch (e) {
     say(`PostgreSQL not available (${(e as Error).message.split('\n')[0]}); file sources only`);
@@ -85,7 +90,7 @@ async function main(): Promise<number> {
 
   // 2. Two instances of every service, two projector replicas.
   const jwtSecret = randomBytes(32).toString('hex');
-  const serviceEnv = { ...process.env, KAFKA_BROKERS: cluster.brokers, SCHEMA_REGISTRY_URL: registry.url, TOPIC_PREFIX: prefix, PREFLIGHT_JWT_SECRET: jwtSecret, CHAOS_PG_PASSWORD: pgPassword, LOG_LEVEL: 'info',
+  const serviceEnv = { ...process.env, KAFKA_BROKERS: cluster.brokers, SCHEMA_REGISTRY_URL: registry.url, TOPIC_PREFIX: prefix, PREFLIGHT_JWT_SECRET: jwtSecret, PREFLIGHT_FILES_ROOT: filesRoot, PREFLIGHT_SECRETS_DIR: secretsRoot, LOG_LEVEL: 'info',
     // An overloaded machine under faults is slow, not wrong: the timeouts must not decide the outcomes.
     PREFLIGHT_TIMEOUT_MS: '600000', OPERATION_TIMEOUT_MS: '900000' };
   interface Instance {
@@ -132,7 +137,7 @@ async function main(): Promise<number> {
   const connectors = Array.from({ length: N }, (_, i) => {
     const usePg = pg !== undefined && i % 3 === 2;
     const spec: ConnectorSpec = usePg
-      ? { name: `pg-${i}`, sourceType: 'postgres', configJson: JSON.stringify({ type: 'postgres', host: '127.0.0.1', port: pg!.port, database: 'chaos', user: 'chaos_reader', secretRef: 'env:CHAOS_PG_PASSWORD', schema: 'public' }), contractYaml: contract, environment: 'development', owner: 'chaos', labels: {} }
+      ? { name: `pg-${i}`, sourceType: 'postgres', configJson: JSON.stringify({ type: 'postgres', host: '127.0.0.1', port: pg!.port, database: 'chaos', user: 'chaos_reader', secretRef: 'file:pg-password', schema: 'public' }), contractYaml: contract, environment: 'development', owner: 'chaos', labels: {} }
       : { name: `files-${i}`, sourceType: 'files', configJson: JSON.stringify({ type: 'files', path: files }), contractYaml: contract, environment: 'development', owner: 'chaos', labels: {} };
     return { connectorId: `chaos-${i}`, spec, pg: usePg };
   });
