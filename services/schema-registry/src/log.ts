@@ -170,9 +170,22 @@ export class KafkaSchemaLog implements SchemaLog {
           details: { topic: this.topic, partitions: partitions.length },
         });
       }
-      const configs = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: this.topic, configNames: ['cleanup.policy'] }] });
-      const policy = configs.resources[0]?.configEntries.find((c) => c.configName === 'cleanup.policy')?.configValue;
-      if (policy !== 'compact') this.logger?.warn({ topic: this.topic, policy }, 'the schema topic is not compacted; deleted records will expire with retention');
+      // Advisory only, and on a fresh cluster the broker asked may not host the new topic yet
+      // ("does not host this topic-partition"): retry until the deadline, then say it was not checked.
+      for (;;) {
+        try {
+          const configs = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: this.topic, configNames: ['cleanup.policy'] }] });
+          const policy = configs.resources[0]?.configEntries.find((c) => c.configName === 'cleanup.policy')?.configValue;
+          if (policy !== 'compact') this.logger?.warn({ topic: this.topic, policy }, 'the schema topic is not compacted; deleted records will expire with retention');
+          break;
+        } catch (e) {
+          if (Date.now() > until) {
+            this.logger?.warn({ topic: this.topic, err: e }, 'could not check that the schema topic is compacted');
+            break;
+          }
+          await sleep(200);
+        }
+      }
     } finally {
       await admin.disconnect();
     }
