@@ -13,6 +13,7 @@ export type {
   ConnectorModule,
 } from './facade.js';
 export { getConnector, listConnectors, auditFields } from './registry.js';
+export { configValue } from './config-path.js';
 export { runOperation } from './operation.js';
 export { Scopes, TenantScope, isScopeRefusal, endpointOf, type SecretStore, type EndpointField } from './scope/tenant-scope.js';
 export { scopePolicyFromEnv, withPlatformEndpoints, endpointsOf, envNamespace, checkTenantId, TENANT_ID, ADDRESS_CLASSES, type ScopePolicy, type PlatformEndpoint, type AddressClass } from './scope/policy.js';

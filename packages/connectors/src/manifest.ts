@@ -12,11 +12,12 @@ export function validateManifest(m: Partial<ConnectorManifest>): string[] {
   need(typeof m.version === 'string' && SEMVER.test(m.version), 'version (semver)');
   need(m.class === 'data-movement' || m.class === 'runtime-tool', 'class (data-movement | runtime-tool)');
   need(m.contract && typeof m.contract.configSchema === 'object' && Array.isArray(m.contract.secretFields), 'contract (configSchema, secretFields)');
+  const schemaLeaf = (path: string): unknown => path.split('.').reduce<unknown>((o, k) => (o as { properties?: Record<string, unknown> })?.properties?.[k], m.contract?.configSchema);
   for (const f of m.contract?.secretFields ?? []) {
-    const leaf = f.split('.').reduce<unknown>((o, k) => (o as { properties?: Record<string, unknown> })?.properties?.[k], m.contract?.configSchema);
+    const leaf = schemaLeaf(f);
     need((leaf as { secret?: boolean } | undefined)?.secret === true, `contract: secret field ${f} is not marked secret in configSchema`);
   }
-  const declared = (path: string): boolean => !!path.split('.').reduce<unknown>((o, k) => (o as { properties?: Record<string, unknown> })?.properties?.[k], m.contract?.configSchema);
+  const declared = (path: string): boolean => !!schemaLeaf(path);
   need(Array.isArray(m.contract?.endpoints) && Array.isArray(m.contract?.paths), 'contract (endpoints, paths): where the config keeps addresses and local paths, for the tenant scope');
   for (const e of m.contract?.endpoints ?? []) for (const f of 'url' in e ? [e.url] : [e.host, e.port]) need(declared(f), `contract: endpoint field ${f} is not in configSchema`);
   for (const f of m.contract?.paths ?? []) need(declared(f), `contract: path field ${f} is not in configSchema`);

@@ -1,4 +1,5 @@
 import { PreflightError } from '@preflight/core';
+import { configValue } from './config-path.js';
 import type { ConnectorModule } from './facade.js';
 import { filesConnector } from './sources/files.js';
 import { mysqlConnector } from './sources/mysql.js';
@@ -29,7 +30,7 @@ export function auditFields(module: ConnectorModule, config: unknown): Record<st
   const out: Record<string, string> = { 'connector.type': module.manifest.type, 'connector.version': module.manifest.version };
   for (const path of module.manifest.audit.fields) {
     if (module.manifest.audit.redacted.includes(path)) continue;
-    const v = path.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), config);
+    const v = configValue(config, path);
     if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[`source.${path}`] = String(v);
   }
   return out;

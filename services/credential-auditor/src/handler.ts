@@ -2,7 +2,7 @@ import { toPreflightError, type Logger } from '@preflight/core';
 import type { ConnectorEvent, ConnectorHandshake, ConnectorSpec } from '@preflight/events';
 import { newEvent, causedBy, unreachableSourceAlert } from '@preflight/events';
 import type { Handlers } from '@preflight/bus';
-import { isScopeRefusal, type ConnectorModule, type Scopes } from '@preflight/connectors';
+import { configValue, isScopeRefusal, type ConnectorModule, type Scopes } from '@preflight/connectors';
 import { contractDatasets, parseContract } from '@preflight/contracts';
 import { judgeCredential, PRODUCER, type AuditFacts, type AuditPolicy, DEFAULT_POLICY } from './judge.js';
 
@@ -18,7 +18,7 @@ export interface AuditorDeps {
 /** The credential's ref, found where the connector's manifest says secrets live. */
 function configSecretRef(module: ConnectorModule, config: Record<string, unknown>): { field: string; ref: string } | null {
   for (const path of module.manifest.contract.secretFields) {
-    const v = path.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), config);
+    const v = configValue(config, path);
     if (typeof v === 'string') return { field: `config.${path}`, ref: v };
   }
   return null;

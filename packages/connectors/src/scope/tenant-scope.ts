@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PreflightError, type FieldIssue } from '@preflight/core';
+import { configValue } from '../config-path.js';
 import type { ConnectorManifest, SecretResolution } from '../facade.js';
 import { confine } from './confine.js';
 import { checkEgress, systemLookup, type CheckedAddress, type Lookup } from './egress.js';
@@ -118,7 +119,6 @@ export class TenantScope {
    */
   async check(manifest: ConnectorManifest, config: unknown): Promise<FieldIssue[]> {
     const issues: FieldIssue[] = [];
-    const at = (path: string): unknown => path.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), config);
     const collect = async (run: () => Promise<unknown>): Promise<void> => {
       try {
         await run();
@@ -128,7 +128,7 @@ export class TenantScope {
       }
     };
     for (const path of manifest.contract.secretFields) {
-      const ref = at(path);
+      const ref = configValue(config, path);
       if (typeof ref === 'string') await collect(() => this.checkSecretRef(`config.${path}`, ref));
     }
     for (const e of manifest.contract.endpoints ?? []) {
@@ -136,7 +136,7 @@ export class TenantScope {
       if (t) await collect(() => this.address(t.field, t.host, t.port));
     }
     for (const path of manifest.contract.paths ?? []) {
-      const p = at(path);
+      const p = configValue(config, path);
       if (typeof p === 'string') await collect(() => this.path(`config.${path}`, p));
     }
     return issues;
@@ -147,9 +147,8 @@ export class TenantScope {
 export type EndpointField = { host: string; port: string; defaultPort: number } | { url: string };
 
 export function endpointOf(e: EndpointField, config: unknown): { field: string; host: string; port: number } | null {
-  const get = (path: string): unknown => path.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), config);
   if ('url' in e) {
-    const raw = get(e.url);
+    const raw = configValue(config, e.url);
     if (typeof raw !== 'string') return null;
     try {
       const u = new URL(raw);
@@ -158,8 +157,8 @@ export function endpointOf(e: EndpointField, config: unknown): { field: string; 
       return null;
     }
   }
-  const host = get(e.host);
-  const port = get(e.port) ?? e.defaultPort;
+  const host = configValue(config, e.host);
+  const port = configValue(config, e.port) ?? e.defaultPort;
   return typeof host === 'string' && typeof port === 'number' ? { field: `config.${e.host}`, host, port } : null;
 }
 
