@@ -25,6 +25,31 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/**
+ * The HTTP status each code answers with, beside the codes so a new code cannot ship without one
+ * (the type demands every key). Source-facing failures seen through the API are the platform's
+ * problem to report, not the caller's mistake, hence 500; the bus and registry being away is 503.
+ */
+export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+  CONNECTIVITY: 500,
+  TIMEOUT: 500,
+  TLS: 500,
+  AUTH: 500,
+  PERMISSION: 500,
+  CONFIG: 400,
+  SOURCE: 500,
+  VALIDATION: 400,
+  DECODE: 500,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  SCHEMA_REGISTRY: 503,
+  BUS: 503,
+  ABORTED: 500,
+  INTERNAL: 500,
+};
+
 /** Codes that are transient by nature; a caller may still override per instance. */
 const RETRIABLE_BY_DEFAULT: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['CONNECTIVITY', 'TIMEOUT', 'BUS', 'SCHEMA_REGISTRY']);
 

@@ -1,0 +1,55 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { stringify } from 'yaml';
+import { PreflightError, type Logger } from '@preflight/core';
+import type { Scopes } from '@preflight/connectors';
+import type { ConnectorEvent } from '@preflight/events';
+import { mayAccessTenant, type Authenticator } from '../auth.js';
+import type { Operation, Projection } from '../projection.js';
+import type { ConnectorState } from '../state.js';
+import type { TopicStats } from '../topics.js';
+
+/** The `producer` of every event the API publishes. */
+export const PRODUCER = 'projector-api@0.1.0';
+
+/** What the API needs from the projector; every route plugin takes this as its options. */
+export interface ApiDeps {
+  projection: () => Projection;
+  auth: Authenticator;
+  publish: (...events: ConnectorEvent[]) => Promise<void>;
+  topics?: TopicStats;
+  prometheus?: { handle(req: FastifyRequest['raw'], res: FastifyReply['raw']): void };
+  ready: () => boolean;
+  rebuild?: () => Promise<{ events: number; connectors: number }>;
+  operationTimeoutMs: number;
+  logger?: Logger;
+  /** Registration is checked in the tenant's scope (secrets, addresses, paths) before it is accepted. */
+  scopes: () => Scopes;
+}
+
+export function wantsYaml(req: FastifyRequest): boolean {
+  return /yaml/i.test(req.headers.accept ?? '');
+}
+
+/** JSON, or YAML when the client asks for it in Accept. */
+export function send(req: FastifyRequest, reply: FastifyReply, body: unknown): FastifyReply {
+  if (wantsYaml(req)) return reply.type('application/yaml; charset=utf-8').send(stringify(body, { lineWidth: 0 }));
+  return reply.send(body);
+}
+
+export const idParam = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 200 } } } as const;
+
+/** A connector this principal may see; another tenant's answers exactly like a missing one (no existence leak). */
+export function connectorFor(deps: ApiDeps, req: FastifyRequest, id: string): ConnectorState {
+  const c = deps.projection().connectors.get(id);
+  if (!c || !mayAccessTenant(req.principal!, c.tenantId)) throw new PreflightError('NOT_FOUND', `connector ${id} not found`, { retriable: false });
+  return c;
+}
+
+export function operationBody(op: Operation): Record<string, unknown> {
+  return { ...op, statusUrl: `/api/operations/${op.id}`, pollInterval: 1, ttl: op.ttlSeconds };
+}
+
+/** The actor and correlation every API-published event carries. */
+export function actorOf(req: FastifyRequest): string {
+  return `user:${req.principal!.subject}`;
+}

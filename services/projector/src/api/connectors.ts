@@ -1,0 +1,106 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { parse as parseYaml } from 'yaml';
+import { isPreflightError, PreflightError } from '@preflight/core';
+import { TENANT_ID } from '@preflight/connectors';
+import { parseContract, piiFields } from '@preflight/contracts';
+import { newEvent } from '@preflight/events';
+import { mayAccessTenant } from '../auth.js';
+import { paginate } from '../paging.js';
+import type { ConnectorState } from '../state.js';
+import { guard } from './auth.js';
+import { actorOf, connectorFor, idParam, PRODUCER, send, wantsYaml, type ApiDeps } from './common.js';
+import { validateRegistration } from './registration.js';
+
+const CONNECTOR_SORTS = ['updatedAt', 'name', 'connectorId', 'status', 'tenantId'] as const;
+type ConnectorSort = (typeof CONNECTOR_SORTS)[number];
+
+function publicConnector(c: ConnectorState, detail = false): Record<string, unknown> {
+  const { spec, history, ...rest } = c;
+  // The spec's config holds secret references only (validated at registration); still, the
+  // list view omits it, and the detail view shows it parsed.
+  return detail ? { ...rest, spec: { ...spec, config: JSON.parse(spec.configJson) as unknown, configJson: undefined }, history } : { ...rest, historyLength: history.length };
+}
+
+/** Connectors: list, detail, receipt, registration (and its dry run), contract checks. */
+export const connectorRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
+  const visible = (req: FastifyRequest): ConnectorState[] => [...deps.projection().connectors.values()].filter((c) => mayAccessTenant(req.principal!, c.tenantId));
+  const err = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } };
+
+  app.get<{ Querystring: { state?: string; tenant?: string; sourceType?: string; q?: string; limit?: string; cursor?: string; sort?: ConnectorSort; order?: 'asc' | 'desc' } }>(
+    '/api/connectors',
+    {
+      preHandler: guard(deps.auth, 'read'),
+      schema: {
+        tags: ['connectors'],
+        description: 'One page of connectors, filtered and sorted on the server; follow nextCursor for the next page (null on the last).',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            state: { type: 'string', enum: ['REGISTERED', 'HANDSHAKING', 'VALIDATING', 'AWAITING_APPROVAL', 'READY', 'FAILED'] },
+            tenant: { type: 'string' },
+            sourceType: { type: 'string' },
+            q: { type: 'string', maxLength: 100 },
+            // A string: query values are not coerced here, so a typo is reported, not guessed at.
+            limit: { type: 'string', pattern: '^(500|[1-4][0-9]{2}|[1-9][0-9]?)$', description: 'page size, 1-500 (default 100)' },
+            cursor: { type: 'string', maxLength: 1000 },
+            sort: { type: 'string', enum: CONNECTOR_SORTS, default: 'updatedAt' },
+            order: { type: 'string', enum: ['asc', 'desc'] },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      const { state, tenant, sourceType, q, cursor, sort = 'updatedAt' } = req.query;
+      const limit = Number(req.query.limit ?? 100);
+      const matching = visible(req).filter((c) => (!state || c.status === state) && (!tenant || c.tenantId === tenant) && (!sourceType || c.sourceType === sourceType) && (!q || `${c.connectorId} ${c.name}`.toLowerCase().includes(q.toLowerCase())));
+      // Newest first by default; names and ids read best A→Z.
+      const order = req.query.order ?? (sort === 'updatedAt' ? 'desc' : 'asc');
+      const page = paginate(matching, { limit, sort, order, cursor }, (c, k) => String(c[k]), (c) => c.connectorId);
+      return send(req, reply, { connectors: page.items.map((c) => publicConnector(c)), total: page.total, nextCursor: page.nextCursor });
+    },
+  );
+
+  app.get<{ Params: { id: string } }>('/api/connectors/:id', { preHandler: guard(deps.auth, 'read'), schema: { tags: ['connectors'], params: idParam, response: { 404: err } } }, async (req, reply) => send(req, reply, publicConnector(connectorFor(deps, req, req.params.id), true)));
+
+  app.get<{ Params: { id: string } }>('/api/connectors/:id/receipt', { preHandler: guard(deps.auth, 'read'), schema: { tags: ['connectors'], params: idParam, description: 'The last receipt: YAML with Accept: application/yaml, else JSON' } }, async (req, reply) => {
+    const c = connectorFor(deps, req, req.params.id);
+    if (!c.lastReceipt) throw new PreflightError('NOT_FOUND', `connector ${req.params.id} has no receipt yet (state ${c.status})`, { retriable: false });
+    if (wantsYaml(req)) return reply.type('application/yaml; charset=utf-8').send(c.lastReceipt.yaml);
+    return { ...c.lastReceipt, receipt: parseYaml(c.lastReceipt.yaml) as unknown };
+  });
+
+  const registerBody = { type: 'object', description: 'name, sourceType, config (secrets as secretRef only), contract (ODCS v3 YAML), environment, labels, owner, tenant (admins), autoPreflight' };
+  const register = async (req: FastifyRequest, dryRun: boolean): Promise<{ status: number; body: Record<string, unknown> }> => {
+    const v = validateRegistration(req.body, req.principal!);
+    // Secret refs, addresses and paths are checked inside the tenant the connector is registered
+    // for (an admin registering for a tenant gets that tenant's scope), with every other problem.
+    if (v.config && v.tenant && TENANT_ID.test(v.tenant)) v.issues.push(...(await deps.scopes().forTenant(v.tenant).check(v.config.manifest, v.config.value)));
+    if (dryRun) return { status: 200, body: { valid: v.issues.length === 0, issues: v.issues } };
+    if (v.issues.length || !v.spec) throw new PreflightError('VALIDATION', `invalid registration: ${v.issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, { issues: v.issues, retriable: false });
+    const connectorId = `${v.tenant}.${v.spec.name}`;
+    const event = newEvent('connector.registered', { spec: v.spec, autoPreflight: v.autoPreflight }, { producer: PRODUCER, tenantId: v.tenant, connectorId, correlationId: crypto.randomUUID(), actor: actorOf(req) });
+    await deps.publish(event);
+    return { status: 201, body: { connectorId, eventId: event.eventId, attemptId: v.autoPreflight ? event.correlationId : null, url: `/api/connectors/${encodeURIComponent(connectorId)}` } };
+  };
+  app.post('/api/connectors', { preHandler: guard(deps.auth, 'register'), schema: { tags: ['connectors'], body: registerBody } }, async (req, reply) => {
+    const r = await register(req, false);
+    return reply.code(r.status).send(r.body);
+  });
+  app.post('/api/connectors/validate', { preHandler: guard(deps.auth, 'register'), schema: { tags: ['connectors'], body: registerBody } }, async (req) => (await register(req, true)).body);
+
+  app.post<{ Body: { contract: string } }>(
+    '/api/contracts/validate',
+    { preHandler: guard(deps.auth, 'read'), schema: { tags: ['connectors'], description: 'Checks an ODCS v3 contract (YAML) without registering anything: every issue at once, and what readiness will read from it', body: { type: 'object', required: ['contract'], additionalProperties: false, properties: { contract: { type: 'string', minLength: 1, maxLength: 1024 * 1024 } } } } },
+    async (req) => {
+      try {
+        const c = parseContract(req.body.contract);
+        const rules = c.schema.reduce((n, o) => n + (o.quality?.length ?? 0) + o.properties.reduce((m, p) => m + (p.quality?.length ?? 0), 0), 0);
+        return { valid: true, issues: [], contract: { id: c.id, version: c.version, status: c.status, datasets: c.schema.map((o) => o.name), qualityRules: rules, piiFields: piiFields(c) } };
+      } catch (e) {
+        if (!isPreflightError(e)) throw e;
+        return { valid: false, issues: e.issues.length ? e.issues.map((i) => ({ ...i, field: `contract.${i.field}`.replace(/^contract\.contract/, 'contract') })) : [{ field: 'contract', message: e.message }], contract: null };
+      }
+    },
+  );
+};
