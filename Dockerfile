@@ -11,6 +11,7 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 # Manifests first, so a source change does not re-run npm ci.
 COPY package.json package-lock.json ./
+COPY packages/auth/package.json packages/auth/
 COPY packages/bus/package.json packages/bus/
 COPY packages/cli/package.json packages/cli/
 COPY packages/cli/bin packages/cli/bin

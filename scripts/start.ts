@@ -11,7 +11,7 @@ import { createLogger } from '@preflight/core';
 import { newEvent, type ConnectorIncidentOpened, type ConnectorSpec, type ConnectorValidated } from '@preflight/events';
 import { dataRoot, portOpen, repoRoot, startKafka, startPostgres, stopChildren, waitFor, type DbServerHandle, type KafkaHandle } from '@preflight/local-infra';
 import { startSchemaRegistry } from '@preflight/schema-registry';
-import { signDevToken } from '@preflight/projector';
+import { signDevToken } from '@preflight/auth';
 
 const once = process.argv.includes('--once') || process.env['CI'] === 'true';
 const root = repoRoot();

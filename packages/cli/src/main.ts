@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { DataContract } from '@preflight/contracts';
-import type { Role, signDevToken } from '@preflight/projector';
+import type { Role, signDevToken } from '@preflight/auth';
 import { ApiError, Client, waitForOperation, type Operation } from './client.js';
 import { receiptToJunit } from './junit.js';
 
@@ -57,7 +57,7 @@ const color = (code: number, s: string): string => (tty ? `\x1b[${code}m${s}\x1b
 const statusColor = (s: string): string => (s === 'READY' ? color(32, s) : s === 'FAILED' ? color(31, s) : color(33, s));
 
 /** Token signing pulls in jose and the platform core: loaded only by the commands that sign, so `--help` stays instant. */
-const devTokens = (): Promise<{ ROLES: readonly Role[]; signDevToken: typeof signDevToken }> => import('@preflight/projector/auth');
+const devTokens = (): Promise<{ ROLES: readonly Role[]; signDevToken: typeof signDevToken }> => import('@preflight/auth');
 
 async function tokenFor(flags: Flags): Promise<string> {
   if (process.env['PREFLIGHT_TOKEN']) return process.env['PREFLIGHT_TOKEN'];

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { newEvent, sampleEvents, type ConnectorEvent, type EventContext } from '@preflight/events';
-import { Authenticator, can, mayAccessTenant, signDevToken, type Principal } from './auth.js';
+import { Authenticator, can, mayAccessTenant, signDevToken, type Principal } from '@preflight/auth';
 import { validateRegistration } from './http.js';
 import { Projection } from './projection.js';
 import { evolveConnector, type ConnectorState } from './state.js';

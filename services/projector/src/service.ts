@@ -1,7 +1,7 @@
 import type { Bus } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
 import { scopesFromEnv, withPlatformEndpoints, Scopes } from '@preflight/connectors';
-import { Authenticator, authConfigFromEnv, type AuthConfig } from './auth.js';
+import { Authenticator, authConfigFromEnv, type AuthConfig } from '@preflight/auth';
 import { buildApi } from './http.js';
 import { DEFAULT_OPERATION_TIMEOUT_MS } from './projection.js';
 import { createPrometheus } from './prometheus.js';
@@ -55,7 +55,7 @@ export async function startProjectorService(options: ProjectorServiceOptions): P
   const app = await buildApi({
     scopes: () => scopes,
     projection: () => runner.projection,
-    auth: new Authenticator(options.auth ?? authConfigFromEnv()),
+    auth: new Authenticator(options.auth ?? authConfigFromEnv(process.env)),
     publish: (...events) => bus.producer.publish(...events),
     topics,
     prometheus,

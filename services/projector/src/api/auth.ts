@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { PreflightError } from '@preflight/core';
-import { can, type Authenticator, type Permission, type Principal } from '../auth.js';
+import { can, type Authenticator, type Permission, type Principal } from '@preflight/auth';
 import type { ApiDeps } from './common.js';
 
 declare module 'fastify' {

@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 import { PreflightError, type Logger } from '@preflight/core';
 import type { Scopes } from '@preflight/connectors';
 import type { ConnectorEvent } from '@preflight/events';
-import { mayAccessTenant, type Authenticator } from '../auth.js';
+import { mayAccessTenant, type Authenticator } from '@preflight/auth';
 import type { Operation, Projection } from '../projection.js';
 import type { ConnectorState } from '../state.js';
 import type { TopicStats } from '../topics.js';

@@ -4,7 +4,7 @@ import { isPreflightError, PreflightError } from '@preflight/core';
 import { TENANT_ID } from '@preflight/connectors';
 import { parseContract, piiFields } from '@preflight/contracts';
 import { newEvent } from '@preflight/events';
-import { mayAccessTenant } from '../auth.js';
+import { mayAccessTenant } from '@preflight/auth';
 import { paginate } from '../paging.js';
 import type { ConnectorState } from '../state.js';
 import { guard } from './auth.js';

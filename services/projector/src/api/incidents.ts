@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { mayAccessTenant } from '../auth.js';
+import { mayAccessTenant } from '@preflight/auth';
 import { guard } from './auth.js';
 import { send, type ApiDeps } from './common.js';
 

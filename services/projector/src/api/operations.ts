@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { PreflightError } from '@preflight/core';
 import { newEvent } from '@preflight/events';
-import { mayAccessTenant } from '../auth.js';
+import { mayAccessTenant } from '@preflight/auth';
 import type { Operation } from '../projection.js';
 import { guard } from './auth.js';
 import { actorOf, connectorFor, idParam, operationBody, PRODUCER, type ApiDeps } from './common.js';

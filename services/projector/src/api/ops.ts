@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { PreflightError } from '@preflight/core';
-import { allTenants, mayAccessTenant } from '../auth.js';
+import { allTenants, mayAccessTenant } from '@preflight/auth';
 import { guard } from './auth.js';
 import { send, type ApiDeps } from './common.js';
 

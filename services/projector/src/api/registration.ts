@@ -2,7 +2,7 @@ import { isPreflightError, type FieldIssue } from '@preflight/core';
 import { getConnector, TENANT_ID, type ConnectorManifest } from '@preflight/connectors';
 import { parseContract } from '@preflight/contracts';
 import type { ConnectorSpec } from '@preflight/events';
-import { allTenants, type Principal } from '../auth.js';
+import { allTenants, type Principal } from '@preflight/auth';
 
 const ENVIRONMENTS = ['production', 'staging', 'development'];
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;

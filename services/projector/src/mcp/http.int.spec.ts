@@ -6,7 +6,7 @@ import { CreateTaskResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { createBus } from '@preflight/bus';
 import { freePort } from '@preflight/local-infra';
 import { eventually, testBusConfig, testLogger } from '@preflight/testkit';
-import { signDevToken } from '../auth.js';
+import { signDevToken } from '@preflight/auth';
 import { startProjectorService, type ProjectorService } from '../service.js';
 
 const SECRET = 'mcp-restart-secret';

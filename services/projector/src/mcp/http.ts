@@ -10,7 +10,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { isPreflightError } from '@preflight/core';
-import type { Authenticator, Principal } from '../auth.js';
+import type { Authenticator, Principal } from '@preflight/auth';
 import { parseApiResponse, type ApiCaller } from './api.js';
 import { createMcpServer } from './server.js';
 
