@@ -1,4 +1,5 @@
 import { METRICS } from '@preflight/core';
+import { schemaLeaf as leafOf, SECRET } from './config.js';
 import type { ConnectorManifest } from './facade.js';
 
 const SEMVER = /^\d+\.\d+\.\d+(-[\w.]+)?$/;
@@ -12,10 +13,10 @@ export function validateManifest(m: Partial<ConnectorManifest>): string[] {
   need(typeof m.version === 'string' && SEMVER.test(m.version), 'version (semver)');
   need(m.class === 'data-movement' || m.class === 'runtime-tool', 'class (data-movement | runtime-tool)');
   need(m.contract && typeof m.contract.configSchema === 'object' && Array.isArray(m.contract.secretFields), 'contract (configSchema, secretFields)');
-  const schemaLeaf = (path: string): unknown => path.split('.').reduce<unknown>((o, k) => (o as { properties?: Record<string, unknown> })?.properties?.[k], m.contract?.configSchema);
+  const schemaLeaf = (path: string): Record<string, unknown> | undefined => (m.contract?.configSchema ? leafOf(m.contract.configSchema, path) : undefined);
   for (const f of m.contract?.secretFields ?? []) {
     const leaf = schemaLeaf(f);
-    need((leaf as { secret?: boolean } | undefined)?.secret === true, `contract: secret field ${f} is not marked secret in configSchema`);
+    need(leaf?.[SECRET] === true, `contract: secret field ${f} is not marked secret in configSchema`);
   }
   const declared = (path: string): boolean => !!schemaLeaf(path);
   need(Array.isArray(m.contract?.endpoints) && Array.isArray(m.contract?.paths), 'contract (endpoints, paths): where the config keeps addresses and local paths, for the tenant scope');

@@ -2,16 +2,20 @@ import { constants } from 'node:fs';
 import { access, open, readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { METRIC, PreflightError } from '@preflight/core';
-import { ConfigReader } from '../config.js';
+import { Type } from '@sinclair/typebox';
+import { defineConfig, OneOf, Text, type ConfigOf } from '../config.js';
 import type { ConnectorManifest, ConnectorModule, DiscoveredDataset, LogicalType, OperationContext } from '../facade.js';
 import { runOperation } from '../operation.js';
 import { parseCsv } from './csv.js';
 
-export interface FilesConfig {
-  type: 'files';
-  path: string;
-  format?: 'csv' | 'jsonl';
-}
+export const filesConfig = defineConfig(
+  'files',
+  Type.Object({
+    path: Text({ description: "a directory of *.csv / *.jsonl files, or one file, relative to the tenant's files root" }),
+    format: Type.Optional(OneOf(['csv', 'jsonl'] as const)),
+  }),
+);
+export type FilesConfig = ConfigOf<'files', typeof filesConfig.schema>;
 
 /** Types are inferred from at most this many rows: discovery must stay fast on large files. */
 const INFER_ROWS = 1_000;
@@ -24,8 +28,8 @@ export const filesManifest: ConnectorManifest = {
   version: '1.0.0',
   class: 'data-movement',
   contract: {
-    configSchema: { type: 'object', required: ['path'], properties: { path: { type: 'string', description: "a directory of *.csv / *.jsonl files, or one file, relative to the tenant's files root" }, format: { enum: ['csv', 'jsonl'] } } },
-    secretFields: [],
+    configSchema: filesConfig.input,
+    secretFields: filesConfig.secretFields,
     endpoints: [],
     paths: ['path'],
   },
@@ -37,13 +41,6 @@ export const filesManifest: ConnectorManifest = {
   observability: { spans: ['connector.files.handshake', 'connector.files.discover', 'connector.files.sample', 'connector.files.auditAccess'], metrics: [METRIC.handshake_duration_ms, METRIC.schema_check_duration_ms] },
   rollback: 'Read-only: files are never modified. Remove the connector; the files stay as they are.',
 };
-
-function parseConfig(raw: unknown): FilesConfig {
-  const r = new ConfigReader(raw, 'files');
-  const path = r.string('path', { required: true }) ?? '';
-  const format = r.string('format', { oneOf: ['csv', 'jsonl'] }) as FilesConfig['format'];
-  return r.done({ type: 'files', path, ...(format ? { format } : {}) });
-}
 
 const formatOf = (file: string, cfg: FilesConfig): 'csv' | 'jsonl' | undefined => {
   if (cfg.format) return cfg.format;
@@ -141,7 +138,7 @@ async function discoverFile(name: string, file: string, cfg: FilesConfig): Promi
 
 export const filesConnector: ConnectorModule<FilesConfig> = {
   manifest: filesManifest,
-  parseConfig,
+  parseConfig: filesConfig.parse,
 
   async handshake(cfg, ctx: OperationContext) {
     const r = await runOperation(filesManifest, 'handshake', ctx, async () => {

@@ -1,20 +1,24 @@
 import { isIP } from 'node:net';
 import mysql from 'mysql2/promise';
 import { METRIC, PreflightError } from '@preflight/core';
-import { ConfigReader } from '../config.js';
+import { Type } from '@sinclair/typebox';
+import { defineConfig, OneOf, Port, SecretRef, Text, type ConfigOf } from '../config.js';
 import { networkError, RETRIABLE_SOURCE_CODES, sourceError } from '../errors.js';
 import type { AccessFacts, ConnectorManifest, ConnectorModule, DiscoveredDataset, LogicalType, OperationContext } from '../facade.js';
 import { runOperation } from '../operation.js';
 
-export interface MysqlConfig {
-  type: 'mysql';
-  host: string;
-  port: number;
-  database: string;
-  user: string;
-  secretRef: string;
-  tls: { mode: 'disable' | 'prefer' | 'require' | 'verify-full' };
-}
+export const mysqlConfig = defineConfig(
+  'mysql',
+  Type.Object({
+    host: Text(),
+    port: Port(3306),
+    database: Text(),
+    user: Text(),
+    secretRef: SecretRef(),
+    tls: Type.Object({ mode: OneOf(['disable', 'prefer', 'require', 'verify-full'] as const, { default: 'disable' }) }, { default: {} }),
+  }),
+);
+export type MysqlConfig = ConfigOf<'mysql', typeof mysqlConfig.schema>;
 
 export const mysqlManifest: ConnectorManifest = {
   type: 'mysql',
@@ -22,19 +26,8 @@ export const mysqlManifest: ConnectorManifest = {
   version: '1.0.0',
   class: 'data-movement',
   contract: {
-    configSchema: {
-      type: 'object',
-      required: ['host', 'database', 'user', 'secretRef'],
-      properties: {
-        host: { type: 'string' },
-        port: { type: 'integer', default: 3306 },
-        database: { type: 'string' },
-        user: { type: 'string' },
-        secretRef: { type: 'string', secret: true },
-        tls: { type: 'object', properties: { mode: { enum: ['disable', 'prefer', 'require', 'verify-full'], default: 'disable' } } },
-      },
-    },
-    secretFields: ['secretRef'],
+    configSchema: mysqlConfig.input,
+    secretFields: mysqlConfig.secretFields,
     endpoints: [{ host: 'host', port: 'port', defaultPort: 3306 }],
     paths: [],
   },
@@ -46,19 +39,6 @@ export const mysqlManifest: ConnectorManifest = {
   observability: { spans: ['connector.mysql.handshake', 'connector.mysql.discover', 'connector.mysql.sample', 'connector.mysql.pushdown', 'connector.mysql.auditAccess'], metrics: [METRIC.handshake_duration_ms, METRIC.schema_check_duration_ms, METRIC.credential_audit_duration_ms] },
   rollback: 'Read-only: the connector never writes. To remove it, REVOKE its grants, DROP USER, delete the secret.',
 };
-
-function parseConfig(raw: unknown): MysqlConfig {
-  const r = new ConfigReader(raw, 'mysql');
-  return r.done({
-    type: 'mysql',
-    host: r.string('host', { required: true }) ?? '',
-    port: r.port('port', { default: 3306 }),
-    database: r.string('database', { required: true }) ?? '',
-    user: r.string('user', { required: true }) ?? '',
-    secretRef: r.secretRef('secretRef', true) ?? '',
-    tls: { mode: (r.string('tls.mode', { oneOf: ['disable', 'prefer', 'require', 'verify-full'], default: 'disable' }) ?? 'disable') as MysqlConfig['tls']['mode'] },
-  });
-}
 
 function mapError(e: unknown, cfg: MysqlConfig, secret: string): PreflightError {
   if (e instanceof PreflightError) return e;
@@ -143,7 +123,7 @@ const WRITE = ['ALL PRIVILEGES', 'ALL', 'INSERT', 'UPDATE', 'DELETE', 'DROP', 'A
 
 export const mysqlConnector: ConnectorModule<MysqlConfig> = {
   manifest: mysqlManifest,
-  parseConfig,
+  parseConfig: mysqlConfig.parse,
 
   async handshake(cfg, ctx) {
     const r = await runOperation(mysqlManifest, 'handshake', ctx, (signal) =>

@@ -2,21 +2,27 @@ import { isIP } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import pg from 'pg';
 import { METRIC, PreflightError } from '@preflight/core';
-import { ConfigReader } from '../config.js';
+import { Type } from '@sinclair/typebox';
+import { defineConfig, OneOf, Port, SecretRef, Text, type ConfigOf } from '../config.js';
 import { networkError, RETRIABLE_SOURCE_CODES, sourceError } from '../errors.js';
 import type { AccessFacts, ConnectorManifest, ConnectorModule, DiscoveredDataset, LogicalType, OperationContext } from '../facade.js';
 import { runOperation } from '../operation.js';
 
-export interface PostgresConfig {
-  type: 'postgres';
-  host: string;
-  port: number;
-  database: string;
-  user: string;
-  secretRef: string;
-  schema: string;
-  tls: { mode: 'disable' | 'prefer' | 'require' | 'verify-full' };
-}
+const TLS_MODES = ['disable', 'prefer', 'require', 'verify-full'] as const;
+
+export const postgresConfig = defineConfig(
+  'postgres',
+  Type.Object({
+    host: Text(),
+    port: Port(5432),
+    database: Text(),
+    user: Text(),
+    secretRef: SecretRef("env:NAME or file:path in the tenant's secrets namespace, holding the password"),
+    schema: Type.String({ default: 'public' }),
+    tls: Type.Object({ mode: OneOf(TLS_MODES, { default: 'prefer' }) }, { default: {} }),
+  }),
+);
+export type PostgresConfig = ConfigOf<'postgres', typeof postgresConfig.schema>;
 
 export const postgresManifest: ConnectorManifest = {
   type: 'postgres',
@@ -24,20 +30,8 @@ export const postgresManifest: ConnectorManifest = {
   version: '1.0.0',
   class: 'data-movement',
   contract: {
-    configSchema: {
-      type: 'object',
-      required: ['host', 'database', 'user', 'secretRef'],
-      properties: {
-        host: { type: 'string' },
-        port: { type: 'integer', default: 5432 },
-        database: { type: 'string' },
-        user: { type: 'string' },
-        secretRef: { type: 'string', secret: true, description: "env:NAME or file:path in the tenant's secrets namespace, holding the password" },
-        schema: { type: 'string', default: 'public' },
-        tls: { type: 'object', properties: { mode: { enum: ['disable', 'prefer', 'require', 'verify-full'], default: 'prefer' } } },
-      },
-    },
-    secretFields: ['secretRef'],
+    configSchema: postgresConfig.input,
+    secretFields: postgresConfig.secretFields,
     endpoints: [{ host: 'host', port: 'port', defaultPort: 5432 }],
     paths: [],
   },
@@ -49,21 +43,6 @@ export const postgresManifest: ConnectorManifest = {
   observability: { spans: ['connector.postgres.handshake', 'connector.postgres.discover', 'connector.postgres.sample', 'connector.postgres.pushdown', 'connector.postgres.auditAccess'], metrics: [METRIC.handshake_duration_ms, METRIC.schema_check_duration_ms, METRIC.credential_audit_duration_ms] },
   rollback: 'Read-only: the connector never writes to the source. Removing it needs only dropping its role grants (REVOKE SELECT …) and deleting the secret.',
 };
-
-function parseConfig(raw: unknown): PostgresConfig {
-  const r = new ConfigReader(raw, 'postgres');
-  const cfg: PostgresConfig = {
-    type: 'postgres',
-    host: r.string('host', { required: true }) ?? '',
-    port: r.port('port', { default: 5432 }),
-    database: r.string('database', { required: true }) ?? '',
-    user: r.string('user', { required: true }) ?? '',
-    secretRef: r.secretRef('secretRef', true) ?? '',
-    schema: r.string('schema', { default: 'public' }) ?? 'public',
-    tls: { mode: (r.string('tls.mode', { oneOf: ['disable', 'prefer', 'require', 'verify-full'], default: 'prefer' }) ?? 'prefer') as PostgresConfig['tls']['mode'] },
-  };
-  return r.done(cfg);
-}
 
 function mapError(e: unknown, cfg: PostgresConfig, secret: string): PreflightError {
   if (e instanceof PreflightError) return e;
@@ -149,7 +128,7 @@ const tableRef = (cfg: PostgresConfig, dataset: string): string => (dataset.incl
 
 export const postgresConnector: ConnectorModule<PostgresConfig> = {
   manifest: postgresManifest,
-  parseConfig,
+  parseConfig: postgresConfig.parse,
 
   async handshake(cfg, ctx) {
     const r = await runOperation(postgresManifest, 'handshake', ctx, (signal) =>

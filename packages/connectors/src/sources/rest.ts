@@ -2,20 +2,39 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { METRIC, PreflightError } from '@preflight/core';
-import { ConfigReader } from '../config.js';
+import { Type } from '@sinclair/typebox';
+import { defineConfig, OneOf, SecretRef, Text, type ConfigOf } from '../config.js';
 import { networkError, RETRIABLE_SOURCE_CODES } from '../errors.js';
 import type { AccessFacts, ConnectorManifest, ConnectorModule, DiscoveredDataset, LogicalType, OperationContext } from '../facade.js';
 import { runOperation } from '../operation.js';
 
-export interface RestConfig {
-  type: 'rest';
-  baseUrl: string;
-  auth: { kind: 'bearer' | 'basic'; username?: string; secretRef: string };
-  healthPath: string;
-  openApiPath: string;
-  tokenInfoPath?: string;
-  pageSize: number;
-}
+export const restConfig = defineConfig(
+  'rest',
+  Type.Object({
+    baseUrl: Text({ description: 'http(s) URL of the API, without credentials' }),
+    auth: Type.Object({ kind: OneOf(['bearer', 'basic'] as const), username: Type.Optional(Type.String({ description: 'required for basic auth' })), secretRef: SecretRef() }),
+    healthPath: Type.String({ default: '/health' }),
+    openApiPath: Type.String({ default: '/openapi.json' }),
+    tokenInfoPath: Type.Optional(Type.String()),
+    pageSize: Type.Integer({ minimum: 1, default: 100 }),
+  }),
+  // What JSON Schema (as OpenAPI 3.0 reads it) cannot say: the URL's scheme, no credentials in it,
+  // a username exactly when the auth is basic.
+  (cfg, issues) => {
+    if (typeof cfg.baseUrl === 'string' && cfg.baseUrl) {
+      try {
+        const u = new URL(cfg.baseUrl);
+        if (u.protocol !== 'http:' && u.protocol !== 'https:') issues.push({ field: 'config.baseUrl', message: 'must be an http(s) URL', value: cfg.baseUrl });
+        if (u.username || u.password) issues.push({ field: 'config.baseUrl', message: 'must not carry credentials; use auth.secretRef', value: '[REDACTED]' });
+      } catch {
+        issues.push({ field: 'config.baseUrl', message: 'is not a URL', value: cfg.baseUrl });
+      }
+    }
+    if ((cfg.auth as Partial<RestConfig['auth']> | undefined)?.kind === 'basic' && !cfg.auth.username) issues.push({ field: 'config.auth.username', message: 'is required' });
+    return typeof cfg.baseUrl === 'string' ? { ...cfg, baseUrl: cfg.baseUrl.replace(/\/$/, '') } : cfg;
+  },
+);
+export type RestConfig = ConfigOf<'rest', typeof restConfig.schema>;
 
 export const restManifest: ConnectorManifest = {
   type: 'rest',
@@ -23,19 +42,8 @@ export const restManifest: ConnectorManifest = {
   version: '1.0.0',
   class: 'data-movement',
   contract: {
-    configSchema: {
-      type: 'object',
-      required: ['baseUrl', 'auth'],
-      properties: {
-        baseUrl: { type: 'string', format: 'uri' },
-        auth: { type: 'object', required: ['kind', 'secretRef'], properties: { kind: { enum: ['bearer', 'basic'] }, username: { type: 'string' }, secretRef: { type: 'string', secret: true } } },
-        healthPath: { type: 'string', default: '/health' },
-        openApiPath: { type: 'string', default: '/openapi.json' },
-        tokenInfoPath: { type: 'string' },
-        pageSize: { type: 'integer', default: 100 },
-      },
-    },
-    secretFields: ['auth.secretRef'],
+    configSchema: restConfig.input,
+    secretFields: restConfig.secretFields,
     endpoints: [{ url: 'baseUrl' }],
     paths: [],
   },
@@ -47,33 +55,6 @@ export const restManifest: ConnectorManifest = {
   observability: { spans: ['connector.rest.handshake', 'connector.rest.discover', 'connector.rest.sample', 'connector.rest.auditAccess'], metrics: [METRIC.handshake_duration_ms, METRIC.schema_check_duration_ms, METRIC.credential_audit_duration_ms] },
   rollback: 'Read-only: only GET requests are sent. Revoke the token at the API provider and delete the secret.',
 };
-
-function parseConfig(raw: unknown): RestConfig {
-  const r = new ConfigReader(raw, 'rest');
-  const baseUrl = r.string('baseUrl', { required: true }) ?? '';
-  if (baseUrl) {
-    try {
-      const u = new URL(baseUrl);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') r.issues.push({ field: 'config.baseUrl', message: 'must be an http(s) URL', value: baseUrl });
-      if (u.username || u.password) r.issues.push({ field: 'config.baseUrl', message: 'must not carry credentials; use auth.secretRef', value: '[REDACTED]' });
-    } catch {
-      r.issues.push({ field: 'config.baseUrl', message: 'is not a URL', value: baseUrl });
-    }
-  }
-  const kind = (r.string('auth.kind', { required: true, oneOf: ['bearer', 'basic'] }) ?? 'bearer') as RestConfig['auth']['kind'];
-  const username = r.string('auth.username', { required: kind === 'basic' });
-  const pageSize = typeof r.raw['pageSize'] === 'number' ? r.raw['pageSize'] : 100;
-  const tokenInfoPath = r.string('tokenInfoPath');
-  return r.done({
-    type: 'rest',
-    baseUrl: baseUrl.replace(/\/$/, ''),
-    auth: { kind, ...(username ? { username } : {}), secretRef: r.secretRef('auth.secretRef', true) ?? '' },
-    healthPath: r.string('healthPath', { default: '/health' }) ?? '/health',
-    openApiPath: r.string('openApiPath', { default: '/openapi.json' }) ?? '/openapi.json',
-    ...(tokenInfoPath ? { tokenInfoPath } : {}),
-    pageSize,
-  });
-}
 
 /** Responses larger than this are cut off: a preflight reads health, an OpenAPI document and samples. */
 const MAX_BODY = 16 * 1024 * 1024;
@@ -227,7 +208,7 @@ const rowsOf = (body: unknown): Array<Record<string, unknown>> => {
 
 export const restConnector: ConnectorModule<RestConfig> = {
   manifest: restManifest,
-  parseConfig,
+  parseConfig: restConfig.parse,
 
   async handshake(cfg, ctx) {
     const r = await runOperation(restManifest, 'handshake', ctx, async (signal) => {
