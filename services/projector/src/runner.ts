@@ -3,7 +3,7 @@ import avro from 'avsc';
 import type { Consumer, IHeaders, Producer } from 'kafkajs';
 import { groupTimings, keepAlive, readTopics, retryRetriable, type Bus } from '@preflight/bus';
 import { METRIC, toPreflightError, type Logger } from '@preflight/core';
-import { EVENT_TYPES, subjectFor, type ConnectorEvent, type EventType } from '@preflight/events';
+import { EVENT_TYPES, serviceGroupId, subjectFor, type ConnectorEvent, type EventType } from '@preflight/events';
 import { Projection } from './projection.js';
 import { chooseSnapshot, digestOf, parseRecordJson, PROJECTION_KEY, snapshotKey, versionOf, type ConnectorRecordJson, type LoadedRecord, type ProjectionRecordJson } from './snapshot.js';
 
@@ -189,7 +189,7 @@ export class ProjectorRunner {
 
   private get groupId(): string {
     const { bus } = this.options;
-    return this.options.groupId ?? `${bus.topics.prefix}preflight.projector${this.instance ? `.${this.instance}` : ''}`;
+    return this.options.groupId ?? serviceGroupId(bus.topics.prefix, 'projector', this.instance);
   }
 
   private async consume(): Promise<void> {

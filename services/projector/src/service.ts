@@ -1,5 +1,6 @@
 import type { Bus } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
+import { serviceGroupId } from '@preflight/events';
 import { scopesFromEnv, withPlatformEndpoints, Scopes } from '@preflight/connectors';
 import { Authenticator, authConfigFromEnv, type AuthConfig } from './auth.js';
 import { buildApi } from './http.js';
@@ -45,7 +46,7 @@ export async function startProjectorService(options: ProjectorServiceOptions): P
   });
   await runner.start();
   // Each replica counts on its own (nothing committed), under its own group.
-  const deadLetters = new DeadLetterCounter(bus.kafka, bus.topics, `${bus.topics.prefix}preflight.projector.dead-letters${instance ? `.${instance}` : ''}`);
+  const deadLetters = new DeadLetterCounter(bus.kafka, bus.topics, serviceGroupId(bus.topics.prefix, 'projector.dead-letters', instance));
   await deadLetters.start();
   const topics = new TopicStats(bus.kafka, bus.topics, deadLetters);
   const prometheus = createPrometheus(() => runner.projection, topics);

@@ -1,6 +1,6 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import { retryRetriable } from '@preflight/bus';
-import type { Topics } from '@preflight/events';
+import { CONSUMER_SERVICES, serviceGroupId, serviceOfGroup, type Topics } from '@preflight/events';
 
 export interface TopicRow {
   topic: string;
@@ -51,7 +51,7 @@ export class DeadLetterCounter {
 
   /** Per consumer group (its service name when it is one of the platform's) for a source topic. */
   of(topic: string): Array<{ group: string; count: number }> {
-    return [...(this.counts.get(topic) ?? [])].map(([group, count]) => ({ group: serviceOf(this.topics.prefix, group), count })).sort((a, b) => a.group.localeCompare(b.group));
+    return [...(this.counts.get(topic) ?? [])].map(([group, count]) => ({ group: serviceOfGroup(this.topics.prefix, group), count })).sort((a, b) => a.group.localeCompare(b.group));
   }
 
   async stop(): Promise<void> {
@@ -59,14 +59,6 @@ export class DeadLetterCounter {
   }
 }
 
-/** `<prefix>preflight.<service>[.<instance>]` → `<service>[.<instance>]`; any other group as it is. */
-function serviceOf(prefix: string, group: string): string {
-  const head = `${prefix}preflight.`;
-  return group.startsWith(head) ? group.slice(head.length) : group;
-}
-
-/** The consumer groups of the platform's services, as they name themselves. */
-export const SERVICE_GROUPS = ['handshake', 'schema-validator', 'credential-auditor', 'readiness', 'projector'];
 
 /**
  * Per topic: messages, message rate (from log-end offsets sampled over time) and each service
@@ -104,8 +96,8 @@ export class TopicStats {
       }
       this.last = { at: now, ends };
       const lagByTopic = new Map<string, Array<{ group: string; lag: number }>>();
-      for (const svc of SERVICE_GROUPS) {
-        const groupId = `${this.topics.prefix}preflight.${svc}`;
+      for (const svc of CONSUMER_SERVICES) {
+        const groupId = serviceGroupId(this.topics.prefix, svc);
         const topics = [...partitionEnds.keys()];
         const committed = await admin.fetchOffsets({ groupId, topics }).catch(() => []);
         for (const t of committed) {

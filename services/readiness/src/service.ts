@@ -1,5 +1,6 @@
 import { groupHasCommitted, readTopics, type Bus, type MessageMeta } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
+import { serviceGroupId } from '@preflight/events';
 import { evolve, type Attempt, type ReadinessInput } from './attempt.js';
 import { contractFacts } from './contract-facts.js';
 import { decide, SERVICE_NAME, type ReadinessSettings } from './decide.js';
@@ -94,7 +95,7 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
   // forgotten and nothing decided is decided again.
   // A group that never committed starts at the beginning of its topics and sees everything
   // anyway; only a restarted one has inputs behind its offsets.
-  const groupId = options.groupId ?? `${bus.topics.prefix}preflight.${SERVICE_NAME}`;
+  const groupId = options.groupId ?? serviceGroupId(bus.topics.prefix, SERVICE_NAME);
   const inputTopics = INPUTS.map((t) => bus.topics.of(t));
   const recoveryWindowMs = options.recoveryWindowMs ?? Number(process.env['READINESS_RECOVERY_WINDOW_MS'] ?? Math.max(settings.preflightTimeoutMs, settings.approvalTimeoutMs) + 5 * 60_000);
   /** Rebuilds the attempts of some partitions (all when omitted) from the recent window of the inputs. */

@@ -1,5 +1,6 @@
 import type { Bus } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
+import { serviceGroupId } from '@preflight/events';
 import { getConnector, scopesFromEnv, type Scopes } from '@preflight/connectors';
 import { SERVICE_NAME } from './decide.js';
 import { schemaValidatorHandlers } from './handler.js';
@@ -21,7 +22,7 @@ export async function startSchemaValidatorService(options: SchemaValidatorServic
   const incidentSink = options.incidentSink ?? (url ? new WebhookIncidentSink(url, logger) : noIncidentSink);
   await bus.producer.start();
   const consumer = bus.consumer({
-    groupId: options.groupId ?? `${bus.topics.prefix}preflight.${SERVICE_NAME}`,
+    groupId: options.groupId ?? serviceGroupId(bus.topics.prefix, SERVICE_NAME),
     partitionsConsumedConcurrently: 6,
     keyConcurrency: 8,
     handlers: schemaValidatorHandlers({
