@@ -1,5 +1,6 @@
+import type avro from 'avsc';
 import type { Kafka } from 'kafkajs';
-import { createLogger, flushTelemetry, initTelemetry, type Logger } from '@preflight/core';
+import { createLogger, flushTelemetry, initTelemetry, toPreflightError, type Logger } from '@preflight/core';
 import { EVENT_TYPES, topicsFor, type EventType, type Topics } from '@preflight/events';
 import { EventCodec } from './codec.js';
 import { createKafka, explainKafkaFailure, loadBusConfig, type BusConfig, type ConfigError } from './config.js';
@@ -7,21 +8,52 @@ import { EventConsumer, type EventConsumerOptions } from './consumer.js';
 import { healthReport, serveHealth, trackConsumer, type ConsumerHealth, type HealthReport } from './health.js';
 import { shutdownDeadlineMs } from './group.js';
 import { EventProducer } from './producer.js';
+import { topicAdmin, type TopicAdmin } from './admin.js';
+import { CompactedTopic } from './compacted.js';
+import { deadLetterMessage, type DeadLetterSource } from './dead-letter.js';
+import { groupHasCommitted, readTopics, type RawRecordHandler, type ReadTopicsOptions } from './reader.js';
+import { retryRetriable } from './retry.js';
+import { startTail, type Tail, type TailOptions } from './tail.js';
 import { ensureTopics, platformTopics, topicDurability, withDurability } from './topics.js';
 
-export interface Bus {
+/**
+ * What a service gets to reach Kafka: typed events in and out, and the few narrow operations a
+ * read model needs (a compacted topic, a tail from its own offsets, offsets, dead letters). No
+ * raw kafkajs client: every record goes through the bus's producer and codec.
+ */
+export interface ServiceBus {
   /** What this bus was built from: its brokers and registry are platform endpoints no connector may reach. */
   config: BusConfig;
-  kafka: Kafka;
   codec: EventCodec;
   topics: Topics;
   producer: EventProducer;
   consumer(options: Omit<EventConsumerOptions, 'kafka' | 'codec' | 'topics' | 'logger'> & { logger?: Logger }): EventConsumer;
+  /** A compacted topic of records of one Avro schema, written and read through the bus's producer and codec. */
+  compacted<T>(topic: string, schema: avro.Schema): CompactedTopic<T>;
+  /** Raw records of some topics from offsets the reader keeps itself (see `TailOptions`). */
+  tail(options: TailOptions): Promise<Tail>;
+  /** Reads topics up to their end at the call, with a throwaway group that commits nothing. */
+  readTopics(topics: string[], onMessage: RawRecordHandler, options?: ReadTopicsOptions): Promise<{ records: number }>;
+  /** Whether a consumer group has committed an offset on any partition of these topics. */
+  groupHasCommitted(groupId: string, topics: string[]): Promise<boolean>;
+  /** Runs read-only questions about topics and groups on one admin connection. */
+  withAdmin<R>(use: (admin: TopicAdmin) => Promise<R>): Promise<R>;
+  /** Sets a record aside on `<topic>.dlq` with why, under the group that gave up on it. */
+  deadLetter(source: DeadLetterSource, reason: unknown, groupId: string): Promise<void>;
   /** Creates every declared topic that is missing (idempotent). */
   ensureTopics(partitions?: number): Promise<void>;
   /** Every consumer's group state, for /healthz and /readyz. */
   health(): HealthReport;
   stop(): Promise<void>;
+}
+
+/**
+ * The bus as its creator holds it (a process's main, a test harness, a script): with the raw
+ * client, for what only a harness does (fault injection, watching topics). Services are handed a
+ * `ServiceBus` and never see it (a unit test keeps kafkajs out of their sources).
+ */
+export interface Bus extends ServiceBus {
+  readonly kafka: Kafka;
 }
 
 /** Wires one process's Kafka client, codec, producer and consumers from a BusConfig. */
@@ -43,6 +75,22 @@ export function createBus(config: BusConfig, logger: Logger, options: { produces
       consumers.push(c);
       health.push(trackConsumer(c.consumer, opts.groupId));
       return c;
+    },
+    compacted: <T>(topic: string, schema: avro.Schema) => new CompactedTopic<T>({ kafka, codec, producer }, topic, schema),
+    tail: (opts) => startTail(kafka, opts),
+    readTopics: (names, onMessage, opts) => readTopics(kafka, names, onMessage, opts),
+    groupHasCommitted: (groupId, names) => groupHasCommitted(kafka, groupId, names),
+    async withAdmin(use) {
+      const admin = kafka.admin();
+      await retryRetriable(() => admin.connect());
+      try {
+        return await use(topicAdmin(admin));
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    async deadLetter(source, reason, groupId) {
+      await producer.send(topics.dlq(source.topic), [deadLetterMessage(source, toPreflightError(reason, 'DECODE'), groupId, new Date())]);
     },
     async ensureTopics(partitions) {
       const admin = kafka.admin();
@@ -111,7 +159,7 @@ export function busConfigOrExit(processName: string, logger: Logger): BusConfig 
  */
 export async function runServiceMain(
   service: { name: string; version: string },
-  start: (deps: { bus: Bus; logger: Logger }) => Promise<{ stop(): Promise<void> }>,
+  start: (deps: { bus: ServiceBus; logger: Logger }) => Promise<{ stop(): Promise<void> }>,
 ): Promise<void> {
   const logger = createLogger({ service: service.name, version: service.version });
   const config = busConfigOrExit(service.name, logger);

@@ -8,6 +8,7 @@ import { CoPartitionedAssigner } from './assigner.js';
 import { groupTimings } from './group.js';
 import { retryRetriable } from './retry.js';
 import { headerString } from './headers.js';
+import { deadLetterMessage } from './dead-letter.js';
 
 export interface MessageMeta {
   topic: string;
@@ -283,20 +284,10 @@ export class EventConsumer {
 
   /** The original bytes and headers go to `<topic>.dlq`, with why and where from in `dlq_*` headers. */
   private async deadLetter(meta: MessageMeta, message: KafkaMessage, reason: PreflightError): Promise<void> {
-    const headers: IHeaders = {
-      ...meta.headers,
-      dlq_reason: reason.message.slice(0, 2000),
-      dlq_error_code: reason.code,
-      dlq_source_topic: meta.topic,
-      dlq_source_partition: String(meta.partition),
-      dlq_source_offset: meta.offset,
-      dlq_consumer_group: this.options.groupId,
-      dlq_failed_at: new Date().toISOString(),
-    };
     await this.dlqProducer.send({
       topic: this.options.topics.dlq(meta.topic),
       acks: -1,
-      messages: [{ key: message.key, value: message.value, headers }],
+      messages: [deadLetterMessage({ ...meta, key: message.key, value: message.value }, reason, this.options.groupId, new Date())],
     });
     this.stats.deadLettered++;
     this.options.logger.warn(

@@ -1,4 +1,4 @@
-import type { Bus } from '@preflight/bus';
+import type { ServiceBus } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
 import { serviceGroupId } from '@preflight/events';
 import { getConnector, scopesFromEnv, type Scopes } from '@preflight/connectors';
@@ -6,7 +6,7 @@ import { SERVICE_NAME, type AuditPolicy } from './judge.js';
 import { auditorHandlers } from './handler.js';
 
 export interface AuditorServiceOptions {
-  bus: Bus;
+  bus: ServiceBus;
   logger: Logger;
   groupId?: string;
   /** Defaults to the policy from the environment plus this bus's own endpoints. */

@@ -1,4 +1,4 @@
-import type { Bus, DedupeStore } from '@preflight/bus';
+import type { ServiceBus, DedupeStore } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
 import { serviceGroupId } from '@preflight/events';
 import { getConnector, scopesFromEnv, type Scopes } from '@preflight/connectors';
@@ -6,7 +6,7 @@ import { handshakeHandlers } from './handler.js';
 import { SERVICE_NAME } from './decide.js';
 
 export interface HandshakeServiceOptions {
-  bus: Bus;
+  bus: ServiceBus;
   logger: Logger;
   groupId?: string;
   /** Defaults to the policy from the environment plus this bus's own endpoints. */

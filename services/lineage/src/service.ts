@@ -1,4 +1,4 @@
-import type { Bus } from '@preflight/bus';
+import type { ServiceBus } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
 import { serviceGroupId } from '@preflight/events';
 import { lineageHandlers } from './handler.js';
@@ -9,7 +9,7 @@ export const SERVICE_NAME = 'lineage';
 export const SERVICE_VERSION = '0.1.0';
 
 export interface LineageServiceOptions {
-  bus: Bus;
+  bus: ServiceBus;
   logger: Logger;
   transport: LineageTransport;
   settings?: LineageSettings;

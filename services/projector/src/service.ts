@@ -1,4 +1,4 @@
-import type { Bus } from '@preflight/bus';
+import type { ServiceBus } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
 import { serviceGroupId } from '@preflight/events';
 import { scopesFromEnv, withPlatformEndpoints, Scopes } from '@preflight/connectors';
@@ -10,7 +10,7 @@ import { ProjectorRunner } from './runner.js';
 import { DeadLetterCounter, TopicStats } from './topics.js';
 
 export interface ProjectorServiceOptions {
-  bus: Bus;
+  bus: ServiceBus;
   logger: Logger;
   http?: { host?: string; port?: number };
   auth?: AuthConfig;
@@ -46,9 +46,9 @@ export async function startProjectorService(options: ProjectorServiceOptions): P
   });
   await runner.start();
   // Each replica counts on its own (nothing committed), under its own group.
-  const deadLetters = new DeadLetterCounter(bus.kafka, bus.topics, serviceGroupId(bus.topics.prefix, 'projector.dead-letters', instance));
+  const deadLetters = new DeadLetterCounter(bus, bus.topics, serviceGroupId(bus.topics.prefix, 'projector.dead-letters', instance));
   await deadLetters.start();
-  const topics = new TopicStats(bus.kafka, bus.topics, deadLetters);
+  const topics = new TopicStats(bus, bus.topics, deadLetters);
   const prometheus = createPrometheus(() => runner.projection, topics);
   const configured = options.scopes ?? scopesFromEnv({ brokers: bus.config.brokers, registryUrl: bus.config.schemaRegistryUrl });
   // The API's own port is known only once it listens; until then the configured policy applies.

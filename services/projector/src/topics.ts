@@ -1,5 +1,4 @@
-import type { Consumer, Kafka } from 'kafkajs';
-import { retryRetriable } from '@preflight/bus';
+import type { ServiceBus, Tail } from '@preflight/bus';
 import { CONSUMER_SERVICES, serviceGroupId, serviceOfGroup, type Topics } from '@preflight/events';
 
 export interface TopicRow {
@@ -19,32 +18,32 @@ export interface TopicRow {
  */
 export class DeadLetterCounter {
   private readonly counts = new Map<string, Map<string, number>>();
-  private consumer: Consumer | undefined;
+  private tail: Tail | undefined;
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly bus: Pick<ServiceBus, 'tail'>,
     private readonly topics: Topics,
     private readonly groupId: string,
   ) {}
 
   async start(): Promise<void> {
-    const consumer = this.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: 500, allowAutoTopicCreation: false });
-    this.consumer = consumer;
-    await consumer.connect();
-    await retryRetriable(() => consumer.subscribe({ topics: [...this.topics.all(), this.topics.state].map((t) => this.topics.dlq(t)), fromBeginning: true }));
-    // Counted from the start of each dead-letter topic at every start: nothing is committed.
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      this.counts.clear();
-      for (const [topic, partitions] of Object.entries(payload.memberAssignment)) for (const partition of partitions) consumer.seek({ topic, partition, offset: '0' });
-    });
-    await consumer.run({
-      autoCommit: false,
-      eachMessage: async ({ topic, message }) => {
-        const source = message.headers?.['dlq_source_topic']?.toString() ?? topic.replace(/\.dlq$/, '');
-        const group = message.headers?.['dlq_consumer_group']?.toString() ?? 'unknown';
-        const byGroup = this.counts.get(source) ?? new Map<string, number>();
-        byGroup.set(group, (byGroup.get(group) ?? 0) + 1);
-        this.counts.set(source, byGroup);
+    this.tail = await this.bus.tail({
+      groupId: this.groupId,
+      topics: [...this.topics.all(), this.topics.state].map((t) => this.topics.dlq(t)),
+      maxWaitTimeInMs: 500,
+      // Counted from the start of each dead-letter topic at every start: nothing is committed.
+      commit: false,
+      startAt: () => '0',
+      onAssigned: () => this.counts.clear(),
+      onBatch: async (batch) => {
+        for (const message of batch.records) {
+          const source = message.headers['dlq_source_topic']?.toString() ?? batch.topic.replace(/\.dlq$/, '');
+          const group = message.headers['dlq_consumer_group']?.toString() ?? 'unknown';
+          const byGroup = this.counts.get(source) ?? new Map<string, number>();
+          byGroup.set(group, (byGroup.get(group) ?? 0) + 1);
+          this.counts.set(source, byGroup);
+          batch.resolveOffset(message.offset);
+        }
       },
     });
   }
@@ -55,7 +54,7 @@ export class DeadLetterCounter {
   }
 
   async stop(): Promise<void> {
-    await this.consumer?.disconnect();
+    await this.tail?.stop();
   }
 }
 
@@ -70,22 +69,20 @@ export class TopicStats {
   private rates = new Map<string, number>();
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly bus: Pick<ServiceBus, 'withAdmin'>,
     private readonly topics: Topics,
     private readonly deadLetterCounter?: DeadLetterCounter,
   ) {}
 
   async rows(maxAgeMs = 2_000): Promise<TopicRow[]> {
     if (this.cached && Date.now() - this.cached.at < maxAgeMs) return this.cached.rows;
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
+    return this.bus.withAdmin(async (admin) => {
       const names = [...this.topics.all(), this.topics.state];
-      const existing = new Set(await admin.listTopics());
+      const existing = new Set(await admin.topicNames());
       const ends = new Map<string, number>();
       const partitionEnds = new Map<string, Map<number, number>>();
       for (const t of names.filter((n) => existing.has(n))) {
-        const offs = await retryRetriable(() => admin.fetchTopicOffsets(t));
+        const offs = await admin.topicOffsets(t);
         partitionEnds.set(t, new Map(offs.map((o) => [o.partition, Number(o.high)])));
         ends.set(t, offs.reduce((n, o) => n + Number(o.high) - Number(o.low), 0));
       }
@@ -99,7 +96,7 @@ export class TopicStats {
       for (const svc of CONSUMER_SERVICES) {
         const groupId = serviceGroupId(this.topics.prefix, svc);
         const topics = [...partitionEnds.keys()];
-        const committed = await admin.fetchOffsets({ groupId, topics }).catch(() => []);
+        const committed = await admin.groupOffsets(groupId, topics).catch(() => []);
         for (const t of committed) {
           const highs = partitionEnds.get(t.topic);
           if (!highs || t.partitions.every((p) => p.offset === '-1')) continue;
@@ -109,7 +106,7 @@ export class TopicStats {
       }
       const deadLetters = new Map<string, number>();
       for (const t of [...this.topics.all(), this.topics.state].filter((n) => existing.has(this.topics.dlq(n)))) {
-        const offs = await retryRetriable(() => admin.fetchTopicOffsets(this.topics.dlq(t)));
+        const offs = await admin.topicOffsets(this.topics.dlq(t));
         deadLetters.set(t, offs.reduce((n, o) => n + Number(o.high) - Number(o.low), 0));
       }
       const rows = [...ends].map(([topic, messages]) => ({
@@ -122,8 +119,6 @@ export class TopicStats {
       }));
       this.cached = { at: now, rows };
       return rows;
-    } finally {
-      await admin.disconnect();
-    }
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { groupHasCommitted, readTopics, type Bus, type MessageMeta } from '@preflight/bus';
+import type { ServiceBus, MessageMeta } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
 import { serviceGroupId } from '@preflight/events';
 import { evolve, type Attempt, type ReadinessInput } from './attempt.js';
@@ -7,7 +7,7 @@ import { decide, SERVICE_NAME, type ReadinessSettings } from './decide.js';
 import { DEFAULT_APPROVAL_POLICY } from './policy.js';
 
 export interface ReadinessServiceOptions {
-  bus: Bus;
+  bus: ServiceBus;
   logger: Logger;
   groupId?: string;
   settings?: Partial<ReadinessSettings>;
@@ -101,8 +101,7 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
   /** Rebuilds the attempts of some partitions (all when omitted) from the recent window of the inputs. */
   const recover = async (partitions?: Set<number>): Promise<void> => {
     const recoveryStarted = performance.now();
-    const { records } = await readTopics(
-      bus.kafka,
+    const { records } = await bus.readTopics(
       inputTopics,
       async (topic, partition, offset, value) => {
         if (partitions && !partitions.has(partition)) return;
@@ -124,7 +123,7 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
     logger.info({ records, attempts: attempts.size, open, partitions: partitions ? [...partitions] : 'all', recoveryWindowMs, ms: Math.round(performance.now() - recoveryStarted) }, `${SERVICE_NAME} recovered ${open} open attempt(s) from the log`);
   };
   // A group that never committed starts at the beginning of its topics and sees everything anyway.
-  const committed = await groupHasCommitted(bus.kafka, groupId, inputTopics);
+  const committed = await bus.groupHasCommitted(groupId, inputTopics);
 
   const handlers = Object.fromEntries(INPUTS.map((t) => [t, apply])) as { [T in (typeof INPUTS)[number]]: typeof apply };
   const consumer = bus.consumer({

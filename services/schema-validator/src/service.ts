@@ -1,4 +1,4 @@
-import type { Bus } from '@preflight/bus';
+import type { ServiceBus } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
 import { serviceGroupId } from '@preflight/events';
 import { getConnector, scopesFromEnv, type Scopes } from '@preflight/connectors';
@@ -7,7 +7,7 @@ import { schemaValidatorHandlers } from './handler.js';
 import { noIncidentSink, WebhookIncidentSink, type IncidentSink } from './sink.js';
 
 export interface SchemaValidatorServiceOptions {
-  bus: Bus;
+  bus: ServiceBus;
   logger: Logger;
   groupId?: string;
   /** Defaults to the policy from the environment plus this bus's own endpoints. */
