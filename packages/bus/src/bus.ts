@@ -1,12 +1,12 @@
 import type avro from 'avsc';
 import type { Kafka } from 'kafkajs';
-import { createLogger, flushTelemetry, initTelemetry, toPreflightError, type Logger } from '@preflight/core';
+import { createLogger, flushTelemetry, initTelemetry, toPreflightError, type FieldIssue, type Logger } from '@preflight/core';
 import { EVENT_TYPES, topicsFor, type EventType, type Topics } from '@preflight/events';
 import { EventCodec } from './codec.js';
-import { createKafka, explainKafkaFailure, loadBusConfig, type BusConfig, type ConfigError } from './config.js';
+import { ConfigError, createKafka, explainKafkaFailure, loadBusConfig, type BusConfig, type LoadedBusConfig, type ProcessSettings } from './config.js';
 import { EventConsumer, type EventConsumerOptions } from './consumer.js';
 import { healthReport, serveHealth, trackConsumer, type ConsumerHealth, type HealthReport } from './health.js';
-import { shutdownDeadlineMs } from './group.js';
+import { groupTimings, shutdownDeadlineMs } from './group.js';
 import { EventProducer } from './producer.js';
 import { topicAdmin, type TopicAdmin } from './admin.js';
 import { CompactedTopic } from './compacted.js';
@@ -57,11 +57,12 @@ export interface Bus extends ServiceBus {
 }
 
 /** Wires one process's Kafka client, codec, producer and consumers from a BusConfig. */
-export function createBus(config: BusConfig, logger: Logger, options: { produces?: readonly EventType[] } = {}): Bus {
+export function createBus(config: BusConfig, logger: Logger, options: { produces?: readonly EventType[]; process?: ProcessSettings } = {}): Bus {
   const kafka = createKafka(config, logger);
   const codec = new EventCodec(config.schemaRegistryUrl, undefined, config.registryClient);
   const topics = topicsFor(config.topicPrefix);
   const producer = new EventProducer({ kafka, codec, topics, logger, types: options.produces ?? EVENT_TYPES });
+  const timings = options.process?.groupTimings ?? groupTimings();
   const consumers: EventConsumer[] = [];
   const health: ConsumerHealth[] = [];
   return {
@@ -71,13 +72,13 @@ export function createBus(config: BusConfig, logger: Logger, options: { produces
     topics,
     producer,
     consumer(opts) {
-      const c = new EventConsumer({ ...opts, kafka, codec, topics, logger: opts.logger ?? logger });
+      const c = new EventConsumer({ timings, ...opts, kafka, codec, topics, logger: opts.logger ?? logger });
       consumers.push(c);
       health.push(trackConsumer(c.consumer, opts.groupId));
       return c;
     },
     compacted: <T>(topic: string, schema: avro.Schema) => new CompactedTopic<T>({ kafka, codec, producer }, topic, schema),
-    tail: (opts) => startTail(kafka, opts),
+    tail: (opts) => startTail(kafka, timings, opts),
     readTopics: (names, onMessage, opts) => readTopics(kafka, names, onMessage, opts),
     groupHasCommitted: (groupId, names) => groupHasCommitted(kafka, groupId, names),
     async withAdmin(use) {
@@ -97,7 +98,7 @@ export function createBus(config: BusConfig, logger: Logger, options: { produces
       await admin.connect();
       try {
         const { brokers } = await admin.describeCluster();
-        await ensureTopics(admin, withDurability(platformTopics(topics, partitions), topicDurability(brokers.length)));
+        await ensureTopics(admin, withDurability(platformTopics(topics, partitions), topicDurability(brokers.length, options.process?.durability)));
       } finally {
         await admin.disconnect();
       }
@@ -140,15 +141,40 @@ export function onShutdown(stop: () => Promise<void>, logger: Logger, deadlineMs
  * stderr and in the log, then exit 2 (a configuration error: restarting will not help).
  */
 export function busConfigOrExit(processName: string, logger: Logger): BusConfig {
-  try {
-    const loaded = loadBusConfig(processName);
-    for (const w of loaded.warnings) logger.warn(w);
-    return loaded.config;
-  } catch (e) {
-    logger.fatal({ issues: (e as ConfigError).issues }, (e as Error).message);
-    process.stderr.write(`${processName}: ${(e as Error).message}\n`);
+  return loadedBusConfigOrExit(processName, logger).config;
+}
+
+/** {@link busConfigOrExit} with the process's own settings. */
+export function loadedBusConfigOrExit(processName: string, logger: Logger): LoadedBusConfig {
+  return configsOrExit(processName, logger, () => undefined).bus;
+}
+
+/**
+ * The bus settings and the service's own config, both read once from the environment; when either
+ * has problems, every problem of both on stderr and in the log, then exit 2.
+ */
+function configsOrExit<C>(processName: string, logger: Logger, loadOwn: () => C): { bus: LoadedBusConfig; own: C } {
+  const issues: FieldIssue[] = [];
+  const attempt = <T>(load: () => T): T | undefined => {
+    try {
+      return load();
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      issues.push(...(e.issues ?? []));
+      return undefined;
+    }
+  };
+  const bus = attempt(() => loadBusConfig(processName));
+  const own = attempt(loadOwn);
+  if (issues.length > 0 || !bus) {
+    // A variable both the catalogue and the service check is listed once.
+    const e = new ConfigError(issues.filter((i, n) => issues.findIndex((j) => j.field === i.field) === n));
+    logger.fatal({ issues: e.issues }, e.message);
+    process.stderr.write(`${processName}: ${e.message}\n`);
     process.exit(2);
   }
+  for (const w of bus.warnings) logger.warn(w);
+  return { bus, own: own as C };
 }
 
 /**
@@ -157,14 +183,19 @@ export function busConfigOrExit(processName: string, logger: Logger): BusConfig 
  * names the setting to fix when Kafka refuses it (exit 1), topics, the service itself, the
  * health endpoint on HEALTH_PORT, and a graceful stop on SIGTERM/SIGINT. Each main.ts is one call.
  */
-export async function runServiceMain(
+export async function runServiceMain<C = undefined>(
   service: { name: string; version: string },
-  start: (deps: { bus: ServiceBus; logger: Logger }) => Promise<{ stop(): Promise<void> }>,
+  start: (deps: { bus: ServiceBus; logger: Logger; config: C }) => Promise<{ stop(): Promise<void> }>,
+  /** The service's own settings (its config module), read and checked with the bus's. */
+  loadConfig: () => C = () => undefined as C,
 ): Promise<void> {
   const logger = createLogger({ service: service.name, version: service.version });
-  const config = busConfigOrExit(service.name, logger);
+  const {
+    bus: { config, process: settings },
+    own,
+  } = configsOrExit(service.name, logger, loadConfig);
   initTelemetry({ serviceName: service.name, serviceVersion: service.version });
-  const bus = createBus(config, logger);
+  const bus = createBus(config, logger, { process: settings });
   try {
     await bus.ensureTopics();
   } catch (e) {
@@ -173,14 +204,14 @@ export async function runServiceMain(
     process.stderr.write(`${service.name}: ${why.message}\n`);
     process.exit(1);
   }
-  const running = await start({ bus, logger });
-  const healthPort = process.env['HEALTH_PORT'];
-  const health = healthPort ? await serveHealth(() => bus.health(), { host: process.env['HEALTH_HOST'] ?? '127.0.0.1', port: Number(healthPort) }) : undefined;
+  const running = await start({ bus, logger, config: own });
+  const healthAt = settings.health;
+  const health = healthAt ? await serveHealth(() => bus.health(), healthAt) : undefined;
   if (health) logger.info({ url: health.url }, 'health endpoint listening');
   onShutdown(async () => {
     await health?.close();
     await running.stop();
     await bus.stop();
     await flushTelemetry().catch((e: unknown) => logger.warn({ err: e }, 'could not flush the last spans'));
-  }, logger);
+  }, logger, settings.shutdownDeadlineMs);
 }

@@ -5,7 +5,7 @@ import type { ConnectorEvent, EventOf, EventType, Topics } from '@preflight/even
 import type { EventCodec } from './codec.js';
 import { MemoryDedupeStore, type DedupeStore } from './dedupe.js';
 import { CoPartitionedAssigner } from './assigner.js';
-import { groupTimings } from './group.js';
+import { timingsFor, type GroupTimings } from './group.js';
 import { retryRetriable } from './retry.js';
 import { headerString } from './headers.js';
 import { deadLetterMessage } from './dead-letter.js';
@@ -53,6 +53,8 @@ export interface EventConsumerOptions {
   keyConcurrency?: number;
   /** How long the group waits for a crashed member before handing its partitions on. */
   sessionTimeoutMs?: number;
+  /** The process's group timings (its bus config); absent: the defaults. */
+  timings?: GroupTimings;
   /** Called after a message is dead-lettered, for metrics and tests. */
   onDeadLetter?: (info: { topic: string; reason: PreflightError }) => void;
 }
@@ -77,7 +79,7 @@ export class EventConsumer {
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       allowAutoTopicCreation: false,
-      ...groupTimings(process.env, options.sessionTimeoutMs),
+      ...timingsFor(options.sessionTimeoutMs ?? options.timings?.sessionTimeout ?? 6_000, options.timings?.rebalanceTimeout ?? 20_000),
       partitionAssigners: [CoPartitionedAssigner],
       maxWaitTimeInMs: 100,
     });

@@ -1,6 +1,6 @@
 import type { IHeaders, Kafka } from 'kafkajs';
 import { keepAlive } from './consumer.js';
-import { groupTimings } from './group.js';
+import type { GroupTimings } from './group.js';
 import { retryRetriable } from './retry.js';
 
 export interface TailRecord {
@@ -40,8 +40,8 @@ export interface Tail {
  * keeps its own position (the projector resumes where its snapshot stopped). Slow batches keep the
  * member alive; the caller decodes what it reads with the bus's codec.
  */
-export async function startTail(kafka: Kafka, options: TailOptions): Promise<Tail> {
-  const consumer = kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100, allowAutoTopicCreation: false, ...groupTimings() });
+export async function startTail(kafka: Kafka, timings: GroupTimings, options: TailOptions): Promise<Tail> {
+  const consumer = kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100, allowAutoTopicCreation: false, ...timings });
   await consumer.connect();
   await retryRetriable(() => consumer.subscribe({ topics: options.topics, fromBeginning: true }));
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {

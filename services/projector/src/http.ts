@@ -9,6 +9,7 @@ import { getConnector, TENANT_ID, type ConnectorManifest, type Scopes } from '@p
 import { parseContract, piiFields } from '@preflight/contracts';
 import { newEvent, type ConnectorEvent, type ConnectorSpec } from '@preflight/events';
 import { allTenants, can, mayAccessTenant, type Authenticator, type Permission, type Principal } from './auth.js';
+import type { McpHttpOptions } from './mcp/http.js';
 import type { Operation, Projection } from './projection.js';
 import type { ConnectorState } from './state.js';
 import type { TopicStats } from './topics.js';
@@ -33,6 +34,8 @@ export interface ApiDeps {
   logger?: Logger;
   /** Registration is checked in the tenant's scope (secrets, addresses, paths) before it is accepted. */
   scopes: () => Scopes;
+  /** `/mcp`'s public URL and allowed browser origins (the projector's config). */
+  mcp?: Pick<McpHttpOptions, 'publicUrl' | 'allowedOrigins'>;
 }
 
 const STATUS: Record<string, number> = { VALIDATION: 400, CONFIG: 400, UNAUTHORIZED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, BUS: 503, SCHEMA_REGISTRY: 503 };
@@ -376,7 +379,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   // Loaded on demand so the CLI, which imports this package for its client, does not load the SDK.
-  await app.register((await import('./mcp/http.js')).mcpHttp, { auth: deps.auth, api: app });
+  await app.register((await import('./mcp/http.js')).mcpHttp, { auth: deps.auth, api: app, ...deps.mcp });
 
   const staticFile = (name: string) => async (_req: FastifyRequest, reply: FastifyReply) => reply.type(TYPES[extname(name)] ?? 'application/octet-stream').header('cache-control', 'no-cache').send(readFileSync(join(STATIC, name)));
   app.get('/', { schema: { hide: true } }, staticFile('index.html'));

@@ -23,6 +23,8 @@ export interface ProjectorRunnerOptions {
   logger: Logger;
   groupId?: string;
   snapshotEveryMs?: number;
+  /** Deadline of the operations the fold creates from request events. */
+  operationTimeoutMs?: number;
   /**
    * Names this replica's snapshot records, so replicas that each fold the whole log never read
    * each other's snapshots; empty for a single projector.
@@ -42,7 +44,7 @@ export type RestoredFrom = 'nothing' | 'snapshot' | 'rebuild';
  * Consistency: a snapshot is taken between two events, so its state and offsets always match.
  */
 export class ProjectorRunner {
-  projection = new Projection();
+  projection: Projection;
   private tail: Tail | undefined;
   /** The compacted snapshot topic, written and read through the bus's producer and codec. */
   private state: CompactedTopic<StateRecord> | undefined;
@@ -70,7 +72,9 @@ export class ProjectorRunner {
     return this.options.instance ?? '';
   }
 
-  constructor(private readonly options: ProjectorRunnerOptions) {}
+  constructor(private readonly options: ProjectorRunnerOptions) {
+    this.projection = new Projection(options.operationTimeoutMs);
+  }
 
   private get topics(): string[] {
     return EVENT_TYPES.map((t) => this.options.bus.topics.of(t));
@@ -149,7 +153,7 @@ export class ProjectorRunner {
       await this.snapshot();
       return;
     }
-    this.projection = Projection.fromSnapshot(choice.snapshot);
+    this.projection = Projection.fromSnapshot(choice.snapshot, this.options.operationTimeoutMs);
     this.written = choice.written;
     this.restoredFrom = 'snapshot';
     logger.info({ connectors: choice.written.size, version: choice.seq }, 'projector restored from snapshot');
@@ -258,7 +262,7 @@ export class ProjectorRunner {
   async foldLog(): Promise<Projection> {
     const { bus } = this.options;
     const all: Array<{ e: ConnectorEvent; at: { topic: string; partition: number; offset: string } }> = [];
-    const p = new Projection();
+    const p = new Projection(this.options.operationTimeoutMs);
     for (const topic of this.topics) {
       const type = bus.topics.typeOf(topic) as EventType;
       await bus.readTopics([topic], async (t, partition, offset, value) => {

@@ -4,7 +4,7 @@ import { serviceGroupId } from '@preflight/events';
 import { scopesFromEnv, withPlatformEndpoints, Scopes } from '@preflight/connectors';
 import { Authenticator, authConfigFromEnv, type AuthConfig } from './auth.js';
 import { buildApi } from './http.js';
-import { DEFAULT_OPERATION_TIMEOUT_MS } from './projection.js';
+import { projectorConfig, type ProjectorConfig } from './config.js';
 import { createPrometheus } from './prometheus.js';
 import { ProjectorRunner } from './runner.js';
 import { DeadLetterCounter, TopicStats } from './topics.js';
@@ -23,6 +23,8 @@ export interface ProjectorServiceOptions {
   instance?: string;
   /** Awaited before each batch is folded (tests). */
   beforeBatch?: () => Promise<void>;
+  /** The projector's settings, read once at start (main passes them); the options above win over them. */
+  config?: ProjectorConfig;
 }
 
 export interface ProjectorService {
@@ -35,11 +37,15 @@ export interface ProjectorService {
 export async function startProjectorService(options: ProjectorServiceOptions): Promise<ProjectorService> {
   const { bus, logger } = options;
   await bus.producer.start();
-  const instance = options.instance ?? process.env['PROJECTOR_INSTANCE'] ?? '';
+  const config = options.config ?? projectorConfig();
+  const instance = options.instance ?? config.instance;
+  const operationTimeoutMs = options.operationTimeoutMs ?? config.operationTimeoutMs;
+  const host = options.http?.host ?? config.http.host;
   const runner = new ProjectorRunner({
     bus,
     logger,
     instance,
+    operationTimeoutMs,
     ...(options.groupId ? { groupId: options.groupId } : {}),
     ...(options.snapshotEveryMs ? { snapshotEveryMs: options.snapshotEveryMs } : {}),
     ...(options.beforeBatch ? { beforeBatch: options.beforeBatch } : {}),
@@ -62,15 +68,16 @@ export async function startProjectorService(options: ProjectorServiceOptions): P
     prometheus,
     ready: () => runner.caughtUp(),
     rebuild: () => runner.rebuild(),
-    operationTimeoutMs: options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS,
+    operationTimeoutMs,
+    mcp: { allowedOrigins: config.mcpAllowedOrigins, ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}) },
     logger,
   });
   const expiry = setInterval(() => runner.projection.expireOperations(), 500);
-  await app.listen({ host: options.http?.host ?? '127.0.0.1', port: options.http?.port ?? 8080 });
+  await app.listen({ host, port: options.http?.port ?? config.http.port });
   const addr = app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : (options.http?.port ?? 8080);
-  const url = `http://${options.http?.host ?? '127.0.0.1'}:${port}`;
-  scopes = new Scopes(withPlatformEndpoints(configured.policy, [{ host: options.http?.host ?? '127.0.0.1', port, what: 'API' }]));
+  const port = typeof addr === 'object' && addr ? addr.port : (options.http?.port ?? config.http.port);
+  const url = `http://${host}:${port}`;
+  scopes = new Scopes(withPlatformEndpoints(configured.policy, [{ host, port, what: 'API' }]));
   logger.info({ url }, 'projector API and dashboard listening');
   return {
     url,
