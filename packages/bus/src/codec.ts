@@ -16,6 +16,7 @@ export class EventCodec {
   private readonly writerIds = new Map<string, number>();
   private readonly resolvers = new Map<string, { reader: avro.Type; resolver: avro.Resolver }>();
   private readonly pendingResolvers = new Map<string, Promise<{ reader: avro.Type; resolver: avro.Resolver }>>();
+  private readonly readerKeys = new WeakMap<avro.Type, string>();
 
   constructor(registryUrl: string, registry?: SchemaRegistry, client?: RegistryClientOptions) {
     this.registry = registry ?? new SchemaRegistry({ ...schemaRegistryClientArgs(registryUrl, client), retry: { retries: 3 } });
@@ -46,6 +47,16 @@ export class EventCodec {
     }
   }
 
+  /** Equal schemas share one resolver per writer, whichever Type instance asks. */
+  private readerKey(reader: avro.Type): string {
+    let key = this.readerKeys.get(reader);
+    if (!key) {
+      key = `avro:${reader.fingerprint('sha256').toString('hex')}`;
+      this.readerKeys.set(reader, key);
+    }
+    return key;
+  }
+
   writerIdFor(topic: string): number | undefined {
     return this.writerIds.get(topic);
   }
@@ -67,27 +78,51 @@ export class EventCodec {
         issues: paths.map((field) => ({ field, message: 'does not match the Avro schema' })),
       });
     }
-    const header = Buffer.alloc(5);
-    header.writeUInt8(MAGIC, 0);
-    header.writeUInt32BE(id, 1);
-    return Buffer.concat([header, body]);
+    return frame(id, body);
   }
 
-  /** Decodes a wire-format value into the reader type of `eventType`. Errors are DECODE, not retriable. */
-  async decode(value: Buffer | null, eventType: EventType): Promise<ConnectorEvent> {
-    if (!value || value.length < 5) throw new PreflightError('DECODE', `value is ${value ? `${value.length} bytes` : 'null'}, too short for the Confluent wire format`, { retriable: false });
-    if (value.readUInt8(0) !== MAGIC) throw new PreflightError('DECODE', `unknown magic byte ${value.readUInt8(0)} (expected 0)`, { retriable: false });
-    const id = value.readUInt32BE(1);
-    const { reader, resolver } = await this.resolverFor(id, eventType);
+  /**
+   * A value of a schema that is not an event's (a compacted state topic's, registered with
+   * `registerAvro`), in the same wire format as every event.
+   */
+  encodeAvro(schemaId: number, type: avro.Type, value: unknown): Buffer {
+    let body: Buffer;
     try {
-      return reader.fromBuffer(value.subarray(5), resolver) as ConnectorEvent;
+      body = type.toBuffer(value);
+    } catch (e) {
+      throw new PreflightError('VALIDATION', `a ${type.name ?? 'record'} does not match its Avro schema: ${(e as Error).message}`, { cause: e, retriable: false });
+    }
+    return frame(schemaId, body);
+  }
+
+  /**
+   * Decodes a wire-format value of a non-event schema into `reader`, resolved from whichever
+   * registered schema wrote it. Errors are DECODE (not retriable) unless the registry is away.
+   */
+  async decodeAvro<T>(value: Buffer | null, reader: avro.Type): Promise<T> {
+    const id = schemaIdOf(value);
+    // A resolver only works with the reader instance it was made for: the cached pair is used together.
+    const cached = await this.resolverFor(id, this.readerKey(reader), () => reader);
+    try {
+      return cached.reader.fromBuffer(value!.subarray(5), cached.resolver) as T;
     } catch (e) {
       throw new PreflightError('DECODE', `Avro body does not decode with writer schema ${id}: ${(e as Error).message}`, { cause: e, retriable: false });
     }
   }
 
-  private resolverFor(id: number, eventType: EventType): Promise<{ reader: avro.Type; resolver: avro.Resolver }> {
-    const key = `${id}:${eventType}`;
+  /** Decodes a wire-format value into the reader type of `eventType`. Errors are DECODE, not retriable. */
+  async decode(value: Buffer | null, eventType: EventType): Promise<ConnectorEvent> {
+    const id = schemaIdOf(value);
+    const { reader, resolver } = await this.resolverFor(id, eventType, () => eventAvroType(eventType));
+    try {
+      return reader.fromBuffer(value!.subarray(5), resolver) as ConnectorEvent;
+    } catch (e) {
+      throw new PreflightError('DECODE', `Avro body does not decode with writer schema ${id}: ${(e as Error).message}`, { cause: e, retriable: false });
+    }
+  }
+
+  private resolverFor(id: number, readerName: string, readerType: () => avro.Type): Promise<{ reader: avro.Type; resolver: avro.Resolver }> {
+    const key = `${id}:${readerName}`;
     const ready = this.resolvers.get(key);
     if (ready) return Promise.resolve(ready);
     let pending = this.pendingResolvers.get(key);
@@ -106,12 +141,12 @@ export class EventCodec {
             retriable: !unknownId,
           });
         }
-        const reader = eventAvroType(eventType);
+        const reader = readerType();
         let resolver: avro.Resolver;
         try {
           resolver = reader.createResolver(avro.Type.forSchema(writerJson as avro.Schema));
         } catch (e) {
-          throw new PreflightError('DECODE', `writer schema ${id} cannot be read as ${eventType}: ${(e as Error).message}`, { cause: e, retriable: false });
+          throw new PreflightError('DECODE', `writer schema ${id} cannot be read as ${readerName}: ${(e as Error).message}`, { cause: e, retriable: false });
         }
         const entry = { reader, resolver };
         this.resolvers.set(key, entry);
@@ -121,4 +156,18 @@ export class EventCodec {
     }
     return pending;
   }
+}
+
+function frame(schemaId: number, body: Buffer): Buffer {
+  const header = Buffer.alloc(5);
+  header.writeUInt8(MAGIC, 0);
+  header.writeUInt32BE(schemaId, 1);
+  return Buffer.concat([header, body]);
+}
+
+/** The writer's schema id of a wire-format value; DECODE when the value is not in that format. */
+function schemaIdOf(value: Buffer | null): number {
+  if (!value || value.length < 5) throw new PreflightError('DECODE', `value is ${value ? `${value.length} bytes` : 'null'}, too short for the Confluent wire format`, { retriable: false });
+  if (value.readUInt8(0) !== MAGIC) throw new PreflightError('DECODE', `unknown magic byte ${value.readUInt8(0)} (expected 0)`, { retriable: false });
+  return value.readUInt32BE(1);
 }

@@ -7,6 +7,8 @@ import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type OauthbearerProviderResponse, type SASLOptions } from 'kafkajs';
 import { PreflightError, type FieldIssue, type Logger } from '@preflight/core';
 import { SETTINGS, unknownVariables } from './settings.js';
+import { timingsFor, type GroupTimings } from './group.js';
+import { topicDurability } from './topics.js';
 
 /** kafkajs' TLS and SASL options, already read from their files, and where each came from. */
 export interface KafkaSecurity {
@@ -36,6 +38,18 @@ export interface BusConfig {
   registryClient?: RegistryClientOptions;
 }
 
+/** Settings of a service process beyond reaching Kafka and the registry. */
+export interface ProcessSettings {
+  groupTimings: GroupTimings;
+  shutdownDeadlineMs: number;
+  /** KAFKA_REPLICATION_FACTOR and KAFKA_MIN_INSYNC_REPLICAS as given, applied against the cluster's size at start. */
+  durability: Pick<Env, 'KAFKA_REPLICATION_FACTOR' | 'KAFKA_MIN_INSYNC_REPLICAS'>;
+  /** The health endpoint (HEALTH_HOST, HEALTH_PORT); null when off. */
+  health: { host: string; port: number } | null;
+  /** Partitions of each event topic the provisioning job creates. */
+  topicPartitions: number;
+}
+
 export const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const;
 export type SecurityProtocol = (typeof SECURITY_PROTOCOLS)[number];
 export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'] as const;
@@ -49,8 +63,12 @@ export class ConfigError extends PreflightError {
   }
 }
 
-/** Reads the settings' files as they are collected, so one pass reports every unreadable one. */
-class Collector {
+/**
+ * Reads one process's settings from its environment, collecting every problem (naming the
+ * variable and its value) instead of stopping at the first: `done` answers the typed config or
+ * throws them all at once. The bus's own settings and each service's config module use it.
+ */
+export class SettingsReader {
   readonly issues: FieldIssue[] = [];
   readonly warnings: string[] = [];
   constructor(private readonly env: Env) {}
@@ -86,7 +104,56 @@ class Collector {
     this.problem(name, 'must be true or false', v);
     return fallback;
   }
+
+  text(name: string, fallback: string): string {
+    return this.get(name) ?? fallback;
+  }
+
+  /** A whole number of at least `min`. */
+  wholeNumber(name: string, fallback: number, min = 0): number {
+    const v = this.get(name);
+    if (v === undefined) return fallback;
+    if (!/^\d+$/.test(v) || Number(v) < min) {
+      this.problem(name, `must be a whole number${min > 0 ? ` of at least ${min}` : ''}`, v);
+      return fallback;
+    }
+    return Number(v);
+  }
+
+  port(name: string, fallback: number): number {
+    const v = this.get(name);
+    if (v === undefined) return fallback;
+    if (!/^\d{1,5}$/.test(v) || Number(v) > 65535) {
+      this.problem(name, 'must be a port number (0-65535)', v);
+      return fallback;
+    }
+    return Number(v);
+  }
+
+  /** An http(s) URL without a trailing slash; `secret` keeps the value out of the problem. */
+  url(name: string, options: { secret?: boolean } = {}): string | undefined {
+    const v = this.get(name);
+    if (v === undefined) return undefined;
+    if (!/^https?:\/\/[^\s]+$/.test(v)) {
+      this.problem(name, 'must be an http:// or https:// URL', options.secret ? undefined : v);
+      return undefined;
+    }
+    return v.replace(/\/$/, '');
+  }
+
+  /** A comma-separated list, blanks dropped. */
+  list(name: string): string[] {
+    return (this.get(name) ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  }
+
+  /** The config when every setting was good; otherwise a ConfigError listing every problem. */
+  done<T>(config: T): T {
+    if (this.issues.length > 0) throw new ConfigError(this.issues);
+    return config;
+  }
 }
+
+type Collector = SettingsReader;
 
 function kafkaSecurity(c: Collector): KafkaSecurity | undefined {
   const origin: Record<string, string> = {};
@@ -244,6 +311,8 @@ function refuseInlineSecrets(c: Collector, env: Env): void {
 
 export interface LoadedBusConfig {
   config: BusConfig;
+  /** The process's own settings, read with the rest. */
+  process: ProcessSettings;
   /** Worth a log line, not worth refusing to start. */
   warnings: string[];
 }
@@ -255,7 +324,7 @@ export interface LoadedBusConfig {
  */
 export function loadBusConfig(clientId: string, env: Env = process.env): LoadedBusConfig {
   // (Fills `<NAME>` from `<NAME>_FILE` in `env` as a side effect, so later readers see the value.)
-  const c = new Collector(env);
+  const c = new SettingsReader(env);
   const brokers = (c.get('KAFKA_BROKERS') ?? '127.0.0.1:9092').split(',').map((s) => s.trim()).filter(Boolean);
   for (const b of brokers) if (!/^[^\s:/]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(b)) c.problem('KAFKA_BROKERS', 'each broker must be host:port', b);
   const schemaRegistryUrl = c.get('SCHEMA_REGISTRY_URL') ?? 'http://127.0.0.1:8081';
@@ -265,6 +334,7 @@ export function loadBusConfig(clientId: string, env: Env = process.env): LoadedB
   processSettings(c, env);
   const kafkaSec = kafkaSecurity(c);
   const registry = /^https?:\/\//.test(schemaRegistryUrl) ? registryClient(c, schemaRegistryUrl) : undefined;
+  const proc = readProcessSettings(c, env);
   const strict = c.boolean('PREFLIGHT_STRICT_ENV', false);
   for (const u of unknownVariables(env)) {
     if (c.issues.some((i) => i.field === u.name)) continue;
@@ -282,7 +352,27 @@ export function loadBusConfig(clientId: string, env: Env = process.env): LoadedB
       ...(kafkaSec ? { kafkaSecurity: kafkaSec } : {}),
       ...(registry ? { registryClient: registry } : {}),
     },
+    process: proc,
     warnings: c.warnings,
+  };
+}
+
+function readProcessSettings(c: SettingsReader, env: Env): ProcessSettings {
+  const durability = { KAFKA_REPLICATION_FACTOR: c.get('KAFKA_REPLICATION_FACTOR'), KAFKA_MIN_INSYNC_REPLICAS: c.get('KAFKA_MIN_INSYNC_REPLICAS') };
+  try {
+    // The values' own problems now; whether the cluster has brokers enough is known only once connected.
+    topicDurability(Number.MAX_SAFE_INTEGER, durability);
+  } catch (e) {
+    c.problem(/KAFKA_MIN_INSYNC_REPLICAS=\d+ is more/.test((e as Error).message) ? 'KAFKA_MIN_INSYNC_REPLICAS' : 'KAFKA_REPLICATION_FACTOR', (e as Error).message);
+  }
+  // HEALTH_PORT and TOPIC_PARTITIONS are checked by the catalogue's `check` with the other settings.
+  const healthPort = c.get('HEALTH_PORT');
+  return {
+    groupTimings: timingsFor(c.wholeNumber('KAFKA_SESSION_TIMEOUT_MS', 6_000, 1), c.wholeNumber('KAFKA_REBALANCE_TIMEOUT_MS', 20_000, 1)),
+    shutdownDeadlineMs: c.wholeNumber('SHUTDOWN_DEADLINE_MS', 10_000, 1),
+    durability,
+    health: healthPort === undefined ? null : { host: c.text('HEALTH_HOST', '127.0.0.1'), port: Number(healthPort) },
+    topicPartitions: Number(env['TOPIC_PARTITIONS'] ?? 6) || 6,
   };
 }
 

@@ -5,9 +5,10 @@ import type { ConnectorEvent, EventOf, EventType, Topics } from '@preflight/even
 import type { EventCodec } from './codec.js';
 import { MemoryDedupeStore, type DedupeStore } from './dedupe.js';
 import { CoPartitionedAssigner } from './assigner.js';
-import { groupTimings } from './group.js';
+import { timingsFor, type GroupTimings } from './group.js';
 import { retryRetriable } from './retry.js';
 import { headerString } from './headers.js';
+import { deadLetterMessage } from './dead-letter.js';
 
 export interface MessageMeta {
   topic: string;
@@ -52,6 +53,8 @@ export interface EventConsumerOptions {
   keyConcurrency?: number;
   /** How long the group waits for a crashed member before handing its partitions on. */
   sessionTimeoutMs?: number;
+  /** The process's group timings (its bus config); absent: the defaults. */
+  timings?: GroupTimings;
   /** Called after a message is dead-lettered, for metrics and tests. */
   onDeadLetter?: (info: { topic: string; reason: PreflightError }) => void;
 }
@@ -76,7 +79,7 @@ export class EventConsumer {
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       allowAutoTopicCreation: false,
-      ...groupTimings(process.env, options.sessionTimeoutMs),
+      ...timingsFor(options.sessionTimeoutMs ?? options.timings?.sessionTimeout ?? 6_000, options.timings?.rebalanceTimeout ?? 20_000),
       partitionAssigners: [CoPartitionedAssigner],
       maxWaitTimeInMs: 100,
     });
@@ -283,20 +286,10 @@ export class EventConsumer {
 
   /** The original bytes and headers go to `<topic>.dlq`, with why and where from in `dlq_*` headers. */
   private async deadLetter(meta: MessageMeta, message: KafkaMessage, reason: PreflightError): Promise<void> {
-    const headers: IHeaders = {
-      ...meta.headers,
-      dlq_reason: reason.message.slice(0, 2000),
-      dlq_error_code: reason.code,
-      dlq_source_topic: meta.topic,
-      dlq_source_partition: String(meta.partition),
-      dlq_source_offset: meta.offset,
-      dlq_consumer_group: this.options.groupId,
-      dlq_failed_at: new Date().toISOString(),
-    };
     await this.dlqProducer.send({
       topic: this.options.topics.dlq(meta.topic),
       acks: -1,
-      messages: [{ key: message.key, value: message.value, headers }],
+      messages: [deadLetterMessage({ ...meta, key: message.key, value: message.value }, reason, this.options.groupId, new Date())],
     });
     this.stats.deadLettered++;
     this.options.logger.warn(

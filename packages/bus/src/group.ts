@@ -19,16 +19,17 @@ function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): numbe
   return n;
 }
 
-export function groupTimings(env: NodeJS.ProcessEnv = process.env, sessionTimeoutMs?: number): GroupTimings {
-  const sessionTimeout = sessionTimeoutMs ?? positive(env, 'KAFKA_SESSION_TIMEOUT_MS', 6_000);
-  return {
-    sessionTimeout,
-    heartbeatInterval: Math.max(100, Math.min(1_000, Math.floor(sessionTimeout / 3))),
-    rebalanceTimeout: positive(env, 'KAFKA_REBALANCE_TIMEOUT_MS', 20_000),
-  };
+/** The timings of a group from its session and rebalance timeouts; heartbeats every third of the session, at most 1 s. */
+export function timingsFor(sessionTimeout: number, rebalanceTimeout: number): GroupTimings {
+  return { sessionTimeout, heartbeatInterval: Math.max(100, Math.min(1_000, Math.floor(sessionTimeout / 3))), rebalanceTimeout };
+}
+
+/** From settings (the bus config reads them once at start); without any, the defaults. */
+export function groupTimings(env: NodeJS.ProcessEnv = {}, sessionTimeoutMs?: number): GroupTimings {
+  return timingsFor(sessionTimeoutMs ?? positive(env, 'KAFKA_SESSION_TIMEOUT_MS', 6_000), positive(env, 'KAFKA_REBALANCE_TIMEOUT_MS', 20_000));
 }
 
 /** How long a service may take to stop before the process exits anyway (a broker that is gone must not hang it). */
-export function shutdownDeadlineMs(env: NodeJS.ProcessEnv = process.env): number {
+export function shutdownDeadlineMs(env: NodeJS.ProcessEnv = {}): number {
   return positive(env, 'SHUTDOWN_DEADLINE_MS', 10_000);
 }

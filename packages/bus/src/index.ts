@@ -9,7 +9,9 @@ export {
   SECURITY_PROTOCOLS,
   SASL_MECHANISMS,
   type BusConfig,
+  SettingsReader,
   type LoadedBusConfig,
+  type ProcessSettings,
   type KafkaSecurity,
   type RegistryClientOptions,
   type SecurityProtocol,
@@ -22,7 +24,11 @@ export { EventConsumer, keepAlive, type EventConsumerOptions, type Handlers, typ
 export { MemoryDedupeStore, FileDedupeStore, type DedupeStore } from './dedupe.js';
 export { platformTopics, ensureTopics, topicDurability, withDurability, type TopicSpec, type TopicDurability } from './topics.js';
 export { cloudEventHeaders, headerString } from './headers.js';
-export { createBus, onShutdown, runServiceMain, busConfigOrExit, type Bus } from './bus.js';
+export { createBus, onShutdown, runServiceMain, busConfigOrExit, loadedBusConfigOrExit, type Bus, type ServiceBus } from './bus.js';
+export { CompactedTopic, type CompactedRecord } from './compacted.js';
+export { deadLetterMessage, type DeadLetterSource } from './dead-letter.js';
+export { type Tail, type TailBatch, type TailOptions, type TailRecord } from './tail.js';
+export { type TopicAdmin, type PartitionOffsets, type GroupTopicOffsets } from './admin.js';
 export { retryRetriable } from './retry.js';
 export { groupHasCommitted, readTopics, type ReadTopicsOptions, type RawRecordHandler } from './reader.js';
-export { groupTimings, shutdownDeadlineMs, type GroupTimings } from './group.js';
+export { groupTimings, timingsFor, shutdownDeadlineMs, type GroupTimings } from './group.js';

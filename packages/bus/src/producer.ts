@@ -72,6 +72,17 @@ export class EventProducer {
     return this.enqueue(byTopic, events.length, bytes);
   }
 
+  /**
+   * Keyed records that are not events (a compacted state topic's snapshot, a dead letter), already
+   * encoded, through the same ordered queue and idempotent producer as the events.
+   */
+  async send(topic: string, messages: Message[]): Promise<void> {
+    if (messages.length === 0) return;
+    if (!this.started) throw new PreflightError('BUS', 'producer not started', { retriable: false });
+    const bytes = messages.reduce((n, m) => n + (Buffer.isBuffer(m.value) ? m.value.length : 0), 0);
+    return this.enqueue(new Map([[topic, messages]]), messages.length, bytes);
+  }
+
   private enqueue(byTopic: Map<string, Message[]>, count: number, bytes: number): Promise<void> {
     let batch = this.queue.at(-1);
     // Gathered requests stay well under the broker's 1 MiB record-batch limit.

@@ -4,13 +4,13 @@
 // this lets production run them with credentials that may describe topics but not create them.
 import { createLogger } from '@preflight/core';
 import { topicsFor } from '@preflight/events';
-import { busConfigOrExit } from './bus.js';
+import { loadedBusConfigOrExit } from './bus.js';
 import { createKafka, explainKafkaFailure } from './config.js';
 import { ensureTopics, platformTopics } from './topics.js';
 
 const logger = createLogger({ service: 'provision-topics', version: '0.1.0' });
-const config = busConfigOrExit('provision-topics', logger);
-const partitions = Number(process.env['TOPIC_PARTITIONS'] ?? 6);
+const { config, process: settings } = loadedBusConfigOrExit('provision-topics', logger);
+const partitions = settings.topicPartitions;
 const admin = createKafka(config, logger).admin();
 try {
   await admin.connect();

@@ -31,7 +31,7 @@ function wholeNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {
  * with 2 in sync on three or more brokers (one broker may be down without losing a write or
  * stopping producers), 1/1 on a single local broker.
  */
-export function topicDurability(brokers: number, env: NodeJS.ProcessEnv = process.env): TopicDurability {
+export function topicDurability(brokers: number, env: NodeJS.ProcessEnv = {}): TopicDurability {
   const replicationFactor = wholeNumber(env, 'KAFKA_REPLICATION_FACTOR') ?? (brokers >= 3 ? 3 : 1);
   const minInsyncReplicas = wholeNumber(env, 'KAFKA_MIN_INSYNC_REPLICAS') ?? (replicationFactor >= 3 ? 2 : 1);
   if (minInsyncReplicas > replicationFactor) {

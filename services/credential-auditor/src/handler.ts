@@ -1,6 +1,6 @@
 import { toPreflightError, type Logger } from '@preflight/core';
 import type { ConnectorEvent, ConnectorHandshake, ConnectorSpec } from '@preflight/events';
-import { newEvent, causedBy, unreachableSourceAlert } from '@preflight/events';
+import { newEvent, causedBy, failingFindings, unreachableSourceAlert } from '@preflight/events';
 import type { Handlers } from '@preflight/bus';
 import { configValue, isScopeRefusal, type ConnectorModule, type Scopes } from '@preflight/connectors';
 import { contractDatasets, parseContract } from '@preflight/contracts';
@@ -79,7 +79,7 @@ export function auditorHandlers(deps: AuditorDeps): Handlers {
           },
           ctx,
         );
-        for (const f of verdict.findings.filter((x) => x.severity === 'HIGH' || x.severity === 'CRITICAL')) {
+        for (const f of failingFindings(verdict.findings)) {
           log.error({ finding: f.code, severity: f.severity, object: f.object }, `credential audit failed for ${input.spec.name}: ${f.code}: ${f.message}`);
         }
         if (verdict.status === 'PASS') log.info({ findings: verdict.findings.length }, 'credential audit passed');

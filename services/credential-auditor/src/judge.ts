@@ -1,5 +1,5 @@
 import type { AccessFacts } from '@preflight/connectors';
-import type { Finding } from '@preflight/events';
+import { auditVerdict, type Finding } from '@preflight/events';
 
 export const SERVICE_NAME = 'credential-auditor';
 export const SERVICE_VERSION = '0.1.0';
@@ -35,8 +35,6 @@ export const DEFAULT_POLICY: AuditPolicy = {
   requireTlsForRemoteHosts: true,
   writeScopePattern: /(^|[:.\s])(write|admin|delete|manage)(\b|$)|:\*$|^\*$/i,
 };
-
-const FAILING = new Set(['HIGH', 'CRITICAL']);
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.') || host === '' || host.startsWith('/');
@@ -92,5 +90,5 @@ export function judgeCredential(facts: AuditFacts, policy: AuditPolicy = DEFAULT
     else if (!a.tls && facts.sourceType !== 'files') add('TLS_REQUIRED', 'INFO', `no TLS to loopback host ${a.host}; allowed by policy`, `host:${a.host}`);
   }
 
-  return { status: findings.some((f) => FAILING.has(f.severity)) ? 'FAIL' : 'PASS', findings };
+  return { status: auditVerdict(findings), findings };
 }

@@ -1,11 +1,12 @@
-import type { Bus } from '@preflight/bus';
+import type { ServiceBus } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
+import { serviceGroupId } from '@preflight/events';
 import { getConnector, scopesFromEnv, type Scopes } from '@preflight/connectors';
 import { SERVICE_NAME, type AuditPolicy } from './judge.js';
 import { auditorHandlers } from './handler.js';
 
 export interface AuditorServiceOptions {
-  bus: Bus;
+  bus: ServiceBus;
   logger: Logger;
   groupId?: string;
   /** Defaults to the policy from the environment plus this bus's own endpoints. */
@@ -17,7 +18,7 @@ export async function startCredentialAuditorService(options: AuditorServiceOptio
   const { bus, logger } = options;
   await bus.producer.start();
   const consumer = bus.consumer({
-    groupId: options.groupId ?? `${bus.topics.prefix}preflight.${SERVICE_NAME}`,
+    groupId: options.groupId ?? serviceGroupId(bus.topics.prefix, SERVICE_NAME),
     partitionsConsumedConcurrently: 6,
     keyConcurrency: 8,
     handlers: auditorHandlers({

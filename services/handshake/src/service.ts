@@ -1,11 +1,12 @@
-import type { Bus, DedupeStore } from '@preflight/bus';
+import type { ServiceBus, DedupeStore } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
+import { serviceGroupId } from '@preflight/events';
 import { getConnector, scopesFromEnv, type Scopes } from '@preflight/connectors';
 import { handshakeHandlers } from './handler.js';
 import { SERVICE_NAME } from './decide.js';
 
 export interface HandshakeServiceOptions {
-  bus: Bus;
+  bus: ServiceBus;
   logger: Logger;
   groupId?: string;
   /** Defaults to the policy from the environment plus this bus's own endpoints. */
@@ -18,7 +19,7 @@ export async function startHandshakeService(options: HandshakeServiceOptions): P
   const { bus, logger } = options;
   await bus.producer.start();
   const consumer = bus.consumer({
-    groupId: options.groupId ?? `${bus.topics.prefix}preflight.${SERVICE_NAME}`,
+    groupId: options.groupId ?? serviceGroupId(bus.topics.prefix, SERVICE_NAME),
     partitionsConsumedConcurrently: 6,
     keyConcurrency: 8,
     ...(options.dedupe ? { dedupe: options.dedupe } : {}),

@@ -1,5 +1,5 @@
 import { columnName, datasetName, parseContract, type DataContract } from '@preflight/contracts';
-import type { ConnectorCredentialsAudited, ConnectorHandshake, ConnectorSchemaChecked, ConnectorValidated, ExpectationResult } from '@preflight/events';
+import { failingFindings, type ConnectorCredentialsAudited, type ConnectorHandshake, type ConnectorSchemaChecked, type ConnectorValidated, type ExpectationResult } from '@preflight/events';
 
 /**
  * OpenLineage 2-0-2 run events for preflight attempts: each attempt is a run (run id = attempt
@@ -191,7 +191,7 @@ const lower = (s: string): 'pass' | 'fail' => (s === 'PASS' || s === 'COMPLETED'
 export function finishEvent(v: ConnectorValidated, facts: { handshake?: ConnectorHandshake; schema?: ConnectorSchemaChecked; credentials?: ConnectorCredentialsAudited }, s: LineageSettings): RunEvent {
   const tests = [
     ...(facts.handshake ? [{ name: 'connectivity', status: lower(facts.handshake.status), severity: 'error', type: 'handshake', ...(facts.handshake.error ? { actual: facts.handshake.error.code } : {}) }] : []),
-    ...(facts.credentials ? [{ name: 'credential_audit', status: lower(facts.credentials.status), severity: 'error', type: 'access_scope', ...(facts.credentials.findings.some((f) => f.severity === 'HIGH' || f.severity === 'CRITICAL') ? { actual: facts.credentials.findings.filter((f) => f.severity === 'HIGH' || f.severity === 'CRITICAL').map((f) => f.code).join(',') } : {}) }] : []),
+    ...(facts.credentials ? [{ name: 'credential_audit', status: lower(facts.credentials.status), severity: 'error', type: 'access_scope', ...(failingFindings(facts.credentials.findings).length ? { actual: failingFindings(facts.credentials.findings).map((f) => f.code).join(',') } : {}) }] : []),
     ...(facts.schema ? [{ name: 'schema_contract', status: lower(facts.schema.status), severity: 'error', type: 'schema' }] : []),
   ];
   const runFacets: Record<string, Facet> = { test: facet('test', { tests }) };

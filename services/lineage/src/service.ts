@@ -1,5 +1,6 @@
-import type { Bus } from '@preflight/bus';
+import type { ServiceBus } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
+import { serviceGroupId } from '@preflight/events';
 import { lineageHandlers } from './handler.js';
 import type { LineageSettings } from './openlineage.js';
 import type { LineageTransport } from './transport.js';
@@ -8,7 +9,7 @@ export const SERVICE_NAME = 'lineage';
 export const SERVICE_VERSION = '0.1.0';
 
 export interface LineageServiceOptions {
-  bus: Bus;
+  bus: ServiceBus;
   logger: Logger;
   transport: LineageTransport;
   settings?: LineageSettings;
@@ -22,7 +23,7 @@ export interface LineageServiceOptions {
 export async function startLineageService(options: LineageServiceOptions): Promise<{ stop(): Promise<void> }> {
   const { bus, logger } = options;
   const consumer = bus.consumer({
-    groupId: options.groupId ?? `${bus.topics.prefix}preflight.${SERVICE_NAME}`,
+    groupId: options.groupId ?? serviceGroupId(bus.topics.prefix, SERVICE_NAME),
     handlers: lineageHandlers({ transport: options.transport, settings: options.settings ?? { namespace: 'connector-preflight' }, logger }),
   });
   await consumer.start();

@@ -25,7 +25,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(approvalRoutes, deps);
   await app.register(incidentRoutes, deps);
   // Loaded on demand so the CLI, which imports this package for its client, does not load the SDK.
-  await app.register((await import('./mcp/http.js')).mcpHttp, { auth: deps.auth, api: app });
+  await app.register((await import('./mcp/http.js')).mcpHttp, { auth: deps.auth, api: app, ...deps.mcp });
   await app.register(dashboardRoutes);
   return app;
 }

@@ -138,6 +138,9 @@ export class Projection {
   readonly series = new Map<string, Counters>();
   readonly operations = new Map<string, Operation>();
   private readonly opByAttempt = new Map<string, string>();
+
+  /** `operationTimeoutMs` bounds the operations the fold creates from request events (the API's come with their own). */
+  constructor(private readonly operationTimeoutMs = DEFAULT_OPERATION_TIMEOUT_MS) {}
   private readonly opByKey = new Map<string, string>();
   private readonly seen = new Set<string>();
   readonly tasksByTeam = new Map<string, TaskCounts>();
@@ -197,7 +200,7 @@ export class Projection {
           done: false,
           createdAt: e.occurredAt,
           updatedAt: e.occurredAt,
-          deadline: new Date(Date.parse(e.occurredAt) + DEFAULT_OPERATION_TIMEOUT_MS).toISOString(),
+          deadline: new Date(Date.parse(e.occurredAt) + this.operationTimeoutMs).toISOString(),
           ttlSeconds: DEFAULT_TTL_S,
           idempotencyKey: e.idempotencyKey.startsWith('http:') ? e.idempotencyKey : null,
           result: null,
@@ -353,8 +356,8 @@ export class Projection {
     };
   }
 
-  static fromSnapshot(s: ProjectionSnapshot): Projection {
-    const p = new Projection();
+  static fromSnapshot(s: ProjectionSnapshot, operationTimeoutMs = DEFAULT_OPERATION_TIMEOUT_MS): Projection {
+    const p = new Projection(operationTimeoutMs);
     for (const c of s.connectors) {
       p.connectors.set(c.connectorId, c);
       for (const h of c.history) p.seen.add(h.eventId);
@@ -385,5 +388,5 @@ export class Projection {
   }
 }
 
-export const DEFAULT_OPERATION_TIMEOUT_MS = Number(process.env['OPERATION_TIMEOUT_MS'] ?? 120_000);
+export const DEFAULT_OPERATION_TIMEOUT_MS = 120_000;
 export const DEFAULT_TTL_S = 24 * 60 * 60;

@@ -1,14 +1,12 @@
 import { readFileSync } from 'node:fs';
-import avro from 'avsc';
-import type { Consumer, IHeaders, Producer } from 'kafkajs';
-import { groupTimings, keepAlive, readTopics, retryRetriable, type Bus } from '@preflight/bus';
+import type avro from 'avsc';
+import type { CompactedRecord, CompactedTopic, DeadLetterSource, ServiceBus, Tail, TailBatch } from '@preflight/bus';
 import { METRIC, toPreflightError, type Logger } from '@preflight/core';
-import { EVENT_TYPES, subjectFor, type ConnectorEvent, type EventType } from '@preflight/events';
+import { EVENT_TYPES, serviceGroupId, type ConnectorEvent, type EventType } from '@preflight/events';
 import { Projection } from './projection.js';
 import { chooseSnapshot, digestOf, parseRecordJson, PROJECTION_KEY, snapshotKey, versionOf, type ConnectorRecordJson, type LoadedRecord, type ProjectionRecordJson } from './snapshot.js';
 
 const STATE_SCHEMA = JSON.parse(readFileSync(new URL('../../../schemas/state/connector-state.v1.avsc', import.meta.url), 'utf8')) as avro.Schema;
-const stateType = avro.Type.forSchema(STATE_SCHEMA);
 
 interface StateRecord {
   kind: 'CONNECTOR' | 'PROJECTION';
@@ -21,10 +19,12 @@ interface StateRecord {
 }
 
 export interface ProjectorRunnerOptions {
-  bus: Bus;
+  bus: ServiceBus;
   logger: Logger;
   groupId?: string;
   snapshotEveryMs?: number;
+  /** Deadline of the operations the fold creates from request events. */
+  operationTimeoutMs?: number;
   /**
    * Names this replica's snapshot records, so replicas that each fold the whole log never read
    * each other's snapshots; empty for a single projector.
@@ -44,11 +44,11 @@ export type RestoredFrom = 'nothing' | 'snapshot' | 'rebuild';
  * Consistency: a snapshot is taken between two events, so its state and offsets always match.
  */
 export class ProjectorRunner {
-  projection = new Projection();
-  private consumer: Consumer | undefined;
-  private producer: Producer | undefined;
+  projection: Projection;
+  private tail: Tail | undefined;
+  /** The compacted snapshot topic, written and read through the bus's producer and codec. */
+  private state: CompactedTopic<StateRecord> | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private stateSchemaId = 0;
   private dirty = new Set<string>();
   private projectionDirty = false;
   /** The version of each connector's last snapshot record that the broker acknowledged. */
@@ -72,7 +72,9 @@ export class ProjectorRunner {
     return this.options.instance ?? '';
   }
 
-  constructor(private readonly options: ProjectorRunnerOptions) {}
+  constructor(private readonly options: ProjectorRunnerOptions) {
+    this.projection = new Projection(options.operationTimeoutMs);
+  }
 
   private get topics(): string[] {
     return EVENT_TYPES.map((t) => this.options.bus.topics.of(t));
@@ -80,10 +82,9 @@ export class ProjectorRunner {
 
   async start(): Promise<void> {
     const { bus } = this.options;
-    // Every dependency on the registry client goes through the bus's codec.
-    this.stateSchemaId = await bus.codec.registerAvro(subjectFor(bus.topics.state), STATE_SCHEMA as object);
-    this.producer = bus.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-    await this.producer.connect();
+    const state = bus.compacted<StateRecord>(bus.topics.state, STATE_SCHEMA);
+    await state.start();
+    this.state = state;
     this.startEnds = await this.endOffsets();
     await this.restore();
     await this.consume();
@@ -93,21 +94,17 @@ export class ProjectorRunner {
     }, this.options.snapshotEveryMs ?? 2_000);
   }
 
-  private async endOffsets(): Promise<Map<string, bigint>> {
-    const admin = this.options.bus.kafka.admin();
-    await admin.connect();
-    try {
+  private endOffsets(): Promise<Map<string, bigint>> {
+    return this.options.bus.withAdmin(async (admin) => {
       const ends = new Map<string, bigint>();
       for (const topic of this.topics) {
-        for (const p of await retryRetriable(() => admin.fetchTopicOffsets(topic))) {
+        for (const p of await admin.topicOffsets(topic)) {
           // An empty partition (or one whose records all expired) has nothing to catch up on.
           if (BigInt(p.high) > BigInt(p.low)) ends.set(`${topic}:${p.partition}`, BigInt(p.high));
         }
       }
       return ends;
-    } finally {
-      await admin.disconnect();
-    }
+    });
   }
 
   /** Whether the projection has folded everything that was in the log when it started. */
@@ -125,25 +122,26 @@ export class ProjectorRunner {
    * snapshot that does not verify is replaced by a fold of the whole log.
    */
   private async restore(): Promise<void> {
-    const { bus, logger } = this.options;
+    const { logger } = this.options;
     const records: LoadedRecord[] = [];
-    await readTopics(bus.kafka, [bus.topics.state], async (topic, partition, offset, value, key) => {
-      const k = key?.toString() ?? '';
-      if (!value) {
-        records.push({ kind: 'TOMBSTONE', key: k });
+    const skip = async (source: DeadLetterSource, err: unknown): Promise<void> => {
+      this.skipped.stateRecords++;
+      logger.warn({ err, topic: source.topic, partition: source.partition, offset: source.offset, metric: METRIC.events_dead_lettered_total }, 'projector skipped a state record it cannot decode');
+      await this.deadLetter(source, err);
+    };
+    await this.state!.read(async ({ key, value: rec }: CompactedRecord<StateRecord>, source) => {
+      if (!rec) {
+        records.push({ kind: 'TOMBSTONE', key });
         return;
       }
+      let json: ConnectorRecordJson | ProjectionRecordJson;
       try {
-        if (value.length < 5 || value[0] !== 0) throw new Error('not in the Confluent wire format (magic byte 0 + schema id)');
-        const rec = stateType.fromBuffer(value.subarray(5)) as StateRecord;
-        const json = parseRecordJson(rec.kind, rec.stateJson);
-        records.push(rec.kind === 'PROJECTION' ? { kind: 'PROJECTION', key: k, json: json as ProjectionRecordJson } : { kind: 'CONNECTOR', key: k, json: json as ConnectorRecordJson });
+        json = parseRecordJson(rec.kind, rec.stateJson);
       } catch (err) {
-        this.skipped.stateRecords++;
-        logger.warn({ err, topic, partition, offset, metric: METRIC.events_dead_lettered_total }, 'projector skipped a state record it cannot decode');
-        await this.deadLetter({ topic, partition, offset, key, value, headers: {} }, err);
+        return skip(source, err);
       }
-    });
+      records.push(rec.kind === 'PROJECTION' ? { kind: 'PROJECTION', key, json: json as ProjectionRecordJson } : { kind: 'CONNECTOR', key, json: json as ConnectorRecordJson });
+    }, skip);
     const choice = chooseSnapshot(records, this.instance);
     if (choice.kind === 'EMPTY') return;
     if (choice.kind === 'INCONSISTENT') {
@@ -155,88 +153,58 @@ export class ProjectorRunner {
       await this.snapshot();
       return;
     }
-    this.projection = Projection.fromSnapshot(choice.snapshot);
+    this.projection = Projection.fromSnapshot(choice.snapshot, this.options.operationTimeoutMs);
     this.written = choice.written;
     this.restoredFrom = 'snapshot';
     logger.info({ connectors: choice.written.size, version: choice.seq }, 'projector restored from snapshot');
   }
 
   /** The original bytes go to `<topic>.dlq` with why, as the services' consumers do. */
-  private async deadLetter(m: { topic: string; partition: number; offset: string; key: Buffer | null; value: Buffer | null; headers: IHeaders }, err: unknown): Promise<void> {
-    const reason = toPreflightError(err, 'DECODE');
-    const groupId = this.groupId;
-    await this.producer!.send({
-      topic: this.options.bus.topics.dlq(m.topic),
-      acks: -1,
-      messages: [
-        {
-          key: m.key,
-          value: m.value,
-          headers: {
-            ...m.headers,
-            dlq_reason: reason.message.slice(0, 2000),
-            dlq_error_code: reason.code,
-            dlq_source_topic: m.topic,
-            dlq_source_partition: String(m.partition),
-            dlq_source_offset: m.offset,
-            dlq_consumer_group: groupId,
-            dlq_failed_at: new Date().toISOString(),
-          },
-        },
-      ],
-    });
+  private deadLetter(source: DeadLetterSource, err: unknown): Promise<void> {
+    return this.options.bus.deadLetter(source, err, this.groupId);
   }
 
   private get groupId(): string {
     const { bus } = this.options;
-    return this.options.groupId ?? `${bus.topics.prefix}preflight.projector${this.instance ? `.${this.instance}` : ''}`;
+    return this.options.groupId ?? serviceGroupId(bus.topics.prefix, 'projector', this.instance);
   }
 
   private async consume(): Promise<void> {
+    this.tail = await this.options.bus.tail({
+      groupId: this.groupId,
+      topics: this.topics,
+      // Resume exactly where the snapshot stopped, whatever the group committed before.
+      startAt: (topic, partition) => this.projection.offsets[`${topic}:${partition}`] ?? '0',
+      onBatch: (batch) => this.fold(batch),
+    });
+  }
+
+  private async fold(batch: TailBatch): Promise<void> {
     const { bus, logger } = this.options;
-    const consumer = bus.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false, ...groupTimings() });
-    this.consumer = consumer;
-    await consumer.connect();
-    await retryRetriable(() => consumer.subscribe({ topics: this.topics, fromBeginning: true }));
-    // Resume exactly where the snapshot stopped, whatever the group committed before.
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
-        for (const partition of partitions) consumer.seek({ topic, partition, offset: this.projection.offsets[`${topic}:${partition}`] ?? '0' });
-      }
-    });
-    await consumer.run({
-      eachBatchAutoResolve: false,
-      eachBatch: (payload) =>
-        keepAlive(payload, async () => {
-          await this.options.beforeBatch?.();
-          const { batch } = payload;
-          const type = bus.topics.typeOf(batch.topic) as EventType;
-          const from = BigInt(this.projection.offsets[`${batch.topic}:${batch.partition}`] ?? '0');
-          for (const m of batch.messages) {
-            if (BigInt(m.offset) >= from) {
-              try {
-                const e = await bus.codec.decode(m.value, type);
-                if (this.projection.apply(e, { topic: batch.topic, partition: batch.partition, offset: m.offset })) {
-                  this.dirty.add(e.connectorId);
-                  this.foldedSinceStart++;
-                }
-              } catch (err) {
-                if (toPreflightError(err, 'DECODE').retriable) throw err; // the registry is away: kafkajs retries the batch
-                // Dead-lettered under the projector's own group, so a poison record shows on every consumer that met it.
-                logger.warn({ err, topic: batch.topic, offset: m.offset, metric: METRIC.events_dead_lettered_total }, 'projector skipped an undecodable event');
-                await this.deadLetter({ topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers ?? {} }, err);
-                this.skipped.events++;
-                this.projection.offsets[`${batch.topic}:${batch.partition}`] = (BigInt(m.offset) + 1n).toString();
-              }
-              this.projectionDirty = true;
-            }
-            payload.resolveOffset(m.offset);
+    await this.options.beforeBatch?.();
+    const type = bus.topics.typeOf(batch.topic) as EventType;
+    const from = BigInt(this.projection.offsets[`${batch.topic}:${batch.partition}`] ?? '0');
+    for (const m of batch.records) {
+      if (BigInt(m.offset) >= from) {
+        try {
+          const e = await bus.codec.decode(m.value, type);
+          if (this.projection.apply(e, { topic: batch.topic, partition: batch.partition, offset: m.offset })) {
+            this.dirty.add(e.connectorId);
+            this.foldedSinceStart++;
           }
-          await payload.heartbeat();
-          await payload.commitOffsetsIfNecessary();
-          this.options.onApplied?.();
-        }),
-    });
+        } catch (err) {
+          if (toPreflightError(err, 'DECODE').retriable) throw err; // the registry is away: kafkajs retries the batch
+          // Dead-lettered under the projector's own group, so a poison record shows on every consumer that met it.
+          logger.warn({ err, topic: batch.topic, offset: m.offset, metric: METRIC.events_dead_lettered_total }, 'projector skipped an undecodable event');
+          await this.deadLetter({ topic: batch.topic, partition: batch.partition, ...m }, err);
+          this.skipped.events++;
+          this.projection.offsets[`${batch.topic}:${batch.partition}`] = (BigInt(m.offset) + 1n).toString();
+        }
+        this.projectionDirty = true;
+      }
+      batch.resolveOffset(m.offset);
+    }
+    this.options.onApplied?.();
   }
 
   /**
@@ -257,42 +225,27 @@ export class ProjectorRunner {
   }
 
   private async writeSnapshot(): Promise<void> {
-    if (!this.producer || (!this.projectionDirty && this.dirty.size === 0)) return;
+    if (!this.state || (!this.projectionDirty && this.dirty.size === 0)) return;
     const snap = this.projection.toSnapshot();
     const seq = versionOf(snap.offsets);
     const changed = [...this.dirty];
     this.dirty.clear();
     this.projectionDirty = false;
     const now = new Date().toISOString();
-    const header = Buffer.alloc(5);
-    header.writeUInt32BE(this.stateSchemaId, 1);
-    const enc = (r: StateRecord): Buffer => Buffer.concat([header, stateType.toBuffer(r)]);
     const written = new Map(this.written);
-    const messages = changed.flatMap((id) => {
+    const records = changed.flatMap((id): Array<CompactedRecord<StateRecord>> => {
       const c = this.projection.connectors.get(id);
       if (!c) return [];
       written.set(id, seq);
       const json: ConnectorRecordJson = { v: 2, instance: this.instance, seq, state: c };
-      return [{ key: snapshotKey(this.instance, id), value: enc({ kind: 'CONNECTOR', connectorId: id, tenantId: c.tenantId, status: c.status, updatedAt: c.updatedAt, snapshotAt: now, stateJson: JSON.stringify(json) }) }];
+      return [{ key: snapshotKey(this.instance, id), value: { kind: 'CONNECTOR', connectorId: id, tenantId: c.tenantId, status: c.status, updatedAt: c.updatedAt, snapshotAt: now, stateJson: JSON.stringify(json) } }];
     });
     const { connectors: _c, ...rest } = snap;
     const pj: ProjectionRecordJson = { v: 2, instance: this.instance, seq, digest: digestOf(written), connectors: written.size, projection: rest };
     // Last, so that a crash between the two leaves connector records newer than the projection record: that does not verify and is rebuilt.
-    messages.push({ key: snapshotKey(this.instance, PROJECTION_KEY), value: enc({ kind: 'PROJECTION', connectorId: PROJECTION_KEY, tenantId: '', status: '', updatedAt: now, snapshotAt: now, stateJson: JSON.stringify(pj) }) });
+    records.push({ key: snapshotKey(this.instance, PROJECTION_KEY), value: { kind: 'PROJECTION', connectorId: PROJECTION_KEY, tenantId: '', status: '', updatedAt: now, snapshotAt: now, stateJson: JSON.stringify(pj) } });
     try {
-      // Stay well under the broker's 1 MiB record-batch limit, whatever the number of changes.
-      let chunk: typeof messages = [];
-      let size = 0;
-      for (const m of messages) {
-        if (chunk.length > 0 && size + m.value.length > 512 * 1024) {
-          await this.producer.send({ topic: this.options.bus.topics.state, acks: -1, messages: chunk });
-          chunk = [];
-          size = 0;
-        }
-        chunk.push(m);
-        size += m.value.length;
-      }
-      if (chunk.length) await this.producer.send({ topic: this.options.bus.topics.state, acks: -1, messages: chunk });
+      await this.state.write(records);
       this.written = written;
     } catch (e) {
       for (const id of changed) this.dirty.add(id);
@@ -309,10 +262,10 @@ export class ProjectorRunner {
   async foldLog(): Promise<Projection> {
     const { bus } = this.options;
     const all: Array<{ e: ConnectorEvent; at: { topic: string; partition: number; offset: string } }> = [];
-    const p = new Projection();
+    const p = new Projection(this.options.operationTimeoutMs);
     for (const topic of this.topics) {
       const type = bus.topics.typeOf(topic) as EventType;
-      await readTopics(bus.kafka, [topic], async (t, partition, offset, value) => {
+      await bus.readTopics([topic], async (t, partition, offset, value) => {
         try {
           all.push({ e: await bus.codec.decode(value, type), at: { topic: t, partition, offset } });
         } catch {
@@ -337,8 +290,7 @@ export class ProjectorRunner {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.consumer?.disconnect();
+    await this.tail?.stop();
     await this.snapshot().catch(() => undefined);
-    await this.producer?.disconnect();
   }
 }

@@ -1,15 +1,16 @@
-import type { Bus } from '@preflight/bus';
+import type { ServiceBus } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
+import { serviceGroupId } from '@preflight/events';
 import { scopesFromEnv, withPlatformEndpoints, Scopes } from '@preflight/connectors';
 import { Authenticator, authConfigFromEnv, type AuthConfig } from '@preflight/auth';
 import { buildApi } from './http.js';
-import { DEFAULT_OPERATION_TIMEOUT_MS } from './projection.js';
+import { projectorConfig, type ProjectorConfig } from './config.js';
 import { createPrometheus } from './prometheus.js';
 import { ProjectorRunner } from './runner.js';
 import { DeadLetterCounter, TopicStats } from './topics.js';
 
 export interface ProjectorServiceOptions {
-  bus: Bus;
+  bus: ServiceBus;
   logger: Logger;
   http?: { host?: string; port?: number };
   auth?: AuthConfig;
@@ -22,6 +23,8 @@ export interface ProjectorServiceOptions {
   instance?: string;
   /** Awaited before each batch is folded (tests). */
   beforeBatch?: () => Promise<void>;
+  /** The projector's settings, read once at start (main passes them); the options above win over them. */
+  config?: ProjectorConfig;
 }
 
 export interface ProjectorService {
@@ -34,20 +37,24 @@ export interface ProjectorService {
 export async function startProjectorService(options: ProjectorServiceOptions): Promise<ProjectorService> {
   const { bus, logger } = options;
   await bus.producer.start();
-  const instance = options.instance ?? process.env['PROJECTOR_INSTANCE'] ?? '';
+  const config = options.config ?? projectorConfig();
+  const instance = options.instance ?? config.instance;
+  const operationTimeoutMs = options.operationTimeoutMs ?? config.operationTimeoutMs;
+  const host = options.http?.host ?? config.http.host;
   const runner = new ProjectorRunner({
     bus,
     logger,
     instance,
+    operationTimeoutMs,
     ...(options.groupId ? { groupId: options.groupId } : {}),
     ...(options.snapshotEveryMs ? { snapshotEveryMs: options.snapshotEveryMs } : {}),
     ...(options.beforeBatch ? { beforeBatch: options.beforeBatch } : {}),
   });
   await runner.start();
   // Each replica counts on its own (nothing committed), under its own group.
-  const deadLetters = new DeadLetterCounter(bus.kafka, bus.topics, `${bus.topics.prefix}preflight.projector.dead-letters${instance ? `.${instance}` : ''}`);
+  const deadLetters = new DeadLetterCounter(bus, bus.topics, serviceGroupId(bus.topics.prefix, 'projector.dead-letters', instance));
   await deadLetters.start();
-  const topics = new TopicStats(bus.kafka, bus.topics, deadLetters);
+  const topics = new TopicStats(bus, bus.topics, deadLetters);
   const prometheus = createPrometheus(() => runner.projection, topics);
   const configured = options.scopes ?? scopesFromEnv({ brokers: bus.config.brokers, registryUrl: bus.config.schemaRegistryUrl });
   // The API's own port is known only once it listens; until then the configured policy applies.
@@ -61,15 +68,16 @@ export async function startProjectorService(options: ProjectorServiceOptions): P
     prometheus,
     ready: () => runner.caughtUp(),
     rebuild: () => runner.rebuild(),
-    operationTimeoutMs: options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS,
+    operationTimeoutMs,
+    mcp: { allowedOrigins: config.mcpAllowedOrigins, ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}) },
     logger,
   });
   const expiry = setInterval(() => runner.projection.expireOperations(), 500);
-  await app.listen({ host: options.http?.host ?? '127.0.0.1', port: options.http?.port ?? 8080 });
+  await app.listen({ host, port: options.http?.port ?? config.http.port });
   const addr = app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : (options.http?.port ?? 8080);
-  const url = `http://${options.http?.host ?? '127.0.0.1'}:${port}`;
-  scopes = new Scopes(withPlatformEndpoints(configured.policy, [{ host: options.http?.host ?? '127.0.0.1', port, what: 'API' }]));
+  const port = typeof addr === 'object' && addr ? addr.port : (options.http?.port ?? config.http.port);
+  const url = `http://${host}:${port}`;
+  scopes = new Scopes(withPlatformEndpoints(configured.policy, [{ host, port, what: 'API' }]));
   logger.info({ url }, 'projector API and dashboard listening');
   return {
     url,

@@ -1,7 +1,6 @@
-import type { ConnectorEvent, ConnectorSpec } from '@preflight/events';
+import { credentialAuditSummary, handshakeSummary, schemaCheckSummary, type ConnectorEvent, type ConnectorSpec, type ConnectorStatus } from '@preflight/events';
 
-export const CONNECTOR_STATES = ['REGISTERED', 'HANDSHAKING', 'VALIDATING', 'AWAITING_APPROVAL', 'READY', 'FAILED'] as const;
-export type ConnectorStatus = (typeof CONNECTOR_STATES)[number];
+export { CONNECTOR_STATES, type ConnectorStatus } from '@preflight/events';
 
 export interface HistoryEntry {
   at: string;
@@ -98,11 +97,11 @@ function summarize(e: ConnectorEvent): { status: string | null; summary: string 
     case 'connector.handshake.requested':
       return { status: null, summary: `preflight requested by ${e.actor}${e.reason ? `: ${e.reason}` : ''}` };
     case 'connector.handshake':
-      return { status: e.status, summary: e.status === 'COMPLETED' ? `${e.serverVersion ?? 'source'}${e.tls?.enabled ? ` over ${e.tls.protocol ?? 'TLS'}` : ''} in ${Math.round(e.durationMs)} ms` : `${e.error?.code}: ${e.error?.message}` };
+      return { status: e.status, summary: handshakeSummary(e) };
     case 'connector.schema.checked':
-      return { status: e.status, summary: e.error ? `${e.error.code}: ${e.error.message}` : `${e.diff.filter((d) => d.severity === 'ERROR').length} difference(s), ${e.checkpoint ? `${e.checkpoint.successfulExpectations}/${e.checkpoint.evaluatedExpectations} expectations met` : 'no checkpoint'}` };
+      return { status: e.status, summary: schemaCheckSummary(e) };
     case 'connector.credentials.audited':
-      return { status: e.status, summary: e.error ? `${e.error.code}: ${e.error.message}` : e.findings.filter((f) => f.severity === 'HIGH' || f.severity === 'CRITICAL').map((f) => f.code).join(', ') || 'least privilege' };
+      return { status: e.status, summary: credentialAuditSummary(e) };
     case 'connector.validated':
       return { status: e.status, summary: `${e.status}${e.reason ? ` (${e.reason})` : ''} — ${e.validatedBy}` };
     case 'connector.incident.opened':

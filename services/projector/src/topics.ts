@@ -1,6 +1,5 @@
-import type { Consumer, Kafka } from 'kafkajs';
-import { retryRetriable } from '@preflight/bus';
-import type { Topics } from '@preflight/events';
+import type { ServiceBus, Tail } from '@preflight/bus';
+import { CONSUMER_SERVICES, serviceGroupId, serviceOfGroup, type Topics } from '@preflight/events';
 
 export interface TopicRow {
   topic: string;
@@ -19,54 +18,46 @@ export interface TopicRow {
  */
 export class DeadLetterCounter {
   private readonly counts = new Map<string, Map<string, number>>();
-  private consumer: Consumer | undefined;
+  private tail: Tail | undefined;
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly bus: Pick<ServiceBus, 'tail'>,
     private readonly topics: Topics,
     private readonly groupId: string,
   ) {}
 
   async start(): Promise<void> {
-    const consumer = this.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: 500, allowAutoTopicCreation: false });
-    this.consumer = consumer;
-    await consumer.connect();
-    await retryRetriable(() => consumer.subscribe({ topics: [...this.topics.all(), this.topics.state].map((t) => this.topics.dlq(t)), fromBeginning: true }));
-    // Counted from the start of each dead-letter topic at every start: nothing is committed.
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      this.counts.clear();
-      for (const [topic, partitions] of Object.entries(payload.memberAssignment)) for (const partition of partitions) consumer.seek({ topic, partition, offset: '0' });
-    });
-    await consumer.run({
-      autoCommit: false,
-      eachMessage: async ({ topic, message }) => {
-        const source = message.headers?.['dlq_source_topic']?.toString() ?? topic.replace(/\.dlq$/, '');
-        const group = message.headers?.['dlq_consumer_group']?.toString() ?? 'unknown';
-        const byGroup = this.counts.get(source) ?? new Map<string, number>();
-        byGroup.set(group, (byGroup.get(group) ?? 0) + 1);
-        this.counts.set(source, byGroup);
+    this.tail = await this.bus.tail({
+      groupId: this.groupId,
+      topics: [...this.topics.all(), this.topics.state].map((t) => this.topics.dlq(t)),
+      maxWaitTimeInMs: 500,
+      // Counted from the start of each dead-letter topic at every start: nothing is committed.
+      commit: false,
+      startAt: () => '0',
+      onAssigned: () => this.counts.clear(),
+      onBatch: async (batch) => {
+        for (const message of batch.records) {
+          const source = message.headers['dlq_source_topic']?.toString() ?? batch.topic.replace(/\.dlq$/, '');
+          const group = message.headers['dlq_consumer_group']?.toString() ?? 'unknown';
+          const byGroup = this.counts.get(source) ?? new Map<string, number>();
+          byGroup.set(group, (byGroup.get(group) ?? 0) + 1);
+          this.counts.set(source, byGroup);
+          batch.resolveOffset(message.offset);
+        }
       },
     });
   }
 
   /** Per consumer group (its service name when it is one of the platform's) for a source topic. */
   of(topic: string): Array<{ group: string; count: number }> {
-    return [...(this.counts.get(topic) ?? [])].map(([group, count]) => ({ group: serviceOf(this.topics.prefix, group), count })).sort((a, b) => a.group.localeCompare(b.group));
+    return [...(this.counts.get(topic) ?? [])].map(([group, count]) => ({ group: serviceOfGroup(this.topics.prefix, group), count })).sort((a, b) => a.group.localeCompare(b.group));
   }
 
   async stop(): Promise<void> {
-    await this.consumer?.disconnect();
+    await this.tail?.stop();
   }
 }
 
-/** `<prefix>preflight.<service>[.<instance>]` → `<service>[.<instance>]`; any other group as it is. */
-function serviceOf(prefix: string, group: string): string {
-  const head = `${prefix}preflight.`;
-  return group.startsWith(head) ? group.slice(head.length) : group;
-}
-
-/** The consumer groups of the platform's services, as they name themselves. */
-export const SERVICE_GROUPS = ['handshake', 'schema-validator', 'credential-auditor', 'readiness', 'projector'];
 
 /**
  * Per topic: messages, message rate (from log-end offsets sampled over time) and each service
@@ -78,22 +69,20 @@ export class TopicStats {
   private rates = new Map<string, number>();
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly bus: Pick<ServiceBus, 'withAdmin'>,
     private readonly topics: Topics,
     private readonly deadLetterCounter?: DeadLetterCounter,
   ) {}
 
   async rows(maxAgeMs = 2_000): Promise<TopicRow[]> {
     if (this.cached && Date.now() - this.cached.at < maxAgeMs) return this.cached.rows;
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
+    return this.bus.withAdmin(async (admin) => {
       const names = [...this.topics.all(), this.topics.state];
-      const existing = new Set(await admin.listTopics());
+      const existing = new Set(await admin.topicNames());
       const ends = new Map<string, number>();
       const partitionEnds = new Map<string, Map<number, number>>();
       for (const t of names.filter((n) => existing.has(n))) {
-        const offs = await retryRetriable(() => admin.fetchTopicOffsets(t));
+        const offs = await admin.topicOffsets(t);
         partitionEnds.set(t, new Map(offs.map((o) => [o.partition, Number(o.high)])));
         ends.set(t, offs.reduce((n, o) => n + Number(o.high) - Number(o.low), 0));
       }
@@ -104,10 +93,10 @@ export class TopicStats {
       }
       this.last = { at: now, ends };
       const lagByTopic = new Map<string, Array<{ group: string; lag: number }>>();
-      for (const svc of SERVICE_GROUPS) {
-        const groupId = `${this.topics.prefix}preflight.${svc}`;
+      for (const svc of CONSUMER_SERVICES) {
+        const groupId = serviceGroupId(this.topics.prefix, svc);
         const topics = [...partitionEnds.keys()];
-        const committed = await admin.fetchOffsets({ groupId, topics }).catch(() => []);
+        const committed = await admin.groupOffsets(groupId, topics).catch(() => []);
         for (const t of committed) {
           const highs = partitionEnds.get(t.topic);
           if (!highs || t.partitions.every((p) => p.offset === '-1')) continue;
@@ -117,7 +106,7 @@ export class TopicStats {
       }
       const deadLetters = new Map<string, number>();
       for (const t of [...this.topics.all(), this.topics.state].filter((n) => existing.has(this.topics.dlq(n)))) {
-        const offs = await retryRetriable(() => admin.fetchTopicOffsets(this.topics.dlq(t)));
+        const offs = await admin.topicOffsets(this.topics.dlq(t));
         deadLetters.set(t, offs.reduce((n, o) => n + Number(o.high) - Number(o.low), 0));
       }
       const rows = [...ends].map(([topic, messages]) => ({
@@ -130,8 +119,6 @@ export class TopicStats {
       }));
       this.cached = { at: now, rows };
       return rows;
-    } finally {
-      await admin.disconnect();
-    }
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { causedBy, derivedEventId, newEvent, type ConnectorEvent, type EventContext } from '@preflight/events';
+import { causedBy, CHECK_NAMES, checkFailed, derivedEventId, newEvent, type CheckName, type ConnectorEvent, type EventContext } from '@preflight/events';
 import type { Attempt } from './attempt.js';
 import { matchRule, type ApprovalPolicy } from './policy.js';
 import { receiptOf, receiptYaml } from './receipt.js';
@@ -21,8 +21,6 @@ export interface Decision {
   attempt: Attempt;
   events: ConnectorEvent[];
 }
-
-const bad = (s: string | undefined): boolean => s === 'FAIL' || s === 'ERROR';
 
 /** Pure: given what is known at `now`, emit the attempt's one outcome, ask for approval, or wait. */
 export function decide(attempt: Attempt, now: Date, settings: ReadinessSettings): Decision {
@@ -70,17 +68,18 @@ export function decide(attempt: Attempt, now: Date, settings: ReadinessSettings)
 }
 
 function missingChecks(a: Attempt): string[] {
-  return [...(a.handshake ? [] : ['handshake']), ...(a.schema ? [] : ['schema_check']), ...(a.credentials ? [] : ['credential_audit'])];
+  const reported: Record<CheckName, unknown> = { handshake: a.handshake, schema_check: a.schema, credential_audit: a.credentials };
+  return CHECK_NAMES.filter((name) => !reported[name]);
 }
 
 function failureReasons(a: Attempt): string[] {
   const out: string[] = [];
-  if (a.schema && bad(a.schema.status)) {
+  if (a.schema && checkFailed(a.schema.status)) {
     if (a.schema.error) out.push(`SCHEMA_CHECK_${a.schema.error.code}`);
     if (a.schema.diff.some((d) => d.severity === 'ERROR')) out.push('SCHEMA_MISMATCH');
     if (a.schema.checkpoint && !a.schema.checkpoint.success) out.push('QUALITY');
   }
-  if (a.credentials && bad(a.credentials.status)) out.push(a.credentials.error ? `CREDENTIALS_${a.credentials.error.code}` : 'CREDENTIALS');
+  if (a.credentials && checkFailed(a.credentials.status)) out.push(a.credentials.error ? `CREDENTIALS_${a.credentials.error.code}` : 'CREDENTIALS');
   return out;
 }
 

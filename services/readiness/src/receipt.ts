@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import type { CheckSummary, Receipt } from '@preflight/events';
+import { credentialAuditSummary, handshakeSummary, schemaCheckSummary, type CheckSummary, type Receipt } from '@preflight/events';
 import type { Attempt } from './attempt.js';
 
 export interface ReceiptInput {
@@ -23,33 +23,16 @@ export function receiptOf(input: ReceiptInput): Receipt {
       status: h.status,
       durationMs: h.durationMs,
       eventId: h.eventId,
-      summary: h.status === 'COMPLETED' ? `${h.serverVersion ?? 'source'}${h.tls?.enabled ? ` over ${h.tls.protocol ?? 'TLS'}` : ''}, ${h.latencyMs?.toFixed(1) ?? '?'} ms round trip` : `${h.error?.code}: ${h.error?.message}`,
+      summary: handshakeSummary(h),
     });
   }
   if (a.schema) {
     const s = a.schema;
-    const errors = s.diff.filter((d) => d.severity === 'ERROR').length;
-    const cp = s.checkpoint;
-    checks.push({
-      name: 'schema_check',
-      status: s.status,
-      durationMs: s.durationMs,
-      eventId: s.eventId,
-      summary: s.error
-        ? `${s.error.code}: ${s.error.message}`
-        : `${errors} contract difference(s); checkpoint ${cp ? `${cp.successfulExpectations}/${cp.evaluatedExpectations} expectations met` : 'not run'}${s.severity ? `; severity ${s.severity}` : ''}`,
-    });
+    checks.push({ name: 'schema_check', status: s.status, durationMs: s.durationMs, eventId: s.eventId, summary: schemaCheckSummary(s) });
   }
   if (a.credentials) {
     const c = a.credentials;
-    const bad = c.findings.filter((f) => f.severity === 'HIGH' || f.severity === 'CRITICAL');
-    checks.push({
-      name: 'credential_audit',
-      status: c.status,
-      durationMs: c.durationMs,
-      eventId: c.eventId,
-      summary: c.error ? `${c.error.code}: ${c.error.message}` : bad.length ? bad.map((f) => f.code).join(', ') : `least privilege as ${c.principal ?? 'n/a'}`,
-    });
+    checks.push({ name: 'credential_audit', status: c.status, durationMs: c.durationMs, eventId: c.eventId, summary: credentialAuditSummary(c) });
   }
   if (a.approval) {
     checks.push({ name: 'approval', status: a.approval.decision, durationMs: null, eventId: a.approval.eventId, summary: `${a.approval.actor} (${a.approval.policy})` });

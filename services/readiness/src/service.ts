@@ -1,12 +1,14 @@
-import { groupHasCommitted, readTopics, type Bus, type MessageMeta } from '@preflight/bus';
+import type { ServiceBus, MessageMeta } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
+import { serviceGroupId } from '@preflight/events';
 import { evolve, type Attempt, type ReadinessInput } from './attempt.js';
 import { contractFacts } from './contract-facts.js';
 import { decide, SERVICE_NAME, type ReadinessSettings } from './decide.js';
 import { DEFAULT_APPROVAL_POLICY } from './policy.js';
+import { DEFAULT_APPROVAL_TIMEOUT_MS, DEFAULT_PREFLIGHT_TIMEOUT_MS, readinessConfig, type ReadinessConfig } from './config.js';
 
 export interface ReadinessServiceOptions {
-  bus: Bus;
+  bus: ServiceBus;
   logger: Logger;
   groupId?: string;
   settings?: Partial<ReadinessSettings>;
@@ -17,6 +19,8 @@ export interface ReadinessServiceOptions {
    * Default: the longest an attempt can stay open (preflight or approval timeout) plus five minutes.
    */
   recoveryWindowMs?: number;
+  /** Readiness's settings, read once at start (main passes them); `settings` and `recoveryWindowMs` win over them. */
+  config?: ReadinessConfig;
 }
 
 /** What readiness folds, in one place: the live consumer and the recovery read the same topics. */
@@ -31,8 +35,8 @@ const INPUTS = [
 ] as const satisfies ReadonlyArray<ReadinessInput['eventType']>;
 
 export const DEFAULT_SETTINGS: ReadinessSettings = {
-  preflightTimeoutMs: Number(process.env['PREFLIGHT_TIMEOUT_MS'] ?? 60_000),
-  approvalTimeoutMs: Number(process.env['APPROVAL_TIMEOUT_MS'] ?? 24 * 60 * 60 * 1000),
+  preflightTimeoutMs: DEFAULT_PREFLIGHT_TIMEOUT_MS,
+  approvalTimeoutMs: DEFAULT_APPROVAL_TIMEOUT_MS,
   policy: DEFAULT_APPROVAL_POLICY,
   contractFacts,
 };
@@ -42,7 +46,8 @@ const RETAIN_FINISHED_MS = 10 * 60 * 1000;
 
 export async function startReadinessService(options: ReadinessServiceOptions): Promise<{ stop(): Promise<void>; attempts: Map<string, Attempt> }> {
   const { bus, logger } = options;
-  const settings: ReadinessSettings = { ...DEFAULT_SETTINGS, ...options.settings };
+  const config = options.config ?? readinessConfig();
+  const settings: ReadinessSettings = { ...DEFAULT_SETTINGS, preflightTimeoutMs: config.preflightTimeoutMs, approvalTimeoutMs: config.approvalTimeoutMs, ...options.settings };
   const attempts = new Map<string, Attempt>();
   const finishedAt = new Map<string, number>();
   /**
@@ -94,14 +99,13 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
   // forgotten and nothing decided is decided again.
   // A group that never committed starts at the beginning of its topics and sees everything
   // anyway; only a restarted one has inputs behind its offsets.
-  const groupId = options.groupId ?? `${bus.topics.prefix}preflight.${SERVICE_NAME}`;
+  const groupId = options.groupId ?? serviceGroupId(bus.topics.prefix, SERVICE_NAME);
   const inputTopics = INPUTS.map((t) => bus.topics.of(t));
-  const recoveryWindowMs = options.recoveryWindowMs ?? Number(process.env['READINESS_RECOVERY_WINDOW_MS'] ?? Math.max(settings.preflightTimeoutMs, settings.approvalTimeoutMs) + 5 * 60_000);
+  const recoveryWindowMs = options.recoveryWindowMs ?? config.recoveryWindowMs ?? Math.max(settings.preflightTimeoutMs, settings.approvalTimeoutMs) + 5 * 60_000;
   /** Rebuilds the attempts of some partitions (all when omitted) from the recent window of the inputs. */
   const recover = async (partitions?: Set<number>): Promise<void> => {
     const recoveryStarted = performance.now();
-    const { records } = await readTopics(
-      bus.kafka,
+    const { records } = await bus.readTopics(
       inputTopics,
       async (topic, partition, offset, value) => {
         if (partitions && !partitions.has(partition)) return;
@@ -123,7 +127,7 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
     logger.info({ records, attempts: attempts.size, open, partitions: partitions ? [...partitions] : 'all', recoveryWindowMs, ms: Math.round(performance.now() - recoveryStarted) }, `${SERVICE_NAME} recovered ${open} open attempt(s) from the log`);
   };
   // A group that never committed starts at the beginning of its topics and sees everything anyway.
-  const committed = await groupHasCommitted(bus.kafka, groupId, inputTopics);
+  const committed = await bus.groupHasCommitted(groupId, inputTopics);
 
   const handlers = Object.fromEntries(INPUTS.map((t) => [t, apply])) as { [T in (typeof INPUTS)[number]]: typeof apply };
   const consumer = bus.consumer({

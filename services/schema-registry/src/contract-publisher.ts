@@ -1,9 +1,9 @@
-import type { Bus } from '@preflight/bus';
+import type { ServiceBus } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
 import { publishContractFacts } from './contract-facts.js';
 
 export interface ContractFactsPublisherOptions {
-  bus: Bus;
+  bus: ServiceBus;
   logger: Logger;
   /** The registry to publish to. */
   registryUrl: string;

@@ -1,5 +1,6 @@
-import { busConfigOrExit, createBus, explainKafkaFailure, kafkaClientSecurity, type Bus } from '@preflight/bus';
+import { busConfigOrExit, createBus, explainKafkaFailure, kafkaClientSecurity, type Bus, type ConfigError } from '@preflight/bus';
 import { createLogger } from '@preflight/core';
+import { registryConfig, type RegistryConfig } from './config.js';
 import { startContractFactsPublisher, startSchemaRegistry } from './index.js';
 
 const logger = createLogger({ service: 'schema-registry', version: '0.1.0' });
@@ -8,10 +9,12 @@ const logger = createLogger({ service: 'schema-registry', version: '0.1.0' });
 // the same way: every problem listed at once.
 const config = busConfigOrExit('schema-registry', logger);
 
-const rawPort = process.env['SCHEMA_REGISTRY_PORT'] ?? '8081';
-const port = Number(rawPort);
-if (!/^\d+$/.test(rawPort) || port > 65535) {
-  logger.error({ SCHEMA_REGISTRY_PORT: rawPort }, 'SCHEMA_REGISTRY_PORT must be a port number (0-65535)');
+let own: RegistryConfig;
+try {
+  own = registryConfig();
+} catch (e) {
+  logger.error({ issues: (e as ConfigError).issues }, (e as Error).message);
+  process.stderr.write(`schema-registry: ${(e as Error).message}\n`);
   process.exit(2);
 }
 
@@ -20,9 +23,9 @@ try {
   handle = await startSchemaRegistry({
     brokers: config.brokers.join(','),
     kafkaClient: kafkaClientSecurity(config.kafkaSecurity),
-    host: process.env['SCHEMA_REGISTRY_HOST'] ?? '127.0.0.1',
-    port,
-    topic: process.env['SCHEMA_REGISTRY_TOPIC'] ?? '_schemas',
+    host: own.host,
+    port: own.port,
+    topic: own.topic,
     logger,
   });
 } catch (err) {
@@ -34,7 +37,7 @@ try {
 
 // Opt-in: mirror each registered connector's contract into this registry (see docs/schema-registry.md).
 let publisher: { bus: Bus; running: { stop(): Promise<void> } } | undefined;
-if (process.env['SCHEMA_REGISTRY_PUBLISH_CONTRACTS'] === 'true') {
+if (own.publishContracts) {
   try {
     const bus = createBus({ ...config, schemaRegistryUrl: handle.url }, logger, { produces: [] });
     await bus.ensureTopics();

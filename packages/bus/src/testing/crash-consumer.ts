@@ -1,6 +1,6 @@
 // A consumer in its own process, so a test can SIGKILL it mid-batch like a real crash.
 import { appendFileSync } from 'node:fs';
-import { busConfigFromEnv, createBus, FileDedupeStore, onShutdown } from '../index.js';
+import { loadBusConfig, createBus, FileDedupeStore, onShutdown } from '../index.js';
 import { createLogger } from '@preflight/core';
 
 const env = (k: string): string => {
@@ -9,7 +9,8 @@ const env = (k: string): string => {
   return v;
 };
 const logger = createLogger({ service: 'crash-consumer', level: 'warn' });
-const bus = createBus({ ...busConfigFromEnv('crash-consumer'), topicPrefix: env('PREFIX') }, logger);
+const { config, process: settings } = loadBusConfig('crash-consumer');
+const bus = createBus({ ...config, topicPrefix: env('PREFIX') }, logger, { process: settings });
 const delay = Number(process.env['DELAY_MS'] ?? '10');
 const consumer = bus.consumer({
   groupId: env('GROUP'),
@@ -25,6 +26,6 @@ const consumer = bus.consumer({
 onShutdown(async () => {
   await consumer.stop();
   process.stdout.write(JSON.stringify(consumer.stats) + '\n');
-}, logger);
+}, logger, settings.shutdownDeadlineMs);
 await consumer.start();
 process.stdout.write('started\n');

@@ -15,7 +15,7 @@ export interface DevScopesOptions {
  * A service's scopes: the policy from the environment, plus the endpoints the process itself
  * talks to (its Kafka brokers, its registry), which are the platform's whatever the settings say.
  */
-export function scopesFromEnv(own: { brokers?: string[]; registryUrl?: string } = {}, env: NodeJS.ProcessEnv = process.env): Scopes {
+export function scopesFromEnv(own: { brokers?: string[]; registryUrl?: string } = {}, env?: NodeJS.ProcessEnv): Scopes {
   const policy = withPlatformEndpoints(scopePolicyFromEnv(env), [
     ...endpointsOf(own.brokers?.join(','), 'Kafka broker'),
     ...endpointsOf(own.registryUrl, 'schema registry'),

@@ -7,6 +7,7 @@ import { mayAccessTenant, type Authenticator } from '@preflight/auth';
 import type { Operation, Projection } from '../projection.js';
 import type { ConnectorState } from '../state.js';
 import type { TopicStats } from '../topics.js';
+import type { McpHttpOptions } from '../mcp/http.js';
 
 /** The `producer` of every event the API publishes. */
 export const PRODUCER = 'projector-api@0.1.0';
@@ -24,6 +25,8 @@ export interface ApiDeps {
   logger?: Logger;
   /** Registration is checked in the tenant's scope (secrets, addresses, paths) before it is accepted. */
   scopes: () => Scopes;
+  /** `/mcp`'s public URL and allowed browser origins (the projector's config). */
+  mcp?: Pick<McpHttpOptions, 'publicUrl' | 'allowedOrigins'>;
 }
 
 export function wantsYaml(req: FastifyRequest): boolean {

@@ -22,6 +22,8 @@ export interface McpHttpOptions {
   authorizationServers?: string[];
   /** Browser origins other than the API's own that may call /mcp. */
   allowedOrigins?: string[];
+  /** The API's public URL as agents reach it; absent: each request's own origin. */
+  publicUrl?: string;
   /** A session unused this long is closed. */
   sessionIdleMs?: number;
 }
@@ -62,10 +64,10 @@ class InjectApi implements ApiCaller {
   }
 }
 
-const origin = (req: FastifyRequest): string => process.env['PREFLIGHT_PUBLIC_URL']?.replace(/\/$/, '') ?? `${req.protocol}://${req.headers.host ?? req.hostname}`;
 const rpcError = (reply: FastifyReply, status: number, code: number, message: string): FastifyReply => reply.code(status).send({ jsonrpc: '2.0', id: null, error: { code, message } });
 
 export async function mcpHttp(app: FastifyInstance, options: McpHttpOptions): Promise<void> {
+  const origin = (req: FastifyRequest): string => options.publicUrl?.replace(/\/$/, '') ?? `${req.protocol}://${req.headers.host ?? req.hostname}`;
   const sessions = new Map<string, Session>();
   const idleMs = options.sessionIdleMs ?? 60 * 60 * 1000;
 
@@ -97,7 +99,7 @@ export async function mcpHttp(app: FastifyInstance, options: McpHttpOptions): Pr
     }
   };
 
-  const allowedOrigins = options.allowedOrigins ?? (process.env['PREFLIGHT_MCP_ALLOWED_ORIGINS'] ?? '').split(',').filter(Boolean);
+  const allowedOrigins = options.allowedOrigins ?? [];
   const handle = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     // The transport spec asks servers to check Origin (DNS rebinding); browsers send it, agents
     // on a server usually do not.

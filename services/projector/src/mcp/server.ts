@@ -9,6 +9,7 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool as SdkTool } from '@modelcontextprotocol/sdk/types.js';
 import { ApiError, connectorPath, operationPath, waitForOperation, type ApiCaller, type Operation } from './api.js';
 import { OperationTaskStore, outcomeLine, OWNER_META } from './tasks.js';
+import { IN_PROGRESS_STATES } from '@preflight/events';
 
 export const MCP_SERVER_INFO = { name: 'connector-preflight', version: '0.2.0' };
 
@@ -70,7 +71,7 @@ const listTool = (name: string, title: string, description: string, path: string
   run: async (_args, { api }) => asJson(await api.call('GET', path)),
 });
 
-const PREFLIGHT_STEPS = ['REGISTERED', 'HANDSHAKING', 'VALIDATING', 'AWAITING_APPROVAL'];
+const PREFLIGHT_STEPS: readonly string[] = IN_PROGRESS_STATES;
 
 export const TOOLS: ToolDef[] = [
   {
