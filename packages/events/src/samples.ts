@@ -159,5 +159,17 @@ export function sampleEvents(overrides: Partial<EventContext> = {}): { [T in Eve
       ctx,
     ),
     'connector.cancel.requested': newEvent('connector.cancel.requested', { operationId: 'op-1', reason: 'no longer needed' }, ctx),
+    'connector.updated': newEvent(
+      'connector.updated',
+      {
+        spec,
+        changed: ['contract'],
+        changelog: { from: '1.0.0', to: '2.0.0', breaking: true, changes: [{ path: 'customers.loyalty_tier', kind: 'FIELD_REMOVED', breaking: true, detail: 'customers.loyalty_tier was removed' }] },
+        reason: 'loyalty tiers moved to another system',
+        autoPreflight: true,
+      },
+      ctx,
+    ),
+    'connector.deregistered': newEvent('connector.deregistered', { name: 'erp-orders', reason: 'source decommissioned' }, ctx),
   };
 }

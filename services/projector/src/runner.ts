@@ -5,7 +5,7 @@ import { groupTimings, keepAlive, readTopics, retryRetriable, type Bus } from '@
 import { METRIC, toPreflightError, type Logger } from '@preflight/core';
 import { EVENT_TYPES, subjectFor, type ConnectorEvent, type EventType } from '@preflight/events';
 import { Projection } from './projection.js';
-import { chooseSnapshot, digestOf, parseRecordJson, PROJECTION_KEY, snapshotKey, versionOf, type ConnectorRecordJson, type LoadedRecord, type ProjectionRecordJson } from './snapshot.js';
+import { chooseSnapshot, connectorRecordKeys, digestOf, parseRecordJson, PROJECTION_KEY, snapshotKey, versionOf, type ConnectorRecordJson, type LoadedRecord, type ProjectionRecordJson } from './snapshot.js';
 
 const STATE_SCHEMA = JSON.parse(readFileSync(new URL('../../../schemas/state/connector-state.v1.avsc', import.meta.url), 'utf8')) as avro.Schema;
 const stateType = avro.Type.forSchema(STATE_SCHEMA);
@@ -268,12 +268,15 @@ export class ProjectorRunner {
     header.writeUInt32BE(this.stateSchemaId, 1);
     const enc = (r: StateRecord): Buffer => Buffer.concat([header, stateType.toBuffer(r)]);
     const written = new Map(this.written);
-    const messages = changed.flatMap((id) => {
+    const messages = changed.flatMap((id): Array<{ key: string; value: Buffer | null }> => {
       const c = this.projection.connectors.get(id);
       if (!c) return [];
       written.set(id, seq);
       const json: ConnectorRecordJson = { v: 2, instance: this.instance, seq, state: c };
-      return [{ key: snapshotKey(this.instance, id), value: enc({ kind: 'CONNECTOR', connectorId: id, tenantId: c.tenantId, status: c.status, updatedAt: c.updatedAt, snapshotAt: now, stateJson: JSON.stringify(json) }) }];
+      const { key, tombstone } = connectorRecordKeys(this.instance, c);
+      const record = { key, value: enc({ kind: 'CONNECTOR', connectorId: id, tenantId: c.tenantId, status: c.status, updatedAt: c.updatedAt, snapshotAt: now, stateJson: JSON.stringify(json) }) };
+      // The tombstone lands behind the live key's earlier records (same key, same partition); the retired record has a key of its own.
+      return tombstone ? [{ key: tombstone, value: null }, record] : [record];
     });
     const { connectors: _c, ...rest } = snap;
     const pj: ProjectionRecordJson = { v: 2, instance: this.instance, seq, digest: digestOf(written), connectors: written.size, projection: rest };
@@ -284,13 +287,13 @@ export class ProjectorRunner {
       let chunk: typeof messages = [];
       let size = 0;
       for (const m of messages) {
-        if (chunk.length > 0 && size + m.value.length > 512 * 1024) {
+        if (chunk.length > 0 && size + (m.value?.length ?? 0) > 512 * 1024) {
           await this.producer.send({ topic: this.options.bus.topics.state, acks: -1, messages: chunk });
           chunk = [];
           size = 0;
         }
         chunk.push(m);
-        size += m.value.length;
+        size += m.value?.length ?? 0;
       }
       if (chunk.length) await this.producer.send({ topic: this.options.bus.topics.state, acks: -1, messages: chunk });
       this.written = written;
