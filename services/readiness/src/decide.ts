@@ -47,7 +47,7 @@ export function decide(attempt: Attempt, now: Date, settings: ReadinessSettings)
   const reasons = failureReasons(attempt);
   if (reasons.length > 0) return finish(attempt, 'FAILED', reasons.join(','), 'policy:all-checks-must-pass', now, facts, []);
 
-  const rule = matchRule(settings.policy, { environment: h!.spec.environment, pii: facts.pii, sourceType: h!.spec.sourceType });
+  const rule = matchRule(settings.policy, { environment: h!.spec.environment, pii: facts.pii, sourceType: h!.spec.sourceType, breakingChange: attempt.update?.changelog?.breaking ?? false });
   if (!rule) return finish(attempt, 'READY', null, `policy:${settings.policy.fallback}`, now, facts, []);
 
   if (attempt.approval) {
