@@ -13,6 +13,8 @@ import type { Operation, Projection } from './projection.js';
 import type { ConnectorState } from './state.js';
 import type { TopicStats } from './topics.js';
 import { paginate } from './paging.js';
+import { lifecycleApi } from './api/lifecycle.js';
+import { releaseReadinessApi } from './api/release-readiness.js';
 
 const CONNECTOR_SORTS = ['updatedAt', 'name', 'connectorId', 'status', 'tenantId'] as const;
 type ConnectorSort = (typeof CONNECTOR_SORTS)[number];
@@ -190,7 +192,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     deps.prometheus.handle(req.raw, reply.raw);
   });
 
-  app.get<{ Querystring: { state?: string; tenant?: string; sourceType?: string; q?: string; limit?: string; cursor?: string; sort?: ConnectorSort; order?: 'asc' | 'desc' } }>(
+  app.get<{ Querystring: { state?: string; tenant?: string; sourceType?: string; q?: string; limit?: string; cursor?: string; sort?: ConnectorSort; order?: 'asc' | 'desc'; include?: 'retired' } }>(
     '/api/connectors',
     {
       preHandler: guard('read'),
@@ -201,7 +203,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
           type: 'object',
           additionalProperties: false,
           properties: {
-            state: { type: 'string', enum: ['REGISTERED', 'HANDSHAKING', 'VALIDATING', 'AWAITING_APPROVAL', 'READY', 'FAILED'] },
+            state: { type: 'string', enum: ['REGISTERED', 'HANDSHAKING', 'VALIDATING', 'AWAITING_APPROVAL', 'READY', 'FAILED', 'RETIRED'] },
+            include: { type: 'string', enum: ['retired'], description: 'also list deregistered (retired) connectors' },
             tenant: { type: 'string' },
             sourceType: { type: 'string' },
             q: { type: 'string', maxLength: 100 },
@@ -217,7 +220,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     async (req, reply) => {
       const { state, tenant, sourceType, q, cursor, sort = 'updatedAt' } = req.query;
       const limit = Number(req.query.limit ?? 100);
-      const matching = visible(req).filter((c) => (!state || c.status === state) && (!tenant || c.tenantId === tenant) && (!sourceType || c.sourceType === sourceType) && (!q || `${c.connectorId} ${c.name}`.toLowerCase().includes(q.toLowerCase())));
+      const withRetired = req.query.include === 'retired' || state === 'RETIRED';
+      const matching = visible(req).filter((c) => (withRetired || !c.retired) && (!state || c.status === state) && (!tenant || c.tenantId === tenant) && (!sourceType || c.sourceType === sourceType) && (!q || `${c.connectorId} ${c.name}`.toLowerCase().includes(q.toLowerCase())));
       // Newest first by default; names and ids read best A→Z.
       const order = req.query.order ?? (sort === 'updatedAt' ? 'desc' : 'asc');
       const page = paginate(matching, { limit, sort, order, cursor }, (c, k) => String(c[k]), (c) => c.connectorId);
@@ -243,6 +247,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     if (dryRun) return { status: 200, body: { valid: v.issues.length === 0, issues: v.issues } };
     if (v.issues.length || !v.spec) throw new PreflightError('VALIDATION', `invalid registration: ${v.issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, { issues: v.issues, retriable: false });
     const connectorId = `${v.tenant}.${v.spec.name}`;
+    const prior = deps.projection().connectors.get(connectorId);
+    if (prior?.retired) throw new PreflightError('CONFLICT', `connector ${connectorId} was deregistered at ${prior.retired.at}; a retired id is not reused, register under another name`, { retriable: false });
     const event = newEvent('connector.registered', { spec: v.spec, autoPreflight: v.autoPreflight }, { producer: PRODUCER, tenantId: v.tenant, connectorId, correlationId: crypto.randomUUID(), actor: `user:${req.principal!.subject}` });
     await deps.publish(event);
     return { status: 201, body: { connectorId, eventId: event.eventId, attemptId: v.autoPreflight ? event.correlationId : null, url: `/api/connectors/${encodeURIComponent(connectorId)}` } };
@@ -281,6 +287,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
     async (req, reply) => {
       const c = connectorFor(req, req.params.id);
+      if (c.retired) throw new PreflightError('CONFLICT', `connector ${c.connectorId} was deregistered at ${c.retired.at} by ${c.retired.actor}${c.retired.reason ? ` (${c.retired.reason})` : ''}; a retired connector is not preflighted`, { retriable: false });
       const key = req.headers['idempotency-key'];
       // The body is optional, so it is checked here rather than by a schema (which would demand one).
       const timeoutS = req.body && typeof req.body === 'object' ? req.body.timeoutSeconds : undefined;
@@ -375,6 +382,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return deps.rebuild();
   });
 
+  await app.register(lifecycleApi, { projection: deps.projection, publish: deps.publish, scopes: deps.scopes, guard, connectorFor });
+  await app.register(releaseReadinessApi, { projection: deps.projection, guard });
   // Loaded on demand so the CLI, which imports this package for its client, does not load the SDK.
   await app.register((await import('./mcp/http.js')).mcpHttp, { auth: deps.auth, api: app });
 
