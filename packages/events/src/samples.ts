@@ -1,5 +1,5 @@
 import { newEvent, type EventContext } from './envelope.js';
-import type { ConnectorEvent, ConnectorSpec, DiffEntry, EventType } from './types.js';
+import type { ConnectorEvent, ConnectorSpec, DiffEntry, Envelope, EventType, PayloadOf } from './types.js';
 
 const spec: ConnectorSpec = {
   name: 'erp-orders',
@@ -172,4 +172,13 @@ export function sampleEvents(overrides: Partial<EventContext> = {}): { [T in Eve
     ),
     'connector.deregistered': newEvent('connector.deregistered', { name: 'erp-orders', reason: 'source decommissioned' }, ctx),
   };
+}
+
+const ENVELOPE: ReadonlyArray<keyof Envelope> = ['eventId', 'eventType', 'eventVersion', 'occurredAt', 'producer', 'tenantId', 'connectorId', 'correlationId', 'causationId', 'idempotencyKey', 'traceparent', 'actor'];
+
+/** An event's own fields without its envelope: a sample's payload, for a test that builds its own envelope with `newEvent`. */
+export function payloadOf<T extends ConnectorEvent>(e: T): PayloadOf<T['eventType']> {
+  const rest: Record<string, unknown> = { ...e };
+  for (const k of ENVELOPE) delete rest[k];
+  return rest as PayloadOf<T['eventType']>;
 }

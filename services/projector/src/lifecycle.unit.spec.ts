@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newEvent, sampleEvents, type ConnectorEvent, type EventContext } from '@preflight/events';
+import { newEvent, payloadOf, sampleEvents, type ConnectorEvent, type EventContext } from '@preflight/events';
 import { Projection } from './projection.js';
 import { evolveConnector, type ConnectorState } from './state.js';
 
@@ -12,16 +12,12 @@ const ctx = (corr: string, sec: number, over: Partial<EventContext> = {}): Event
 function attempt(corr: string, sec: number, status: 'READY' | 'FAILED'): ConnectorEvent[] {
   const s = samples;
   return [
-    newEvent('connector.handshake', { ...pick(s['connector.handshake']), status: 'COMPLETED', error: null }, ctx(corr, sec + 1)),
-    newEvent('connector.schema.checked', { ...pick(s['connector.schema.checked']), status: status === 'READY' ? 'PASS' : 'FAIL' }, ctx(corr, sec + 2)),
-    newEvent('connector.validated', { ...pick(s['connector.validated']), status, reason: status === 'READY' ? null : 'QUALITY' }, ctx(corr, sec + 3)),
+    newEvent('connector.handshake', { ...payloadOf(s['connector.handshake']), status: 'COMPLETED', error: null }, ctx(corr, sec + 1)),
+    newEvent('connector.schema.checked', { ...payloadOf(s['connector.schema.checked']), status: status === 'READY' ? 'PASS' : 'FAIL' }, ctx(corr, sec + 2)),
+    newEvent('connector.validated', { ...payloadOf(s['connector.validated']), status, reason: status === 'READY' ? null : 'QUALITY' }, ctx(corr, sec + 3)),
   ];
 }
 
-function pick<T extends ConnectorEvent>(e: T): any {
-  const { eventId: _a, eventType: _b, eventVersion: _c, occurredAt: _d, producer: _e, tenantId: _f, connectorId: _g, correlationId: _h, causationId: _i, idempotencyKey: _j, traceparent: _k, actor: _l, ...rest } = e;
-  return rest;
-}
 
 const registered = (autoPreflight = true): ConnectorEvent => newEvent('connector.registered', { spec, autoPreflight }, ctx('a1', 0));
 const updated = (corr: string, sec: number, autoPreflight: boolean): ConnectorEvent =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { newEvent, sampleEvents, type ConnectorEvent } from '@preflight/events';
+import { newEvent, payloadOf, sampleEvents, type ConnectorEvent } from '@preflight/events';
 import { gate, releaseReadiness } from './release-readiness.js';
 import { evolveConnector, type ConnectorState } from './state.js';
 
@@ -21,10 +21,6 @@ schema:
 const s = sampleEvents();
 const spec = { ...s['connector.registered'].spec, contractYaml: contract };
 
-function payload<T extends ConnectorEvent>(e: T): any {
-  const { eventId: _a, eventType: _b, eventVersion: _c, occurredAt: _d, producer: _e, tenantId: _f, connectorId: _g, correlationId: _h, causationId: _i, idempotencyKey: _j, traceparent: _k, actor: _l, ...rest } = e;
-  return rest;
-}
 
 function receipt(quality: boolean, diff = false): string {
   return stringify({
@@ -47,7 +43,7 @@ function connector(status: 'READY' | 'FAILED', yaml: string, extra: ConnectorEve
   const ctx = { producer: 't@1', tenantId: 'acme', connectorId: 'acme.shop', correlationId: 'a1', actor: 'user:x' };
   const events: ConnectorEvent[] = [
     newEvent('connector.registered', { spec, autoPreflight: true }, { ...ctx, occurredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, 0)) }),
-    newEvent('connector.validated', { ...payload(s['connector.validated']), status, reason: status === 'READY' ? null : 'QUALITY', receiptYaml: yaml }, { ...ctx, occurredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, 5)) }),
+    newEvent('connector.validated', { ...payloadOf(s['connector.validated']), status, reason: status === 'READY' ? null : 'QUALITY', receiptYaml: yaml }, { ...ctx, occurredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, 5)) }),
     ...extra,
   ];
   return events.reduce<ConnectorState | undefined>((c, e) => evolveConnector(c, e), undefined)!;
