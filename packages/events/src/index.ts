@@ -3,3 +3,4 @@ export { EVENT_CATALOG, EVENT_TYPES, isEventType, eventSchema, eventAvroType, sc
 export { newEvent, causedBy, derivedEventId, type EventContext } from './envelope.js';
 export { sampleEvents, payloadOf } from './samples.js';
 export { ALERTING_ERROR_CODES, unreachableSourceAlert, type PreflightStage } from './alerts.js';
+export { UPDATE_AUDIT_KEY } from './lifecycle.js';

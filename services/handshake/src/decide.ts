@@ -1,4 +1,4 @@
-import { causedBy, newEvent, unreachableSourceAlert, type ConnectorDeregistered, type ConnectorEvent, type ConnectorHandshakeRequested, type ConnectorRegistered, type ConnectorUpdated, type ErrorInfo } from '@preflight/events';
+import { causedBy, newEvent, unreachableSourceAlert, UPDATE_AUDIT_KEY, type ConnectorDeregistered, type ConnectorEvent, type ConnectorHandshakeRequested, type ConnectorRegistered, type ConnectorUpdated, type ErrorInfo } from '@preflight/events';
 
 export const SERVICE_NAME = 'handshake';
 export const SERVICE_VERSION = '0.1.0';
@@ -62,7 +62,7 @@ export function decideHandshake(input: HandshakeTrigger, outcome: HandshakeOutco
       latencyMs: outcome.ok ? outcome.latencyMs : null,
       principal: outcome.ok ? outcome.principal : null,
       error: outcome.ok ? null : outcome.error,
-      audit: outcome.audit,
+      audit: input.eventType === 'connector.updated' ? { ...outcome.audit, [UPDATE_AUDIT_KEY]: input.eventId } : outcome.audit,
     },
     causedBy(input, PRODUCER, { outputType: 'connector.handshake' }),
   );

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PreflightError } from '@preflight/core';
 import { testLogger } from '@preflight/testkit';
-import { sampleEvents, type ConnectorDeregistered, type ConnectorEvent } from '@preflight/events';
+import { sampleEvents, UPDATE_AUDIT_KEY, type ConnectorDeregistered, type ConnectorEvent } from '@preflight/events';
 import type { Scopes } from '@preflight/connectors';
 import { handshakeHandlers } from './handler.js';
 
@@ -49,7 +49,7 @@ describe('handshake and the connector lifecycle', () => {
     expect(t.published).toEqual([]);
     await t.handle(samples['connector.updated']);
     expect(t.looked).toEqual(['postgres']);
-    expect(t.published[0]).toMatchObject({ eventType: 'connector.handshake', trigger: 'REQUESTED', correlationId: samples['connector.updated'].correlationId, error: { code: 'CONFIG' } });
+    expect(t.published[0]).toMatchObject({ eventType: 'connector.handshake', trigger: 'REQUESTED', correlationId: samples['connector.updated'].correlationId, error: { code: 'CONFIG' }, audit: { [UPDATE_AUDIT_KEY]: samples['connector.updated'].eventId } });
     await t.handle({ ...samples['connector.deregistered'], connectorId: 'someone-else' });
     await t.handle(samples['connector.handshake.requested']);
     expect(t.looked).toEqual(['postgres', 'postgres']);

@@ -1,4 +1,4 @@
-import { causedBy, derivedEventId, newEvent, type ConnectorEvent, type EventContext } from '@preflight/events';
+import { causedBy, derivedEventId, newEvent, UPDATE_AUDIT_KEY, type ConnectorEvent, type EventContext } from '@preflight/events';
 import type { Attempt } from './attempt.js';
 import { matchRule, type ApprovalPolicy } from './policy.js';
 import { receiptOf, receiptYaml } from './receipt.js';
@@ -70,7 +70,9 @@ export function decide(attempt: Attempt, now: Date, settings: ReadinessSettings)
 }
 
 function missingChecks(a: Attempt): string[] {
-  return [...(a.handshake ? [] : ['handshake']), ...(a.schema ? [] : ['schema_check']), ...(a.credentials ? [] : ['credential_audit'])];
+  // An attempt an update started is not decided without that update (its changelog and the policy).
+  const update = a.handshake?.audit[UPDATE_AUDIT_KEY] && !a.update ? ['update'] : [];
+  return [...(a.handshake ? [] : ['handshake']), ...(a.schema ? [] : ['schema_check']), ...(a.credentials ? [] : ['credential_audit']), ...update];
 }
 
 function failureReasons(a: Attempt): string[] {

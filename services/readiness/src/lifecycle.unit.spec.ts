@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { sampleEvents, type ConnectorEvent } from '@preflight/events';
+import { sampleEvents, UPDATE_AUDIT_KEY, type ConnectorEvent } from '@preflight/events';
 import { evolve, foldsInto, type Attempt, type ReadinessInput } from './attempt.js';
 import { decide, type ReadinessSettings } from './decide.js';
 import { DEFAULT_APPROVAL_POLICY } from './policy.js';
@@ -37,6 +37,18 @@ describe('readiness and connector updates', () => {
     // An attempt no update started has no changelog in its receipt.
     const plain = validated(decide(fold([withEnv('production'), schemaPass, credsPass]), at(200), settings).events)!;
     expect((parse(plain.receiptYaml) as Record<string, unknown>)['contract_change']).toBeNull();
+  });
+
+  it('an attempt an update started waits for that update, whichever topic delivers first, so the policy cannot be skipped', () => {
+    const started = { ...withEnv('production'), audit: { [UPDATE_AUDIT_KEY]: s['connector.updated'].eventId } };
+    const early = decide(fold([started, schemaPass, credsPass]), at(200), settings);
+    expect(early.events).toEqual([]);
+    const late = decide(fold([started, schemaPass, credsPass, update(true)]), at(300), settings);
+    expect(late.events[0]).toMatchObject({ eventType: 'connector.approval.requested', policy: 'breaking-change-in-production' });
+    // An update that never arrives ends the attempt at the preflight timeout, naming what is missing.
+    const lost = validated(decide(fold([started, schemaPass, credsPass]), at(10_000), settings).events)!;
+    expect(lost.reason).toBe('TIMEOUT');
+    expect(lost.receipt.checks).toContainEqual(expect.objectContaining({ name: 'update', status: 'MISSING' }));
   });
 
   it('an update without autoPreflight is not an attempt (it would only time out)', () => {
