@@ -5,6 +5,7 @@ import type { DataContract } from '@preflight/contracts';
 import type { Role, signDevToken } from '@preflight/auth';
 import { ApiError, Client, waitForOperation, type Operation } from './client.js';
 import { receiptToJunit } from './junit.js';
+import { deregisterCommand, gateCommand, updateCommand } from './commands/lifecycle.js';
 
 interface Flags {
   json: boolean;
@@ -23,6 +24,9 @@ const USAGE = `preflight — connector preflight from the command line
   preflight handshake <connector>         start a preflight and wait for READY/FAILED (--no-wait to return the operation)
   preflight status [<connector>]          all connectors by state, or one connector with its timeline
   preflight receipt <connector>           the last receipt (YAML; --json, or --junit for JUnit XML in CI)
+  preflight update <connector> <update.yaml>  change config and/or contract (config, contract|contractFile, environment, owner, labels, reason, autoPreflight); shows the contract changelog
+  preflight deregister <connector> [reason]   retire a connector: hidden from lists, history kept, further preflights refused
+  preflight gate <dataset>                release gate of a dataset (or <connector>:<dataset>): exit 0 pass, 1 fail with the failing expectations
   preflight topics                        message rate and consumer lag per topic
   preflight token --role <role> [--tenant t] [--sub s]   a local development token
   preflight contract diff <old.yaml> <new.yaml>  what changed between two contract versions, each change breaking or not
@@ -30,7 +34,7 @@ const USAGE = `preflight — connector preflight from the command line
 
 flags: --json (machine output) --api <url> (or PREFLIGHT_API_URL, default http://127.0.0.1:8080) --timeout <s>
 token: PREFLIGHT_TOKEN; on a loopback API without one, a local development token is used.
-exit: 0 READY / success, 1 FAILED (contract diff: a breaking change), 2 usage or API error, 3 timed out`;
+exit: 0 READY / success, 1 FAILED (contract diff: a breaking change; gate: fail), 2 usage or API error, 3 timed out`;
 
 function parseArgs(argv: string[]): { cmd: string | undefined; args: string[]; flags: Flags } {
   const flags: Flags = { json: false, wait: true, api: process.env['PREFLIGHT_API_URL'] ?? 'http://127.0.0.1:8080', timeoutS: 300 };
@@ -192,6 +196,12 @@ async function run(argv: string[]): Promise<number> {
       else out(yaml.trimEnd());
       return /^status: READY$/m.test(yaml) ? 0 : 1;
     }
+    case 'update':
+      return updateCommand(client, args, { json: flags.json, out });
+    case 'deregister':
+      return deregisterCommand(client, args, { json: flags.json, out });
+    case 'gate':
+      return gateCommand(client, args, { json: flags.json, out });
     case 'mcp':
       // Only this command needs the MCP SDK; the others start without loading it.
       return (await import('./mcp.js')).serveStdio(client);

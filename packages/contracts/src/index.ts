@@ -21,3 +21,4 @@ export { compileExpectations, readOnlyQueryProblem, severityOf, SUPPORTED_EXPECT
 export { runCheckpoint, checkpointSeverity, blocking, type Catalog, type CheckpointExecutor, type CheckpointOptions, type CheckpointResult, type ExpectationValidationResult, type ResultMeta } from './checkpoint.js';
 export { loadContractFile } from './load.js';
 export { contractChangelog, type ContractChange, type ContractChangelog } from './changelog.js';
+export { expectationDataset } from './ownership.js';

@@ -55,12 +55,16 @@ export function credentialAuditSummary(c: Pick<ConnectorCredentialsAudited, 'fin
   return bad.length ? bad.map((f) => f.code).join(', ') : `least privilege as ${c.principal ?? 'n/a'}`;
 }
 
-/** A connector's preflight state, in the order a preflight moves through them. */
-export const CONNECTOR_STATES = ['REGISTERED', 'HANDSHAKING', 'VALIDATING', 'AWAITING_APPROVAL', 'READY', 'FAILED'] as const;
+/**
+ * A connector's preflight state, in the order a preflight moves through them. REGISTERED also
+ * means "changed since its last preflight" (an update sends the connector back there); RETIRED is
+ * final (deregistered).
+ */
+export const CONNECTOR_STATES = ['REGISTERED', 'HANDSHAKING', 'VALIDATING', 'AWAITING_APPROVAL', 'READY', 'FAILED', 'RETIRED'] as const;
 export type ConnectorStatus = (typeof CONNECTOR_STATES)[number];
 
 /** The states of a preflight still under way (before its outcome). */
-export const IN_PROGRESS_STATES: readonly ConnectorStatus[] = CONNECTOR_STATES.filter((s) => s !== 'READY' && s !== 'FAILED');
+export const IN_PROGRESS_STATES: readonly ConnectorStatus[] = CONNECTOR_STATES.filter((s) => s !== 'READY' && s !== 'FAILED' && s !== 'RETIRED');
 
 /** The platform's services that consume as one consumer group each, by the name they give it. */
 export const CONSUMER_SERVICES = ['handshake', 'schema-validator', 'credential-auditor', 'readiness', 'projector'] as const;

@@ -1,5 +1,5 @@
 import { newEvent, type EventContext } from './envelope.js';
-import type { ConnectorEvent, ConnectorSpec, DiffEntry, EventType } from './types.js';
+import type { ConnectorEvent, ConnectorSpec, DiffEntry, Envelope, EventType, PayloadOf } from './types.js';
 
 const spec: ConnectorSpec = {
   name: 'erp-orders',
@@ -159,5 +159,26 @@ export function sampleEvents(overrides: Partial<EventContext> = {}): { [T in Eve
       ctx,
     ),
     'connector.cancel.requested': newEvent('connector.cancel.requested', { operationId: 'op-1', reason: 'no longer needed' }, ctx),
+    'connector.updated': newEvent(
+      'connector.updated',
+      {
+        spec,
+        changed: ['contract'],
+        changelog: { from: '1.0.0', to: '2.0.0', breaking: true, changes: [{ path: 'customers.loyalty_tier', kind: 'FIELD_REMOVED', breaking: true, detail: 'customers.loyalty_tier was removed' }] },
+        reason: 'loyalty tiers moved to another system',
+        autoPreflight: true,
+      },
+      ctx,
+    ),
+    'connector.deregistered': newEvent('connector.deregistered', { name: 'erp-orders', reason: 'source decommissioned' }, ctx),
   };
+}
+
+const ENVELOPE: ReadonlyArray<keyof Envelope> = ['eventId', 'eventType', 'eventVersion', 'occurredAt', 'producer', 'tenantId', 'connectorId', 'correlationId', 'causationId', 'idempotencyKey', 'traceparent', 'actor'];
+
+/** An event's own fields without its envelope: a sample's payload, for a test that builds its own envelope with `newEvent`. */
+export function payloadOf<T extends ConnectorEvent>(e: T): PayloadOf<T['eventType']> {
+  const rest: Record<string, unknown> = { ...e };
+  for (const k of ENVELOPE) delete rest[k];
+  return rest as PayloadOf<T['eventType']>;
 }

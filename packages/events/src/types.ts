@@ -208,6 +208,39 @@ export interface ConnectorCancelRequested extends Envelope {
   reason: string | null;
 }
 
+/** One classified change between two contract versions (packages/contracts `contractChangelog`). */
+export interface ContractChangeInfo {
+  path: string;
+  kind: string;
+  breaking: boolean;
+  detail: string;
+}
+
+export interface ContractChangelogInfo {
+  from: string;
+  to: string;
+  breaking: boolean;
+  changes: ContractChangeInfo[];
+}
+
+export interface ConnectorUpdated extends Envelope {
+  eventType: 'connector.updated';
+  /** The whole connector after the change. */
+  spec: ConnectorSpec;
+  /** config | contract | environment | owner | labels */
+  changed: string[];
+  /** Present when the contract changed. */
+  changelog: ContractChangelogInfo | null;
+  reason: string | null;
+  autoPreflight: boolean;
+}
+
+export interface ConnectorDeregistered extends Envelope {
+  eventType: 'connector.deregistered';
+  name: string;
+  reason: string | null;
+}
+
 /** Every event on the bus, discriminated by `eventType`. */
 export type ConnectorEvent =
   | ConnectorRegistered
@@ -220,7 +253,9 @@ export type ConnectorEvent =
   | ConnectorAlertRaised
   | ConnectorApprovalRequested
   | ConnectorApprovalDecided
-  | ConnectorCancelRequested;
+  | ConnectorCancelRequested
+  | ConnectorUpdated
+  | ConnectorDeregistered;
 
 export type EventType = ConnectorEvent['eventType'];
 export type EventOf<T extends EventType> = Extract<ConnectorEvent, { eventType: T }>;

@@ -1,10 +1,11 @@
-import { causedBy, newEvent, unreachableSourceAlert, type ConnectorEvent, type ConnectorHandshakeRequested, type ConnectorRegistered, type ErrorInfo } from '@preflight/events';
+import { causedBy, newEvent, unreachableSourceAlert, UPDATE_AUDIT_KEY, type ConnectorDeregistered, type ConnectorEvent, type ConnectorHandshakeRequested, type ConnectorRegistered, type ConnectorUpdated, type ErrorInfo } from '@preflight/events';
 
 export const SERVICE_NAME = 'handshake';
 export const SERVICE_VERSION = '0.1.0';
 export const PRODUCER = `${SERVICE_NAME}@${SERVICE_VERSION}`;
 
-export type HandshakeTrigger = ConnectorRegistered | ConnectorHandshakeRequested;
+/** An update with autoPreflight starts the preflight of the new spec, as a registration does. */
+export type HandshakeTrigger = ConnectorRegistered | ConnectorHandshakeRequested | ConnectorUpdated;
 
 interface OutcomeBase {
   connectorVersion: string;
@@ -23,9 +24,25 @@ export type HandshakeOutcome =
     })
   | (OutcomeBase & { ok: false; error: ErrorInfo });
 
-/** A registration without autoPreflight only records the connector; an admin starts it later. */
+/** A registration (or update) without autoPreflight only records the connector; an admin starts it later. */
 export function shouldHandshake(input: HandshakeTrigger): boolean {
   return input.eventType === 'connector.handshake.requested' || input.autoPreflight;
+}
+
+/**
+ * Pure: the outcome for a trigger of a retired connector. Refused before any I/O, as a FAILED
+ * handshake with code DEREGISTERED, so readiness ends the attempt FAILED (HANDSHAKE_DEREGISTERED)
+ * and whoever asked sees why, instead of an attempt that never ends.
+ */
+export function refuseRetired(retired: Pick<ConnectorDeregistered, 'occurredAt' | 'actor' | 'reason'>): HandshakeOutcome {
+  return {
+    ok: false,
+    connectorVersion: 'unknown',
+    attempts: 0,
+    durationMs: 0,
+    audit: {},
+    error: { code: 'DEREGISTERED', message: `the connector was deregistered at ${retired.occurredAt} by ${retired.actor}${retired.reason ? ` (${retired.reason})` : ''}; a retired connector is not preflighted`, retriable: false },
+  };
 }
 
 /** Pure: the events that report one handshake outcome. */
@@ -45,7 +62,7 @@ export function decideHandshake(input: HandshakeTrigger, outcome: HandshakeOutco
       latencyMs: outcome.ok ? outcome.latencyMs : null,
       principal: outcome.ok ? outcome.principal : null,
       error: outcome.ok ? null : outcome.error,
-      audit: outcome.audit,
+      audit: input.eventType === 'connector.updated' ? { ...outcome.audit, [UPDATE_AUDIT_KEY]: input.eventId } : outcome.audit,
     },
     causedBy(input, PRODUCER, { outputType: 'connector.handshake' }),
   );

@@ -1,8 +1,8 @@
 import { scrubText, toPreflightError, type Logger } from '@preflight/core';
-import type { ConnectorEvent, ConnectorSpec } from '@preflight/events';
+import type { ConnectorDeregistered, ConnectorEvent, ConnectorSpec } from '@preflight/events';
 import type { Handlers } from '@preflight/bus';
 import { auditFields, type ConnectorModule, type Scopes } from '@preflight/connectors';
-import { decideHandshake, shouldHandshake, type HandshakeOutcome, type HandshakeTrigger } from './decide.js';
+import { decideHandshake, refuseRetired, shouldHandshake, type HandshakeOutcome, type HandshakeTrigger } from './decide.js';
 
 export interface HandshakeDeps {
   connectors: (sourceType: string) => ConnectorModule;
@@ -10,6 +10,8 @@ export interface HandshakeDeps {
   scopes: Scopes;
   logger: Logger;
   publish: (...events: ConnectorEvent[]) => Promise<void>;
+  /** Deregistrations seen, by connector id: loaded from the topic at start, then kept current by the handler. */
+  retired?: Map<string, ConnectorDeregistered>;
 }
 
 /** Runs the connector's handshake through the facade; every failure becomes a typed outcome. */
@@ -56,15 +58,26 @@ function parseJson(text: string): unknown {
   }
 }
 
+/** The first deregistration of a connector is the one on record, whatever the order they are read in. */
+export function rememberRetired(retired: Map<string, ConnectorDeregistered>, e: ConnectorDeregistered): void {
+  const prior = retired.get(e.connectorId);
+  if (!prior || e.occurredAt < prior.occurredAt) retired.set(e.connectorId, e);
+}
+
 export function handshakeHandlers(deps: HandshakeDeps): Handlers {
   const run = async (input: HandshakeTrigger): Promise<void> => {
     if (!shouldHandshake(input)) return;
     const log = deps.logger.child({ connectorId: input.connectorId, correlationId: input.correlationId, tenantId: input.tenantId });
-    const outcome = await performHandshake(input.tenantId, input.spec, deps, log);
+    const retired = deps.retired?.get(input.connectorId);
+    const outcome = retired ? refuseRetired(retired) : await performHandshake(input.tenantId, input.spec, deps, log);
     const events = decideHandshake(input, outcome);
     if (outcome.ok) log.info({ durationMs: outcome.durationMs, serverVersion: outcome.serverVersion, tls: outcome.tls.enabled }, 'handshake completed');
     else log.error({ code: outcome.error.code, reason: outcome.error.message, attempts: outcome.attempts }, `handshake failed: ${outcome.error.code}`);
     await deps.publish(...events);
   };
-  return { 'connector.registered': run, 'connector.handshake.requested': run };
+  const retire = (e: ConnectorDeregistered): Promise<void> => {
+    if (deps.retired) rememberRetired(deps.retired, e);
+    return Promise.resolve();
+  };
+  return { 'connector.registered': run, 'connector.handshake.requested': run, 'connector.updated': run, 'connector.deregistered': retire };
 }

@@ -1,8 +1,8 @@
 import type { ServiceBus, DedupeStore } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
-import { serviceGroupId } from '@preflight/events';
+import { serviceGroupId, type ConnectorDeregistered } from '@preflight/events';
 import { getConnector, scopesFromEnv, type Scopes } from '@preflight/connectors';
-import { handshakeHandlers } from './handler.js';
+import { handshakeHandlers, rememberRetired } from './handler.js';
 import { SERVICE_NAME } from './decide.js';
 
 export interface HandshakeServiceOptions {
@@ -18,6 +18,17 @@ export interface HandshakeServiceOptions {
 export async function startHandshakeService(options: HandshakeServiceOptions): Promise<{ stop(): Promise<void> }> {
   const { bus, logger } = options;
   await bus.producer.start();
+  // Retirement is final and rare: the whole topic, read once, says which connectors to refuse,
+  // also for partitions whose deregistration this group committed before a restart.
+  const retired = new Map<string, ConnectorDeregistered>();
+  const topic = bus.topics.of('connector.deregistered');
+  await bus.readTopics([topic], async (_t, _p, _o, value) => {
+    try {
+      rememberRetired(retired, (await bus.codec.decode(value, 'connector.deregistered')) as ConnectorDeregistered);
+    } catch {
+      // the live consumer dead-letters it with the reason
+    }
+  });
   const consumer = bus.consumer({
     groupId: options.groupId ?? serviceGroupId(bus.topics.prefix, SERVICE_NAME),
     partitionsConsumedConcurrently: 6,
@@ -28,6 +39,7 @@ export async function startHandshakeService(options: HandshakeServiceOptions): P
       scopes: options.scopes ?? scopesFromEnv({ brokers: bus.config.brokers, registryUrl: bus.config.schemaRegistryUrl }),
       logger,
       publish: (...events) => bus.producer.publish(...events),
+      retired,
     }),
   });
   await consumer.start();

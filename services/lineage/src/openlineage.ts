@@ -1,4 +1,4 @@
-import { columnName, datasetName, parseContract, type DataContract } from '@preflight/contracts';
+import { columnName, datasetName, expectationDataset, parseContract, type DataContract } from '@preflight/contracts';
 import { failingFindings, type ConnectorCredentialsAudited, type ConnectorHandshake, type ConnectorSchemaChecked, type ConnectorValidated, type ExpectationResult } from '@preflight/events';
 
 /**
@@ -82,12 +82,7 @@ function contractOf(yaml: string | null): DataContract | null {
 
 /** Where one expectation belongs: the dataset whose contract declares its column (or the only dataset). */
 function datasetOf(contract: DataContract, r: ExpectationResult): string | null {
-  const kwargs = JSON.parse(r.kwargsJson) as { column?: string; column_list?: string[] };
-  const column = kwargs.column ?? kwargs.column_list?.[0];
-  if (contract.schema.length === 1) return datasetName(contract.schema[0]!);
-  if (!column) return null;
-  const owners = contract.schema.filter((o) => o.properties.some((p) => columnName(p) === column));
-  return owners.length === 1 ? datasetName(owners[0]!) : null;
+  return expectationDataset(contract, JSON.parse(r.kwargsJson) as Record<string, unknown>);
 }
 
 const ASSERTION: Record<string, string> = {

@@ -4,7 +4,7 @@ import type { CompactedRecord, CompactedTopic, DeadLetterSource, ServiceBus, Tai
 import { METRIC, toPreflightError, type Logger } from '@preflight/core';
 import { EVENT_TYPES, serviceGroupId, type ConnectorEvent, type EventType } from '@preflight/events';
 import { Projection } from './projection.js';
-import { chooseSnapshot, digestOf, parseRecordJson, PROJECTION_KEY, snapshotKey, versionOf, type ConnectorRecordJson, type LoadedRecord, type ProjectionRecordJson } from './snapshot.js';
+import { chooseSnapshot, connectorRecordKeys, digestOf, parseRecordJson, PROJECTION_KEY, snapshotKey, versionOf, type ConnectorRecordJson, type LoadedRecord, type ProjectionRecordJson } from './snapshot.js';
 
 const STATE_SCHEMA = JSON.parse(readFileSync(new URL('../../../schemas/state/connector-state.v1.avsc', import.meta.url), 'utf8')) as avro.Schema;
 
@@ -238,7 +238,10 @@ export class ProjectorRunner {
       if (!c) return [];
       written.set(id, seq);
       const json: ConnectorRecordJson = { v: 2, instance: this.instance, seq, state: c };
-      return [{ key: snapshotKey(this.instance, id), value: { kind: 'CONNECTOR', connectorId: id, tenantId: c.tenantId, status: c.status, updatedAt: c.updatedAt, snapshotAt: now, stateJson: JSON.stringify(json) } }];
+      const { key, tombstone } = connectorRecordKeys(this.instance, c);
+      const record: CompactedRecord<StateRecord> = { key, value: { kind: 'CONNECTOR', connectorId: id, tenantId: c.tenantId, status: c.status, updatedAt: c.updatedAt, snapshotAt: now, stateJson: JSON.stringify(json) } };
+      // The tombstone lands behind the live key's earlier records (same key, same partition); the retired record has a key of its own.
+      return tombstone ? [{ key: tombstone, value: null }, record] : [record];
     });
     const { connectors: _c, ...rest } = snap;
     const pj: ProjectionRecordJson = { v: 2, instance: this.instance, seq, digest: digestOf(written), connectors: written.size, projection: rest };

@@ -58,6 +58,17 @@ export function snapshotKey(instance: string, id: string): string {
 }
 
 /**
+ * Where a connector's record goes. A retired connector's live key gets a tombstone, so a reader of
+ * the compacted topic sees it gone, and its state (history, receipts) moves to a key of its own,
+ * so the projector still answers for it by id after a restart.
+ */
+export function connectorRecordKeys(instance: string, c: Pick<ConnectorState, 'connectorId' | 'status'>): { key: string; tombstone: string | null } {
+  const live = snapshotKey(instance, c.connectorId);
+  if (c.status !== 'RETIRED') return { key: live, tombstone: null };
+  return { key: snapshotKey(instance, `retired|${c.connectorId}`), tombstone: live };
+}
+
+/**
  * Parses a record's `stateJson`. A record of the first format (the bare state, no version) counts
  * as version 0, so any versioned record beats it.
  */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Projection } from './projection.js';
-import { chooseSnapshot, digestOf, parseRecordJson, versionOf, type ConnectorRecordJson, type LoadedRecord, type ProjectionRecordJson } from './snapshot.js';
+import { chooseSnapshot, connectorRecordKeys, digestOf, parseRecordJson, versionOf, type ConnectorRecordJson, type LoadedRecord, type ProjectionRecordJson } from './snapshot.js';
 import type { ConnectorState } from './state.js';
 
 const state = (id: string, status: ConnectorState['status']): ConnectorState => ({ connectorId: id, status }) as ConnectorState;
@@ -67,5 +67,17 @@ describe('snapshot versions', () => {
     expect(legacyProj.seq).toBe(0);
     const choice = chooseSnapshot([conn('c1', 7, 'READY'), { kind: 'CONNECTOR', key: 'c1', json: legacy }, proj(7, [['c1', 7]])], '');
     expect(choice.kind === 'OK' && choice.snapshot.connectors[0]!.status).toBe('READY');
+  });
+});
+
+describe('retired connectors on the state topic', () => {
+  it('a retired connector tombstones its live key and keeps its state under a key of its own, which still verifies', () => {
+    expect(connectorRecordKeys('', { connectorId: 'c1', status: 'READY' })).toEqual({ key: 'c1', tombstone: null });
+    const keys = connectorRecordKeys('p1', { connectorId: 'c1', status: 'RETIRED' });
+    expect(keys).toEqual({ key: 'p1|retired|c1', tombstone: 'p1|c1' });
+    const retired: LoadedRecord = { kind: 'CONNECTOR', key: 'retired|c1', json: { v: 2, instance: '', seq: 9, state: state('c1', 'RETIRED') } };
+    const choice = chooseSnapshot([conn('c1', 5, 'READY'), proj(5, [['c1', 5]]), { kind: 'TOMBSTONE', key: 'c1' }, retired, proj(9, [['c1', 9]])], '');
+    expect(choice.kind).toBe('OK');
+    if (choice.kind === 'OK') expect(choice.snapshot.connectors.map((c) => `${c.connectorId}:${c.status}`)).toEqual(['c1:RETIRED']);
   });
 });

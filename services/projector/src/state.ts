@@ -1,4 +1,4 @@
-import { credentialAuditSummary, handshakeSummary, schemaCheckSummary, type ConnectorEvent, type ConnectorSpec, type ConnectorStatus } from '@preflight/events';
+import { credentialAuditSummary, handshakeSummary, schemaCheckSummary, type ConnectorEvent, type ConnectorSpec, type ConnectorStatus, type ContractChangelogInfo } from '@preflight/events';
 
 export { CONNECTOR_STATES, type ConnectorStatus } from '@preflight/events';
 
@@ -59,6 +59,26 @@ export interface AttemptView {
   outcome: ReceiptView | null;
 }
 
+/** The newest `connector.updated`: what changed, who changed it and why. */
+export interface ChangeView {
+  at: string;
+  eventId: string;
+  actor: string;
+  reason: string | null;
+  changed: string[];
+  changelog: ContractChangelogInfo | null;
+  /** The preflight the update started, when it started one. */
+  attemptId: string | null;
+}
+
+/** Set by `connector.deregistered`: the connector is retired for good. */
+export interface RetiredView {
+  at: string;
+  eventId: string;
+  actor: string;
+  reason: string | null;
+}
+
 export interface ConnectorState {
   connectorId: string;
   tenantId: string;
@@ -85,6 +105,9 @@ export interface ConnectorState {
   history: HistoryEntry[];
   /** The most recent attempts by start time. */
   attemptLog: AttemptView[];
+  /** Absent in snapshots written before lifecycle events. */
+  lastChange?: ChangeView | null;
+  retired?: RetiredView | null;
 }
 
 const HISTORY_LIMIT = 100;
@@ -114,6 +137,10 @@ function summarize(e: ConnectorEvent): { status: string | null; summary: string 
       return { status: e.decision, summary: `${e.decision} by ${e.actor}` };
     case 'connector.cancel.requested':
       return { status: null, summary: `cancel requested by ${e.actor}${e.reason ? `: ${e.reason}` : ''}` };
+    case 'connector.updated':
+      return { status: e.changelog?.breaking ? 'BREAKING' : null, summary: `${e.changed.join(', ') || 'nothing'} updated by ${e.actor}${e.changelog ? ` (contract ${e.changelog.from} → ${e.changelog.to}, ${e.changelog.changes.filter((c) => c.breaking).length} breaking of ${e.changelog.changes.length} change(s))` : ''}${e.reason ? `: ${e.reason}` : ''}` };
+    case 'connector.deregistered':
+      return { status: 'RETIRED', summary: `deregistered by ${e.actor}${e.reason ? `: ${e.reason}` : ''}` };
   }
 }
 
@@ -168,7 +195,7 @@ export function evolveConnector(prev: ConnectorState | undefined, e: ConnectorEv
   }
 
   // Attempt facts.
-  const startsAttempt = e.eventType === 'connector.handshake.requested' || (e.eventType === 'connector.registered' && e.autoPreflight) || ['connector.handshake', 'connector.schema.checked', 'connector.credentials.audited', 'connector.approval.requested', 'connector.approval.decided', 'connector.validated'].includes(e.eventType);
+  const startsAttempt = e.eventType === 'connector.handshake.requested' || ((e.eventType === 'connector.registered' || e.eventType === 'connector.updated') && e.autoPreflight) || ['connector.handshake', 'connector.schema.checked', 'connector.credentials.audited', 'connector.approval.requested', 'connector.approval.decided', 'connector.validated'].includes(e.eventType);
   if (startsAttempt) {
     const log = [...base.attemptLog];
     const i = log.findIndex((x) => x.attemptId === e.correlationId);
@@ -182,6 +209,19 @@ export function evolveConnector(prev: ConnectorState | undefined, e: ConnectorEv
     log.sort((x, y) => x.startedAt.localeCompare(y.startedAt) || x.attemptId.localeCompare(y.attemptId));
     next.attempts = base.attempts + (i >= 0 ? 0 : 1);
     next.attemptLog = log.slice(-ATTEMPT_LIMIT);
+  }
+  if (e.eventType === 'connector.updated') {
+    const prior = base.lastChange;
+    // The newest change is the one that stands, whatever order redelivery brings them in.
+    if (!prior || e.occurredAt > prior.at || (e.occurredAt === prior.at && e.eventId > prior.eventId)) {
+      next.lastChange = { at: e.occurredAt, eventId: e.eventId, actor: e.actor, reason: e.reason, changed: [...e.changed], changelog: e.changelog ? { ...e.changelog, changes: e.changelog.changes.map((c) => ({ ...c })) } : null, attemptId: e.autoPreflight ? e.correlationId : null };
+    }
+  }
+  if (e.eventType === 'connector.deregistered') {
+    const prior = base.retired;
+    // Retirement is final; the first deregistration is the one on record.
+    if (!prior || e.occurredAt < prior.at) next.retired = { at: e.occurredAt, eventId: e.eventId, actor: e.actor, reason: e.reason };
+    if (!base.registered) next.name = e.name;
   }
   if (e.eventType === 'connector.incident.opened') {
     // One incident per problem: a repeat (same incident id, another attempt) counts an occurrence.
@@ -221,6 +261,9 @@ function derive(c: ConnectorState): ConnectorState {
     else if (current.handshake === 'COMPLETED') status = 'VALIDATING';
     else status = 'HANDSHAKING';
   }
+  // A change newer than the current attempt voids its outcome: the new spec has not passed yet.
+  if (c.lastChange && (!current || current.startedAt < c.lastChange.at)) status = 'REGISTERED';
+  if (c.retired) status = 'RETIRED';
   const lastReady = [...c.attemptLog].reverse().find((a) => a.outcome?.status === 'READY');
   // A READY outcome resolves the incidents last seen before it: the source was fixed.
   const readyAt = lastReady?.outcome?.validatedAt;
@@ -232,7 +275,7 @@ function derive(c: ConnectorState): ConnectorState {
     status,
     lastAttemptId: current?.attemptId ?? null,
     lastReceipt: lastOutcome,
-    pendingApproval: current && !current.outcome && current.approval ? { ...current.approval, attemptId: current.attemptId } : null,
+    pendingApproval: status !== 'RETIRED' && current && !current.outcome && current.approval ? { ...current.approval, attemptId: current.attemptId } : null,
     openIncidents,
     resolvedIncidents,
   };

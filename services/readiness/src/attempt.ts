@@ -5,6 +5,7 @@ import type {
   ConnectorCredentialsAudited,
   ConnectorHandshake,
   ConnectorSchemaChecked,
+  ConnectorUpdated,
   ConnectorValidated,
 } from '@preflight/events';
 
@@ -20,6 +21,8 @@ export type ReadinessInput =
   | ConnectorCredentialsAudited
   | ConnectorApprovalDecided
   | ConnectorCancelRequested
+  // An update with autoPreflight starts the attempt: its changelog goes into the receipt and the policy.
+  | ConnectorUpdated
   // Readiness's own outputs: read back, they restore what it had already done after a restart.
   | ConnectorApprovalRequested
   | ConnectorValidated;
@@ -38,9 +41,19 @@ export interface Attempt {
   approvalRequestedAtMs?: number;
   /** The earliest cancel request: it ends the attempt unless an outcome came first. */
   cancel?: ConnectorCancelRequested;
+  /** The update that started this attempt, when one did. */
+  update?: ConnectorUpdated;
   evidence: EventRef[];
   /** Set once the single outcome has been emitted (or seen on the validated topic). */
   outcome?: 'READY' | 'FAILED';
+}
+
+/**
+ * Whether readiness folds this event at all: an update without autoPreflight starts no attempt,
+ * and an attempt of its own would only ever time out.
+ */
+export function foldsInto(event: ReadinessInput): boolean {
+  return event.eventType !== 'connector.updated' || event.autoPreflight;
 }
 
 /** Pure fold: the attempt after one more input event. Order of arrival does not matter. */
@@ -81,6 +94,9 @@ export function evolve(attempt: Attempt | undefined, event: ReadinessInput, ref:
       break;
     case 'connector.validated':
       next.outcome = event.status;
+      break;
+    case 'connector.updated':
+      next.update = event;
       break;
   }
   return next;

@@ -1,4 +1,4 @@
-import { causedBy, CHECK_NAMES, checkFailed, derivedEventId, newEvent, type CheckName, type ConnectorEvent, type EventContext } from '@preflight/events';
+import { causedBy, CHECK_NAMES, checkFailed, derivedEventId, newEvent, UPDATE_AUDIT_KEY, type CheckName, type ConnectorEvent, type EventContext } from '@preflight/events';
 import type { Attempt } from './attempt.js';
 import { matchRule, type ApprovalPolicy } from './policy.js';
 import { receiptOf, receiptYaml } from './receipt.js';
@@ -45,7 +45,7 @@ export function decide(attempt: Attempt, now: Date, settings: ReadinessSettings)
   const reasons = failureReasons(attempt);
   if (reasons.length > 0) return finish(attempt, 'FAILED', reasons.join(','), 'policy:all-checks-must-pass', now, facts, []);
 
-  const rule = matchRule(settings.policy, { environment: h!.spec.environment, pii: facts.pii, sourceType: h!.spec.sourceType });
+  const rule = matchRule(settings.policy, { environment: h!.spec.environment, pii: facts.pii, sourceType: h!.spec.sourceType, breakingChange: attempt.update?.changelog?.breaking ?? false });
   if (!rule) return finish(attempt, 'READY', null, `policy:${settings.policy.fallback}`, now, facts, []);
 
   if (attempt.approval) {
@@ -69,7 +69,9 @@ export function decide(attempt: Attempt, now: Date, settings: ReadinessSettings)
 
 function missingChecks(a: Attempt): string[] {
   const reported: Record<CheckName, unknown> = { handshake: a.handshake, schema_check: a.schema, credential_audit: a.credentials };
-  return CHECK_NAMES.filter((name) => !reported[name]);
+  // An attempt an update started is not decided without that update (its changelog and the policy).
+  const update = a.handshake?.audit[UPDATE_AUDIT_KEY] && !a.update ? ['update'] : [];
+  return [...CHECK_NAMES.filter((name) => !reported[name]), ...update];
 }
 
 function failureReasons(a: Attempt): string[] {

@@ -5,7 +5,7 @@
  */
 export interface ApprovalRule {
   name: string;
-  when: { environment?: string[]; pii?: boolean; sourceType?: string[] };
+  when: { environment?: string[]; pii?: boolean; sourceType?: string[]; breakingChange?: boolean };
   requireRole: string;
   reason: string;
 }
@@ -23,6 +23,12 @@ export const DEFAULT_APPROVAL_POLICY: ApprovalPolicy = {
       requireRole: 'security_admin',
       reason: 'the contract has PII or regulated fields and the connector targets production',
     },
+    {
+      name: 'breaking-change-in-production',
+      when: { environment: ['production', 'prod'], breakingChange: true },
+      requireRole: 'security_admin',
+      reason: 'an update made a breaking contract change (see the changelog) and the connector targets production',
+    },
   ],
   fallback: 'auto-approve',
 };
@@ -31,6 +37,8 @@ export interface PolicySubject {
   environment: string;
   pii: boolean;
   sourceType: string;
+  /** The attempt checks an update whose contract changelog has a breaking change. */
+  breakingChange?: boolean;
 }
 
 export function matchRule(policy: ApprovalPolicy, s: PolicySubject): ApprovalRule | null {
@@ -39,6 +47,7 @@ export function matchRule(policy: ApprovalPolicy, s: PolicySubject): ApprovalRul
     if (w.environment && !w.environment.includes(s.environment.toLowerCase())) continue;
     if (w.pii !== undefined && w.pii !== s.pii) continue;
     if (w.sourceType && !w.sourceType.includes(s.sourceType)) continue;
+    if (w.breakingChange !== undefined && w.breakingChange !== (s.breakingChange ?? false)) continue;
     return rule;
   }
   return null;

@@ -71,6 +71,7 @@ export function receiptYaml(input: ReceiptInput, receipt: Receipt = receiptOf(in
       environment: h?.spec.environment ?? null,
     },
     contract: { id: input.contract.id, version: input.contract.version },
+    contract_change: contractChangeOf(a),
     started_at: receipt.startedAt,
     finished_at: receipt.finishedAt,
     duration_ms: round(Math.max(0, input.finishedAt.getTime() - a.startedAtMs)),
@@ -131,6 +132,24 @@ export function receiptYaml(input: ReceiptInput, receipt: Receipt = receiptOf(in
 }
 
 const round = (n: number): number => Math.round(n * 100) / 100;
+
+/** The update this attempt checks: who changed what and why, the contract changes each classified. */
+function contractChangeOf(a: ReceiptInput['attempt']): Record<string, unknown> | null {
+  const u = a.update;
+  if (!u) return null;
+  const log = u.changelog;
+  return {
+    changed: u.changed,
+    by: u.actor,
+    at: u.occurredAt,
+    reason: u.reason,
+    from_version: log?.from ?? null,
+    to_version: log?.to ?? null,
+    breaking: log?.breaking ?? false,
+    changes: (log?.changes ?? []).map((c) => ({ path: c.path, kind: c.kind, breaking: c.breaking, detail: c.detail })),
+    event_id: u.eventId,
+  };
+}
 
 type ResultRecord = NonNullable<NonNullable<ReceiptInput['attempt']['schema']>['checkpoint']>['results'][number];
 

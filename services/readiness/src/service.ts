@@ -1,7 +1,7 @@
 import type { ServiceBus, MessageMeta } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
 import { serviceGroupId } from '@preflight/events';
-import { evolve, type Attempt, type ReadinessInput } from './attempt.js';
+import { evolve, foldsInto, type Attempt, type ReadinessInput } from './attempt.js';
 import { contractFacts } from './contract-facts.js';
 import { decide, SERVICE_NAME, type ReadinessSettings } from './decide.js';
 import { DEFAULT_APPROVAL_POLICY } from './policy.js';
@@ -32,6 +32,7 @@ const INPUTS = [
   'connector.approval.requested',
   'connector.validated',
   'connector.cancel.requested',
+  'connector.updated',
 ] as const satisfies ReadonlyArray<ReadinessInput['eventType']>;
 
 export const DEFAULT_SETTINGS: ReadinessSettings = {
@@ -85,6 +86,7 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
 
   const apply = async (event: ReadinessInput, meta: MessageMeta): Promise<void> => {
     await restoring;
+    if (!foldsInto(event)) return;
     const id = event.correlationId;
     partitionOf.set(id, meta.partition);
     attempts.set(id, evolve(attempts.get(id), event, `kafka://${meta.topic}/${meta.partition}/${meta.offset}`));
@@ -116,6 +118,7 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
         } catch {
           return; // the live consumer dead-letters it with the reason
         }
+        if (!foldsInto(event)) return;
         const id = event.correlationId;
         partitionOf.set(id, partition);
         attempts.set(id, evolve(attempts.get(id), event, `kafka://${topic}/${partition}/${offset}`));

@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { isPreflightError, PreflightError } from '@preflight/core';
 import { TENANT_ID } from '@preflight/connectors';
 import { parseContract, piiFields } from '@preflight/contracts';
-import { newEvent } from '@preflight/events';
+import { CONNECTOR_STATES, newEvent } from '@preflight/events';
 import { mayAccessTenant } from '@preflight/auth';
 import { paginate } from '../paging.js';
 import type { ConnectorState } from '../state.js';
@@ -26,7 +26,7 @@ export const connectorRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) =>
   const visible = (req: FastifyRequest): ConnectorState[] => [...deps.projection().connectors.values()].filter((c) => mayAccessTenant(req.principal!, c.tenantId));
   const err = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } };
 
-  app.get<{ Querystring: { state?: string; tenant?: string; sourceType?: string; q?: string; limit?: string; cursor?: string; sort?: ConnectorSort; order?: 'asc' | 'desc' } }>(
+  app.get<{ Querystring: { state?: string; tenant?: string; sourceType?: string; q?: string; limit?: string; cursor?: string; sort?: ConnectorSort; order?: 'asc' | 'desc'; include?: 'retired' } }>(
     '/api/connectors',
     {
       preHandler: guard(deps.auth, 'read'),
@@ -37,7 +37,8 @@ export const connectorRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) =>
           type: 'object',
           additionalProperties: false,
           properties: {
-            state: { type: 'string', enum: ['REGISTERED', 'HANDSHAKING', 'VALIDATING', 'AWAITING_APPROVAL', 'READY', 'FAILED'] },
+            state: { type: 'string', enum: [...CONNECTOR_STATES] },
+            include: { type: 'string', enum: ['retired'], description: 'also list deregistered (retired) connectors' },
             tenant: { type: 'string' },
             sourceType: { type: 'string' },
             q: { type: 'string', maxLength: 100 },
@@ -53,7 +54,8 @@ export const connectorRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) =>
     async (req, reply) => {
       const { state, tenant, sourceType, q, cursor, sort = 'updatedAt' } = req.query;
       const limit = Number(req.query.limit ?? 100);
-      const matching = visible(req).filter((c) => (!state || c.status === state) && (!tenant || c.tenantId === tenant) && (!sourceType || c.sourceType === sourceType) && (!q || `${c.connectorId} ${c.name}`.toLowerCase().includes(q.toLowerCase())));
+      const withRetired = req.query.include === 'retired' || state === 'RETIRED';
+      const matching = visible(req).filter((c) => (withRetired || !c.retired) && (!state || c.status === state) && (!tenant || c.tenantId === tenant) && (!sourceType || c.sourceType === sourceType) && (!q || `${c.connectorId} ${c.name}`.toLowerCase().includes(q.toLowerCase())));
       // Newest first by default; names and ids read best A→Z.
       const order = req.query.order ?? (sort === 'updatedAt' ? 'desc' : 'asc');
       const page = paginate(matching, { limit, sort, order, cursor }, (c, k) => String(c[k]), (c) => c.connectorId);
@@ -79,6 +81,8 @@ export const connectorRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) =>
     if (dryRun) return { status: 200, body: { valid: v.issues.length === 0, issues: v.issues } };
     if (v.issues.length || !v.spec) throw new PreflightError('VALIDATION', `invalid registration: ${v.issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, { issues: v.issues, retriable: false });
     const connectorId = `${v.tenant}.${v.spec.name}`;
+    const prior = deps.projection().connectors.get(connectorId);
+    if (prior?.retired) throw new PreflightError('CONFLICT', `connector ${connectorId} was deregistered at ${prior.retired.at}; a retired id is not reused, register under another name`, { retriable: false });
     const event = newEvent('connector.registered', { spec: v.spec, autoPreflight: v.autoPreflight }, { producer: PRODUCER, tenantId: v.tenant, connectorId, correlationId: crypto.randomUUID(), actor: actorOf(req) });
     await deps.publish(event);
     return { status: 201, body: { connectorId, eventId: event.eventId, attemptId: v.autoPreflight ? event.correlationId : null, url: `/api/connectors/${encodeURIComponent(connectorId)}` } };

@@ -6,7 +6,7 @@
 // - failures are thrown as `PreflightError`s; the root error handler (errors.ts) answers with
 //   `{code, message, issues?}` and the status from `HTTP_STATUS` beside the error codes in @preflight/core;
 // - `buildApi` (../http.ts) registers each plugin with one line.
-export { PRODUCER, type ApiDeps } from './common.js';
+export { PRODUCER, connectorFor, type ApiDeps } from './common.js';
 export { guard, authRoutes } from './auth.js';
 export { installErrorHandling } from './errors.js';
 export { connectorRoutes } from './connectors.js';

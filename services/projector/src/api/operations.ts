@@ -21,6 +21,7 @@ export const operationRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) =>
     },
     async (req, reply) => {
       const c = connectorFor(deps, req, req.params.id);
+      if (c.retired) throw new PreflightError('CONFLICT', `connector ${c.connectorId} was deregistered at ${c.retired.at} by ${c.retired.actor}${c.retired.reason ? ` (${c.retired.reason})` : ''}; a retired connector is not preflighted`, { retriable: false });
       const key = req.headers['idempotency-key'];
       // The body is optional, so it is checked here rather than by a schema (which would demand one).
       const timeoutS = req.body && typeof req.body === 'object' ? req.body.timeoutSeconds : undefined;

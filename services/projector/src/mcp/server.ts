@@ -77,7 +77,7 @@ export const TOOLS: ToolDef[] = [
   {
     name: 'list_connectors',
     title: 'List connectors',
-    description: 'Connectors visible to this token, with their preflight state (REGISTERED, HANDSHAKING, VALIDATING, READY, FAILED, AWAITING_APPROVAL).',
+    description: 'Connectors visible to this token, with their preflight state (REGISTERED, HANDSHAKING, VALIDATING, READY, FAILED, AWAITING_APPROVAL); deregistered ones only with state RETIRED.',
     inputSchema: { type: 'object', properties: { state: { type: 'string', description: 'Only connectors in this state' } }, additionalProperties: false },
     annotations: { readOnlyHint: true, openWorldHint: false },
     async run(args, { api }) {
@@ -217,6 +217,55 @@ export const TOOLS: ToolDef[] = [
   },
   listTool('list_alerts', 'List alerts', 'Alerts raised for connectors visible to this token (an unreachable source, a failing handshake), newest first.', '/api/alerts'),
   listTool('list_incidents', 'List open incidents', 'Incidents opened by schema mismatches and failed quality checkpoints (severity V2, V3 with PII), newest first.', '/api/incidents'),
+  {
+    name: 'update_connector',
+    title: 'Update a connector',
+    description:
+      'Changes a connector\'s config and/or contract (publishes connector.updated), validated as a registration. A READY outcome no longer stands: with autoPreflight (default) the new spec is preflighted at once. A contract change answers with its changelog, each change breaking or not; a breaking change in production waits for a security admin\'s approval.',
+    inputSchema: {
+      type: 'object',
+      properties: {
+        connector: connectorArg,
+        config: { type: 'object', description: 'The new config, secrets as secretRef only' },
+        contract: { type: 'string', description: 'The new ODCS v3 contract (YAML)' },
+        environment: { type: 'string', description: 'development, staging or production' },
+        owner: { type: 'string' },
+        labels: { type: 'object', additionalProperties: { type: 'string' } },
+        reason: { type: 'string', maxLength: 2000, description: 'Why, for the audit trail' },
+        autoPreflight: { type: 'boolean', default: true },
+      },
+      required: ['connector'],
+      additionalProperties: false,
+    },
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    async run(args, { api }) {
+      const { connector: _c, ...body } = args;
+      return asJson(await api.call('PATCH', connectorPath(str(args, 'connector', true)), body));
+    },
+  },
+  {
+    name: 'deregister_connector',
+    title: 'Deregister (retire) a connector',
+    description: 'Retires a connector for good (publishes connector.deregistered): hidden from default lists, history and receipts still readable by id, further preflights refused.',
+    inputSchema: { type: 'object', properties: { connector: connectorArg, reason: { type: 'string', maxLength: 2000, description: 'Why, for the audit trail' } }, required: ['connector'], additionalProperties: false },
+    annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+    async run(args, { api }) {
+      const reason = str(args, 'reason');
+      return asJson(await api.call('DELETE', `${connectorPath(str(args, 'connector', true))}${reason ? `?reason=${encodeURIComponent(reason)}` : ''}`));
+    },
+  },
+  {
+    name: 'release_gate',
+    title: 'Release gate of a dataset',
+    description: 'May a workflow that consumes this dataset be promoted? pass when every connector serving it is READY on its current spec with schema adherence and data quality PASS; fail names the failing expectations, with the evidence (receipt links).',
+    inputSchema: { type: 'object', properties: { dataset: { type: 'string', description: 'A contract dataset name, or <connectorId>:<dataset>' } }, required: ['dataset'], additionalProperties: false },
+    annotations: { readOnlyHint: true, openWorldHint: false },
+    async run(args, { api }) {
+      const r = await api.call<{ pass: boolean }>('GET', `/api/release-readiness/${encodeURIComponent(str(args, 'dataset', true))}`);
+      // A failing gate is an answer, not a tool error; the verdict is in the result.
+      return asJson(r);
+    },
+  },
 ];
 
 const sdkTool = (t: ToolDef): SdkTool => ({

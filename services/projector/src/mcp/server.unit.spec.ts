@@ -49,8 +49,8 @@ describe('MCP server on the SDK', () => {
     expect(client.getServerVersion()).toMatchObject({ name: 'connector-preflight' });
     expect(client.getServerCapabilities()).toMatchObject({ tools: {}, tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } });
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name)).toEqual(['list_connectors', 'get_connector', 'register_connector', 'start_preflight', 'get_operation', 'get_receipt', 'validate_contract', 'decide_approval', 'list_alerts', 'list_incidents']);
-    expect(tools.filter((t) => !t.annotations?.readOnlyHint).map((t) => t.name)).toEqual(['register_connector', 'start_preflight', 'decide_approval']);
+    expect(tools.map((t) => t.name)).toEqual(['list_connectors', 'get_connector', 'register_connector', 'start_preflight', 'get_operation', 'get_receipt', 'validate_contract', 'decide_approval', 'list_alerts', 'list_incidents', 'update_connector', 'deregister_connector', 'release_gate']);
+    expect(tools.filter((t) => !t.annotations?.readOnlyHint).map((t) => t.name)).toEqual(['register_connector', 'start_preflight', 'decide_approval', 'update_connector', 'deregister_connector']);
     expect(tools.find((t) => t.name === 'start_preflight')).toMatchObject({ execution: { taskSupport: 'optional' }, inputSchema: { required: ['connector'] } });
     expect(tools.filter((t) => t.execution?.taskSupport).map((t) => t.name)).toEqual(['start_preflight']);
   });

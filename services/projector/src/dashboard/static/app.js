@@ -149,6 +149,8 @@ async function renderDetail() {
   $('#detail-title').replaceChildren(`${c.name} `, badge(c.status));
   const timeline = el('ul', { class: 'timeline' }, ...c.history.slice().reverse().map((h) => el('li', {}, el('span', { class: 'muted small' }, `${new Date(h.at).toLocaleTimeString()} `), el('strong', {}, h.eventType.replace('connector.', '')), ' ', h.status ? badge(h.status) : '', ' ', h.summary)));
   const parts = [el('div', { class: 'muted small' }, `${c.connectorId} · ${c.sourceType} · ${c.environment} · ${c.attempts} attempt(s)`), el('h3', {}, 'Timeline'), timeline];
+  if (c.retired) parts.push(el('p', { class: 'retired' }, badge('RETIRED'), ` deregistered by ${c.retired.actor} ${ago(c.retired.at)}${c.retired.reason ? `: ${c.retired.reason}` : ''}. History and receipts stay readable; preflights are refused.`));
+  if (c.lastChange) parts.push(el('h3', {}, 'Last change'), changeView(c.lastChange));
   if (c.pendingApproval) parts.push(el('p', {}, badge('AWAITING_APPROVAL'), ` needs ${c.pendingApproval.requiredRole}: ${c.pendingApproval.reason}`));
   if (c.lastReceipt) {
     const yaml = await api(`/api/connectors/${encodeURIComponent(selected)}/receipt`, 'application/yaml');
@@ -156,6 +158,40 @@ async function renderDetail() {
   } else parts.push(el('p', { class: 'muted' }, 'No receipt yet.'));
   $('#detail-body').replaceChildren(...parts);
   $('#detail-body').classList.remove('muted');
+}
+
+/** An update: what changed, who and why, and the contract changelog with each change classified. */
+function changeView(ch) {
+  const head = el('p', { class: 'small' }, `${ch.changed.join(', ')} changed by ${ch.actor} ${ago(ch.at)}${ch.reason ? `: ${ch.reason}` : ''}${ch.attemptId ? '' : ' (not preflighted yet)'}`);
+  if (!ch.changelog) return el('div', { id: 'changelog' }, head);
+  const log = ch.changelog;
+  return el(
+    'div',
+    { id: 'changelog' },
+    head,
+    el('p', {}, `contract ${log.from} → ${log.to} `, badge(log.breaking ? 'BREAKING' : 'NON_BREAKING')),
+    el('table', {}, el('tbody', {}, ...log.changes.map((x) => el('tr', {}, el('td', {}, badge(x.breaking ? 'BREAKING' : 'NON_BREAKING')), el('td', {}, x.kind), el('td', {}, x.path), el('td', { class: 'muted' }, x.detail))))),
+  );
+}
+
+function renderRelease(rows) {
+  $('#release tbody').replaceChildren(
+    ...rows.map((r) =>
+      el(
+        'tr',
+        { 'data-id': r.connector, title: r.reasons.join('; '), onclick: () => select(r.connector) },
+        el('td', {}, el('strong', {}, r.dataset)),
+        el('td', {}, r.tenant),
+        el('td', {}, r.connectorName, ' ', badge(r.connectorStatus)),
+        el('td', {}, badge(r.schemaAdherence)),
+        el('td', {}, badge(r.dataQuality), ...r.failing.filter((f) => !f.expectation.startsWith('schema:')).map((f) => el('div', { class: 'muted small' }, `${f.expectation}${f.column ? ` (${f.column})` : ''}`))),
+        el('td', { class: 'muted small' }, r.lastCheckpoint ? `${r.lastCheckpoint.successful}/${r.lastCheckpoint.evaluated} expectations · ${ago(r.lastCheckpoint.at)}` : '—'),
+        el('td', {}, badge(r.pass ? 'PASS' : 'FAIL')),
+        el('td', {}, el('a', { href: r.evidence.receipt, onclick: (ev) => ev.stopPropagation() }, 'receipt')),
+      ),
+    ),
+  );
+  $('#release-empty').hidden = rows.length > 0;
 }
 
 function renderList(sel, items, line) {
@@ -180,7 +216,8 @@ async function refresh() {
   for (const [k, id] of [['state', '#f-state'], ['sourceType', '#f-source'], ['q', '#f-q']]) if ($(id).value) q.set(k, $(id).value);
   const cursor = pages.at(-1);
   if (cursor) q.set('cursor', cursor);
-  const [connectors, metrics, incidents, alerts] = await Promise.all([api(`/api/connectors?${q}`), api('/api/metrics'), api('/api/incidents'), api('/api/alerts')]);
+  const [connectors, metrics, incidents, alerts, release] = await Promise.all([api(`/api/connectors?${q}`), api('/api/metrics'), api('/api/incidents'), api('/api/alerts'), api('/api/release-readiness')]);
+  renderRelease(release.datasets);
   renderRates(metrics.metrics);
   renderChart(metrics.series);
   renderConnectors(connectors.connectors);

@@ -1,0 +1,60 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { Permission } from '@preflight/auth';
+import { mayAccessTenant } from '@preflight/auth';
+import type { Projection } from '../projection.js';
+import { gate, releaseReadiness } from '../release-readiness.js';
+
+export interface ReleaseReadinessApiOptions {
+  projection: () => Projection;
+  guard: (perm: Permission) => (req: FastifyRequest) => Promise<void>;
+}
+
+const filters = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    tenant: { type: 'string', maxLength: 100 },
+    connector: { type: 'string', maxLength: 200 },
+    include: { type: 'string', enum: ['retired'], description: 'also rows of retired connectors' },
+  },
+} as const;
+
+/**
+ * The release-readiness matrix and the per-dataset gate a consuming workflow's promotion step
+ * (or a CI job, through `preflight gate`) calls. Both only show the caller's tenants.
+ */
+export const releaseReadinessApi: FastifyPluginAsync<ReleaseReadinessApiOptions> = async (app, opts) => {
+  const rowsFor = (req: FastifyRequest, q: { tenant?: string; connector?: string }, withRetired: boolean) =>
+    releaseReadiness([...opts.projection().connectors.values()].filter((c) => mayAccessTenant(req.principal!, c.tenantId) && (withRetired || !c.retired) && (!q.tenant || c.tenantId === q.tenant) && (!q.connector || c.connectorId === q.connector)));
+
+  app.get<{ Querystring: { tenant?: string; connector?: string; include?: 'retired' } }>(
+    '/api/release-readiness',
+    {
+      preHandler: opts.guard('read'),
+      schema: { tags: ['release'], querystring: filters, description: 'Per dataset of every contract: tenant, dataset, connector, schema adherence, data quality (PASS / FAIL / UNKNOWN) from the last checkpoint, that checkpoint, the evidence links, and whether it may be released.' },
+    },
+    async (req) => {
+      const rows = rowsFor(req, req.query, req.query.include === 'retired');
+      return { datasets: rows, total: rows.length, passing: rows.filter((r) => r.pass).length };
+    },
+  );
+
+  app.get<{ Params: { dataset: string }; Querystring: { tenant?: string; connector?: string } }>(
+    '/api/release-readiness/:dataset',
+    {
+      preHandler: opts.guard('read'),
+      schema: {
+        tags: ['release'],
+        params: { type: 'object', required: ['dataset'], properties: { dataset: { type: 'string', minLength: 1, maxLength: 300, description: 'a dataset name, or <connectorId>:<dataset>' } } },
+        querystring: { ...filters, properties: { tenant: filters.properties.tenant, connector: filters.properties.connector } },
+        description: 'The release gate of one dataset: pass when every connector serving it is READY on its current spec with schema adherence and data quality PASS; otherwise fail, naming the failing expectations. 200 either way; 404 when no contract of the caller\'s tenants has the dataset.',
+      },
+    },
+    async (req, reply) => {
+      // Retired connectors count here: a gate on a dataset whose connector was retired must fail, not vanish.
+      const g = gate(rowsFor(req, req.query, true), req.params.dataset);
+      if (g.rows.length === 0) return reply.code(404).send({ code: 'NOT_FOUND', message: `no contract of your tenants has a dataset ${req.params.dataset}` });
+      return { ...g, verdict: g.pass ? 'pass' : 'fail', failing: g.rows.flatMap((r) => r.failing.map((f) => ({ connector: r.connector, dataset: r.dataset, ...f }))) };
+    },
+  );
+};
