@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import type { DataContract } from '@preflight/contracts';
 import type { Role, signDevToken } from '@preflight/projector';
 import { ApiError, Client, waitForOperation, type Operation } from './client.js';
+import { formatIncidents, incidentStatusFilter, type IncidentRow } from './incidents.js';
 import { receiptToJunit } from './junit.js';
 
 interface Flags {
@@ -15,6 +16,7 @@ interface Flags {
   role?: string;
   tenant?: string;
   sub?: string;
+  status?: string;
 }
 
 const USAGE = `preflight — connector preflight from the command line
@@ -23,6 +25,7 @@ const USAGE = `preflight — connector preflight from the command line
   preflight handshake <connector>         start a preflight and wait for READY/FAILED (--no-wait to return the operation)
   preflight status [<connector>]          all connectors by state, or one connector with its timeline
   preflight receipt <connector>           the last receipt (YAML; --json, or --junit for JUnit XML in CI)
+  preflight incidents [--status open|resolved|all]   incidents (default open), how often seen, how they ended
   preflight topics                        message rate and consumer lag per topic
   preflight token --role <role> [--tenant t] [--sub s]   a local development token
   preflight contract diff <old.yaml> <new.yaml>  what changed between two contract versions, each change breaking or not
@@ -45,6 +48,7 @@ function parseArgs(argv: string[]): { cmd: string | undefined; args: string[]; f
     else if (a === '--role') flags.role = argv[++i];
     else if (a === '--tenant') flags.tenant = argv[++i];
     else if (a === '--sub') flags.sub = argv[++i];
+    else if (a === '--status') flags.status = argv[++i] ?? '';
     else if (a === '-h' || a === '--help') args.unshift('help');
     else args.push(a);
   }
@@ -191,6 +195,12 @@ async function run(argv: string[]): Promise<number> {
       if (flags.junit) out(receiptToJunit(parseYaml(yaml) as Parameters<typeof receiptToJunit>[0]).trimEnd());
       else out(yaml.trimEnd());
       return /^status: READY$/m.test(yaml) ? 0 : 1;
+    }
+    case 'incidents': {
+      const status = incidentStatusFilter(flags.status);
+      const r = await client.call<{ incidents: IncidentRow[] }>('GET', `/api/incidents?status=${status}`);
+      out(flags.json ? JSON.stringify(r) : formatIncidents(r.incidents, status).join('\n'));
+      return 0;
     }
     case 'mcp':
       // Only this command needs the MCP SDK; the others start without loading it.

@@ -15,6 +15,7 @@ export const EVENT_CATALOG = {
   'connector.approval.requested': { version: 1, file: 'approval.requested' },
   'connector.approval.decided': { version: 1, file: 'approval.decided' },
   'connector.cancel.requested': { version: 1, file: 'cancel.requested' },
+  'connector.incident.resolved': { version: 1, file: 'incident.resolved' },
 } as const satisfies Record<EventType, { version: number; file: string }>;
 
 export const EVENT_TYPES = Object.keys(EVENT_CATALOG) as EventType[];

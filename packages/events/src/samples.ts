@@ -159,5 +159,19 @@ export function sampleEvents(overrides: Partial<EventContext> = {}): { [T in Eve
       ctx,
     ),
     'connector.cancel.requested': newEvent('connector.cancel.requested', { operationId: 'op-1', reason: 'no longer needed' }, ctx),
+    'connector.incident.resolved': newEvent(
+      'connector.incident.resolved',
+      {
+        incidentId: 'INC-1',
+        kind: 'SCHEMA_MISMATCH',
+        severity: 'V2',
+        reason: 'PASSED',
+        supersededBy: null,
+        summary: 'erp-orders: the schema check passed',
+        evidence: ['kafka://connector.schema.checked/0/4'],
+        delivery: 'delivered:200',
+      },
+      ctx,
+    ),
   };
 }

@@ -178,6 +178,19 @@ export interface ConnectorIncidentOpened extends Envelope {
   delivery: string | null;
 }
 
+/** An open incident is over; the attempt that showed it is its correlationId. */
+export interface ConnectorIncidentResolved extends Envelope {
+  eventType: 'connector.incident.resolved';
+  incidentId: string;
+  kind: string;
+  severity: string;
+  reason: 'PASSED' | 'SUPERSEDED';
+  supersededBy: string | null;
+  summary: string;
+  evidence: string[];
+  delivery: string | null;
+}
+
 export interface ConnectorAlertRaised extends Envelope {
   eventType: 'connector.alert.raised';
   alertId: string;
@@ -220,7 +233,8 @@ export type ConnectorEvent =
   | ConnectorAlertRaised
   | ConnectorApprovalRequested
   | ConnectorApprovalDecided
-  | ConnectorCancelRequested;
+  | ConnectorCancelRequested
+  | ConnectorIncidentResolved;
 
 export type EventType = ConnectorEvent['eventType'];
 export type EventOf<T extends EventType> = Extract<ConnectorEvent, { eventType: T }>;

@@ -1,7 +1,7 @@
-import type { Bus } from '@preflight/bus';
+import { readTopics, type Bus } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
 import { getConnector, scopesFromEnv, type Scopes } from '@preflight/connectors';
-import { SERVICE_NAME } from './decide.js';
+import { OpenIncidents, SERVICE_NAME } from './decide.js';
 import { schemaValidatorHandlers } from './handler.js';
 import { noIncidentSink, WebhookIncidentSink, type IncidentSink } from './sink.js';
 
@@ -20,6 +20,19 @@ export async function startSchemaValidatorService(options: SchemaValidatorServic
   const url = process.env['INCIDENT_WEBHOOK_URL'];
   const incidentSink = options.incidentSink ?? (url ? new WebhookIncidentSink(url, logger) : noIncidentSink);
   await bus.producer.start();
+  // Which incidents are open decides whether a ticket is new or a repeat and what a passing check
+  // resolves: rebuilt from the whole incident log (a few events per problem, not per preflight).
+  const incidents = new OpenIncidents();
+  const incidentTypes = ['connector.incident.opened', 'connector.incident.resolved'] as const;
+  const { records } = await readTopics(bus.kafka, incidentTypes.map((t) => bus.topics.of(t)), async (topic, _partition, _offset, value) => {
+    const type = bus.topics.typeOf(topic) as (typeof incidentTypes)[number];
+    try {
+      incidents.apply((await bus.codec.decode(value, type)) as Parameters<OpenIncidents['apply']>[0]);
+    } catch {
+      // the live consumer dead-letters it with the reason
+    }
+  });
+  logger.info({ records }, `${SERVICE_NAME} read the incident log`);
   const consumer = bus.consumer({
     groupId: options.groupId ?? `${bus.topics.prefix}preflight.${SERVICE_NAME}`,
     partitionsConsumedConcurrently: 6,
@@ -29,6 +42,7 @@ export async function startSchemaValidatorService(options: SchemaValidatorServic
       scopes: options.scopes ?? scopesFromEnv({ brokers: bus.config.brokers, registryUrl: bus.config.schemaRegistryUrl }),
       logger,
       incidentSink,
+      incidents,
       publish: (...events) => bus.producer.publish(...events),
     }),
   });
