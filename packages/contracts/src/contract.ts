@@ -163,6 +163,11 @@ export function parseContract(text: string): DataContract {
     });
     checkQuality(o['quality'], `${at}.quality`, need);
   });
+  // The data team asks for failed-row samples in the contract (ODCS customProperties); the platform caps them.
+  const custom = Array.isArray(doc['customProperties']) ? (doc['customProperties'] as unknown[]) : [];
+  custom.forEach((cp, k) => {
+    if (isObj(cp) && cp['property'] === 'failedRowSamples') need(Number.isInteger(cp['value']) && (cp['value'] as number) >= 0, `customProperties[${k}].value`, 'failedRowSamples must be a whole number of rows (0 or more)', cp['value']);
+  });
   // What the standard's published JSON Schema finds besides (unknown keys, types, enums); a field
   // our own checks already named is reported once.
   for (const issue of validateOdcs(doc, doc['apiVersion'])) if (!issues.some((i) => i.field === issue.field)) issues.push(issue);

@@ -41,6 +41,8 @@ export interface Expectation {
     ruleId?: string;
     /** ODCS `severity`: a non-blocking one (info, warning, low…) makes a failure a warning. */
     severity: 'error' | 'warning';
+    /** The rule's ODCS `severity` as written (`severity` is what it means here). */
+    ruleSeverity?: string;
     /** The ODCS threshold, evaluated on the ODCS metric (counted the ODCS way, not GE's). */
     threshold?: Threshold;
     /** For sql rules: the query, with ${object} / ${property} placeholders. */
@@ -197,7 +199,7 @@ export function compileExpectations(contract: DataContract): Expectation[] {
     const rule = (r: QualityRule, rat: string, column: string | undefined): void => {
       const type = r.type ?? 'library';
       const t = thresholdOf(r);
-      const base = { dataset, ...(column !== undefined ? { column } : {}), pii: piiOf(column), source: rat, severity: severityOf(r), ...(r.id ? { ruleId: String(r.id) } : {}) };
+      const base = { dataset, ...(column !== undefined ? { column } : {}), pii: piiOf(column), source: rat, severity: severityOf(r), ...(r.severity !== undefined ? { ruleSeverity: String(r.severity) } : {}), ...(r.id ? { ruleId: String(r.id) } : {}) };
       if (type === 'library') {
         const metric = r.metric ?? r.rule;
         if (!t) return;

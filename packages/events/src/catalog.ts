@@ -7,7 +7,7 @@ export const EVENT_CATALOG = {
   'connector.registered': { version: 1, file: 'registered' },
   'connector.handshake.requested': { version: 1, file: 'handshake.requested' },
   'connector.handshake': { version: 1, file: 'handshake' },
-  'connector.schema.checked': { version: 1, file: 'schema.checked' },
+  'connector.schema.checked': { version: 2, file: 'schema.checked' },
   'connector.credentials.audited': { version: 1, file: 'credentials.audited' },
   'connector.validated': { version: 1, file: 'validated' },
   'connector.incident.opened': { version: 1, file: 'incident.opened' },

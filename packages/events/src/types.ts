@@ -60,6 +60,12 @@ export interface ExpectationResult {
   partialUnexpectedList: string[];
   observedValue: string | null;
   exceptionMessage: string | null;
+  /** error, or warning for a rule of non-blocking ODCS severity (since schema.checked v2). */
+  severity: string;
+  /** The severity the contract's rule declares, as written. */
+  ruleSeverity: string | null;
+  /** Failed-row samples, bounded and redacted; empty unless requested. */
+  unexpectedRows: Array<Record<string, string | null>>;
 }
 
 export interface Checkpoint {

@@ -147,6 +147,9 @@ export function toCheckpoint(ge: GeResult): Checkpoint {
       observedValue: r.result.observed_value === undefined ? null : str(r.result.observed_value),
       // The stable code leads the message, so receipts can show it without another schema version.
       exceptionMessage: r.exception_info?.raised_exception ? `${r.exception_info.error_code ? `${r.exception_info.error_code}: ` : ''}${r.exception_info.exception_message ?? 'exception'}` : null,
+      severity: r.expectation_config.meta.severity,
+      ruleSeverity: r.expectation_config.meta.ruleSeverity ?? null,
+      unexpectedRows: r.result.unexpected_rows ?? [],
     })),
   };
 }

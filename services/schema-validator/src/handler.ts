@@ -14,6 +14,8 @@ export interface SchemaValidatorDeps {
   incidentSink: IncidentSink;
   /** The connectors' open incidents; the service rebuilds it from the log at start. */
   incidents?: OpenIncidents;
+  /** The most failed-row samples per failed expectation a contract may ask for (PREFLIGHT_FAILED_ROW_SAMPLES_MAX). */
+  maxFailedRowSamples?: number;
   publish: (...events: ConnectorEvent[]) => Promise<void>;
 }
 
@@ -60,7 +62,7 @@ export function permissionFindings(checkpoint: CheckpointResult, principal: unkn
   return [...seen.values()];
 }
 
-export async function performSchemaCheck(tenantId: string, spec: ConnectorSpec, attemptId: string, deps: Pick<SchemaValidatorDeps, 'connectors' | 'scopes'>, logger: Logger): Promise<SchemaCheckOutcome> {
+export async function performSchemaCheck(tenantId: string, spec: ConnectorSpec, attemptId: string, deps: Pick<SchemaValidatorDeps, 'connectors' | 'scopes' | 'maxFailedRowSamples'>, logger: Logger): Promise<SchemaCheckOutcome> {
   const started = performance.now();
   let contractId: string | null = null;
   let contractVersion: string | null = null;
@@ -78,7 +80,7 @@ export async function performSchemaCheck(tenantId: string, spec: ConnectorSpec, 
     const dialect = module.pushdown?.dialect;
     const diff = diffSchema(contract, discovered, dialect ? { dialect } : undefined);
     const catalog = new Map(discovered.datasets.map((d) => [d.name.toLowerCase(), new Set(d.fields.map((f) => f.name.toLowerCase()))] as const));
-    const checkpoint = await runCheckpoint(contract, executorFor(module, config, ctx), { runId: attemptId, catalog });
+    const checkpoint = await runCheckpoint(contract, executorFor(module, config, ctx), { runId: attemptId, catalog, ...(deps.maxFailedRowSamples !== undefined ? { maxFailedRowSamples: deps.maxFailedRowSamples } : {}) });
     const conflicts: DiffEntry[] = resolved.conflicts.map((c) => ({
       kind: 'SERVER_CONFLICT',
       dataset: '*',

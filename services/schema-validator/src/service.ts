@@ -1,4 +1,6 @@
 import { readTopics, type Bus } from '@preflight/bus';
+import { DEFAULT_MAX_FAILED_ROW_SAMPLES } from '@preflight/contracts';
+import { PreflightError } from '@preflight/core';
 import type { Logger } from '@preflight/core';
 import { getConnector, scopesFromEnv, type Scopes } from '@preflight/connectors';
 import { OpenIncidents, SERVICE_NAME } from './decide.js';
@@ -13,12 +15,17 @@ export interface SchemaValidatorServiceOptions {
   scopes?: Scopes;
   /** Defaults to a webhook at INCIDENT_WEBHOOK_URL when set. */
   incidentSink?: IncidentSink;
+  /** Defaults to PREFLIGHT_FAILED_ROW_SAMPLES_MAX, else 20. */
+  maxFailedRowSamples?: number;
 }
 
 export async function startSchemaValidatorService(options: SchemaValidatorServiceOptions): Promise<{ stop(): Promise<void> }> {
   const { bus, logger } = options;
   const url = process.env['INCIDENT_WEBHOOK_URL'];
   const incidentSink = options.incidentSink ?? (url ? new WebhookIncidentSink(url, logger) : noIncidentSink);
+  const maxRows = process.env['PREFLIGHT_FAILED_ROW_SAMPLES_MAX'];
+  const maxFailedRowSamples = options.maxFailedRowSamples ?? (maxRows === undefined ? DEFAULT_MAX_FAILED_ROW_SAMPLES : Number(maxRows));
+  if (!Number.isInteger(maxFailedRowSamples) || maxFailedRowSamples < 0) throw new PreflightError('CONFIG', `PREFLIGHT_FAILED_ROW_SAMPLES_MAX must be a whole number of rows (0 turns samples off), not "${maxRows}"`, { retriable: false });
   await bus.producer.start();
   // Which incidents are open decides whether a ticket is new or a repeat and what a passing check
   // resolves: rebuilt from the whole incident log (a few events per problem, not per preflight).
@@ -43,6 +50,7 @@ export async function startSchemaValidatorService(options: SchemaValidatorServic
       logger,
       incidentSink,
       incidents,
+      maxFailedRowSamples,
       publish: (...events) => bus.producer.publish(...events),
     }),
   });
