@@ -1,6 +1,7 @@
 import { REDACTED } from '@preflight/core';
 import { columnName, customProperty, datasetName, isPii, type DataContract } from './contract.js';
 import { compileExpectations, meetsThreshold, type Expectation, type Threshold } from './expectations.js';
+import { SLA_EXPECTATIONS, timestampMs } from './sla.js';
 
 export type Row = Record<string, unknown>;
 
@@ -32,8 +33,11 @@ export interface ExpectationValidationResult {
     unexpected_rows?: Array<Record<string, string | null>>;
     /** For an ODCS metric: its count (rows, or duplicated values for duplicateValues). */
     observed_value?: unknown;
-    /** With `unit: percent`: that count over every row of the table, as the threshold saw it. */
-    details?: { percent_of_rows: number };
+    /**
+     * With `unit: percent`: that count over every row of the table, as the threshold saw it. For
+     * freshness / retention: the newest / oldest timestamp whose age (seconds) is observed_value.
+     */
+    details?: { percent_of_rows?: number; latest_timestamp?: string; oldest_timestamp?: string };
   };
   /** `error_code` is the preflight's stable code (PERMISSION, TIMEOUT…), beside GE's fields. */
   exception_info: { raised_exception: boolean; exception_message: string | null; error_code?: string };
@@ -112,7 +116,18 @@ const asNumber = (v: unknown): number => (typeof v === 'number' ? v : typeof v =
  */
 type Evaluated = ExpectationValidationResult['result'] & { success: boolean; offending?: Row[] | { where: string; params: unknown[] } };
 
-function evaluateRows(e: Expectation, rows: Row[]): Evaluated {
+/**
+ * Freshness / retention as datacontract-cli decides them: the age of the newest (oldest) timestamp
+ * must be strictly below the threshold; no timestamp at all fails.
+ */
+function ageResult(e: Expectation, atMs: number | null, now: number): Evaluated {
+  if (atMs === null) return { success: false, observed_value: null };
+  const age = Math.floor((now - atMs) / 1000);
+  const key = e.expectation_type === SLA_EXPECTATIONS.freshness ? 'latest_timestamp' : 'oldest_timestamp';
+  return { success: (now - atMs) / 1000 < Number(e.kwargs['max_age_seconds']), observed_value: age, details: { [key]: new Date(atMs).toISOString() } };
+}
+
+function evaluateRows(e: Expectation, rows: Row[], now: number): Evaluated {
   const col = e.kwargs['column'] as string | undefined;
   const values = col === undefined ? [] : rows.map((r) => r[col]);
   const nonMissingRows = col === undefined ? [] : rows.filter((r) => !isMissing(r[col]));
@@ -177,6 +192,12 @@ function evaluateRows(e: Expectation, rows: Row[]): Evaluated {
       const n = rows.length;
       return { success: rowCountOk(e, n), observed_value: n };
     }
+    case SLA_EXPECTATIONS.freshness:
+    case SLA_EXPECTATIONS.retention: {
+      const times = values.map(timestampMs).filter((x): x is number => x !== null);
+      const newest = e.expectation_type === SLA_EXPECTATIONS.freshness;
+      return ageResult(e, times.length ? (newest ? Math.max(...times) : Math.min(...times)) : null, now);
+    }
     default:
       throw new Error(`${e.expectation_type} needs a SQL source (pushdown); this source is evaluated on a sample`);
   }
@@ -199,7 +220,7 @@ function tableRef(quote: (s: string) => string, dataset: string): string {
   return dataset.split('.').map(quote).join('.');
 }
 
-async function evaluateSql(e: Expectation, ex: Extract<CheckpointExecutor, { kind: 'sql' }>, catalog?: Catalog): Promise<Evaluated> {
+async function evaluateSql(e: Expectation, ex: Extract<CheckpointExecutor, { kind: 'sql' }>, now: number, catalog?: Catalog): Promise<Evaluated> {
   const q = (s: string): string => ex.quoteIdent(s);
   const t = tableRef(q, e.meta.dataset);
   const pg = ex.dialect === 'postgres';
@@ -237,7 +258,7 @@ async function evaluateSql(e: Expectation, ex: Extract<CheckpointExecutor, { kin
       }
     case 'expect_table_columns_to_match_set': {
       const rows = await ex.query(`SELECT * FROM ${t} LIMIT 1`, []);
-      return evaluateRows(e, rows);
+      return evaluateRows(e, rows, now);
     }
     case 'expect_column_values_to_not_be_null': {
       const extra = e.meta.missingValues ?? [];
@@ -292,6 +313,15 @@ async function evaluateSql(e: Expectation, ex: Extract<CheckpointExecutor, { kin
       const n = asNumber((await one(`SELECT COUNT(*) AS n FROM ${t}`))['n'] ?? 0);
       return { success: rowCountOk(e, n), observed_value: n };
     }
+    case SLA_EXPECTATIONS.freshness:
+    case SLA_EXPECTATIONS.retention: {
+      // Epoch seconds computed by the database: a timestamp without time zone counts as UTC, as
+      // datacontract-cli takes it, whatever the time zone of this process or the session.
+      const agg = `${e.expectation_type === SLA_EXPECTATIONS.freshness ? 'MAX' : 'MIN'}(${c})`;
+      const epoch = pg ? `EXTRACT(EPOCH FROM ${agg})` : `TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', ${agg}) / 1000000`;
+      const at = (await one(`SELECT ${epoch} AS t FROM ${t}`))['t'];
+      return ageResult(e, at === null || at === undefined ? null : asNumber(at) * 1000, now);
+    }
     case 'expect_query_result_to_meet_threshold': {
       const sql = String(e.meta.query).replaceAll('${object}', t).replaceAll('${property}', c || '');
       const row = await one(sql);
@@ -314,6 +344,8 @@ export interface CheckpointOptions {
   maxFailedRowSamples?: number;
   /** The source's catalog from discovery: existence is read from it, not probed with queries. */
   catalog?: Catalog;
+  /** What freshness and retention measure ages from; the clock by default. */
+  now?: Date;
 }
 
 const errorCode = (err: unknown): string | undefined => {
@@ -356,6 +388,7 @@ export async function runCheckpoint(contract: DataContract, executor: Checkpoint
     return p;
   };
   const requested = Number(customProperty(contract, 'failedRowSamples') ?? 0);
+  const now = (options.now ?? new Date()).getTime();
   const rowLimit = Math.max(0, Math.floor(Math.min(Number.isFinite(requested) ? requested : 0, options.maxFailedRowSamples ?? DEFAULT_MAX_FAILED_ROW_SAMPLES)));
   const shown = sampleColumns(contract, options.catalog);
   /** At most `rowLimit` offending rows, the contract's columns only, redacted: evidence, not an extract. */
@@ -379,7 +412,7 @@ export async function runCheckpoint(contract: DataContract, executor: Checkpoint
       const needsData = !(e.expectation_type === 'expect_column_to_exist' && options.catalog);
       const wall = needsData ? await probe(e.meta.dataset) : null;
       if (wall) throw wall;
-      const r = executor.kind === 'sql' ? await evaluateSql(e, executor, options.catalog) : evaluateRows(e, await sampleOf(e.meta.dataset));
+      const r = executor.kind === 'sql' ? await evaluateSql(e, executor, now, options.catalog) : evaluateRows(e, await sampleOf(e.meta.dataset), now);
       const { success, offending, ...result } = r;
       if (!success && offending && rowLimit > 0) result.unexpected_rows = await failedRows(e.meta.dataset, offending);
       results.push({ expectation_config: config, success, result, exception_info: { raised_exception: false, exception_message: null } });

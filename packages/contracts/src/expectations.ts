@@ -1,5 +1,6 @@
 import { parse } from 'yaml';
 import { validationError } from '@preflight/core';
+import { slaExpectations } from './sla.js';
 import { columnName, customProperty, datasetName, isPii, type ContractProperty, type DataContract, type QualityRule, type Relationship } from './contract.js';
 
 /** The contract clause an expectation checks (datacontract-cli names its checks the same way). */
@@ -22,6 +23,8 @@ export type ContractClause =
   | 'invalidValues'
   | 'duplicateValues'
   | 'rowCount'
+  | 'freshness'
+  | 'retention'
   | 'sql'
   | 'custom'
   | 'unexpectedFields';
@@ -294,5 +297,6 @@ export function compileExpectations(contract: DataContract): Expectation[] {
       });
     }
   });
+  for (const e of slaExpectations(contract)) add(e);
   return out;
 }

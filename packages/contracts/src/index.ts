@@ -19,5 +19,6 @@ export { physicalTypeMatches, parsePhysicalType, type SqlDialect } from './physi
 export { diffSchema, type DiffEntry, type DiffKind, type SourceSchema } from './diff.js';
 export { compileExpectations, readOnlyQueryProblem, severityOf, SUPPORTED_EXPECTATIONS, type ContractClause, type Expectation, type Threshold } from './expectations.js';
 export { runCheckpoint, checkpointSeverity, blocking, DEFAULT_MAX_FAILED_ROW_SAMPLES, type Catalog, type CheckpointExecutor, type CheckpointOptions, type CheckpointResult, type ExpectationValidationResult, type ResultMeta } from './checkpoint.js';
+export { slaSeconds, isoDurationSeconds, SLA_EXPECTATIONS } from './sla.js';
 export { loadContractFile } from './load.js';
 export { contractChangelog, type ContractChange, type ContractChangelog } from './changelog.js';

@@ -1,7 +1,8 @@
 /**
- * Per-rule severity and failed-row samples through the real schema check, on PostgreSQL, MariaDB
- * and a CSV file: at most the requested rows per failed expectation, the contract's columns only,
- * PII-classified and secret-named columns redacted.
+ * The evidence a receipt carries, through the real schema check on PostgreSQL, MariaDB and files:
+ * per-rule severity; failed-row samples (at most the requested rows per failed expectation, the
+ * contract's columns only, PII-classified and secret-named columns redacted); SLA freshness and
+ * retention measured on the source.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -166,6 +167,53 @@ describe('failed-row samples and per-rule severity', () => {
 
   it('MariaDB (pushdown)', async () => {
     await expectSamples(spec('mysql', { host: '127.0.0.1', port: maria.port, database: 'erp', user: 'reader', secretRef: 'test:reader' }), scopes);
+  });
+
+  it('SLA freshness and retention on MariaDB and a JSON lines file (PostgreSQL: the conformance test)', async () => {
+    await maria.exec(`CREATE TABLE erp.events (id INT, at DATETIME);
+      INSERT INTO erp.events VALUES (1, UTC_TIMESTAMP() - INTERVAL 2 HOUR), (2, UTC_TIMESTAMP() - INTERVAL 10 DAY)`);
+    const now = Date.now();
+    writeFileSync(join(files, 'acme', 'crm', 'events.jsonl'), [now - 2 * 3600_000, now - 10 * 86_400_000].map((t, i) => JSON.stringify({ id: i + 1, at: new Date(t).toISOString().replace('T', ' ').slice(0, 19) })).join('\n'));
+    const slaContract = `apiVersion: v3.1.0
+kind: DataContract
+id: sla
+version: 1.0.0
+status: active
+schema:
+  - name: events
+    properties:
+      - name: id
+        logicalType: integer
+      - name: at
+        logicalType: timestamp
+slaProperties:
+  - property: freshness
+    value: 3
+    unit: h
+    element: events.at
+  - property: freshness
+    value: 1
+    unit: h
+    element: events.at
+  - property: retention
+    value: P7D
+    element: events.at
+`;
+    const mariaSpec = { ...spec('mysql', { host: '127.0.0.1', port: maria.port, database: 'erp', user: 'reader', secretRef: 'test:reader' }), contractYaml: slaContract };
+    const fileSpec = { ...spec('files', { path: 'crm' }), contractYaml: slaContract };
+    for (const [s, sc] of [[mariaSpec, scopes], [fileSpec, devScopes({ filesRoot: files })]] as const) {
+      const outcome = await performSchemaCheck('acme', s, 'sla', { connectors: getConnector, scopes: sc }, silentLogger());
+      if (!outcome.ok) throw new Error(outcome.error.message);
+      const sla = outcome.checkpoint!.results.filter((r) => r.expectation_config.meta.source.startsWith('slaProperties'));
+      // Two hours old: fresh within 3 h, stale for 1 h; ten days old: kept longer than 7 days.
+      expect(sla.map((r) => [r.expectation_config.meta.clause, r.expectation_config.kwargs['max_age_seconds'], r.success])).toEqual([
+        ['freshness', 10_800, true],
+        ['freshness', 3_600, false],
+        ['retention', 604_800, false],
+      ]);
+      expect(Math.abs(Number(sla[0]!.result.observed_value) - 7_200)).toBeLessThan(120);
+      expect(Math.abs(Number(sla[2]!.result.observed_value) - 864_000)).toBeLessThan(120);
+    }
   });
 
   it('a CSV file (sample)', async () => {
