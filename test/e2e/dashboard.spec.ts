@@ -54,6 +54,13 @@ describe('ops dashboard in Chromium', () => {
     expect(await page.textContent('#rates')).toContain('preflight_ready_rate');
     await page.waitForSelector('#chart svg circle');
     expect(await page.textContent('#incidents')).toMatch(/INC-\w+ .*schema does not match/);
+    expect(await page.textContent('#incidents')).toMatch(/open INC-\w+ .*seen 1×/);
+    // The status toggle asks the API for another list: nothing was resolved yet, all shows the open one.
+    await page.selectOption('#f-incidents', 'resolved');
+    await page.waitForFunction(() => document.querySelector('#incidents')!.textContent === 'None.');
+    await page.selectOption('#f-incidents', 'all');
+    await page.waitForFunction(() => /open INC-/.test(document.querySelector('#incidents')!.textContent));
+    await page.selectOption('#f-incidents', 'open');
     await page.waitForSelector('#topics tbody tr');
     // Live: the dead letters appear on a later refresh without reloading the page: one poison
     // record, dead-lettered by each group that reads the topic (handshake and the projector).

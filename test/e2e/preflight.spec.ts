@@ -143,7 +143,21 @@ const steps = new Steps<World>()
       const s = foldConnector(w);
       return s && s.openIncidents.length === 0 && (s.resolvedIncidents ?? []).length > 0 ? s : undefined;
     });
-    expect(c.resolvedIncidents).toEqual([expect.objectContaining({ occurrences: 2, resolvedAt: expect.any(String) })]);
+    expect(c.resolvedIncidents).toEqual([expect.objectContaining({ occurrences: 2, status: 'resolved', resolvedAt: expect.any(String), resolution: expect.objectContaining({ reason: 'PASSED', attemptId: w.correlationId }) })]);
+    // Resolved once, by the attempt whose check passed.
+    const resolved = eventsOf(w, 'connector.incident.resolved');
+    expect(resolved).toEqual([expect.objectContaining({ incidentId: c.resolvedIncidents![0]!.incidentId, reason: 'PASSED', correlationId: w.correlationId, delivery: 'delivered:201' })]);
+  })
+  .define('the incident webhook received open, update and resolve for it', async (w) => {
+    const incidentId = eventsOf(w, 'connector.incident.resolved')[0]!.incidentId;
+    const received = await eventually('webhook received the resolve', () => {
+      const mine = w.incidentsReceived.filter((t) => t['incidentId'] === incidentId);
+      return mine.some((t) => t['action'] === 'resolve') ? mine : undefined;
+    });
+    expect(received.map((t) => t['action'])).toEqual(['open', 'update', 'resolve']);
+    // One Idempotency-Key per incident and attempt: a retry is dropped, each step arrives.
+    expect(received.map((t) => t['idempotencyKeyHeader'])).toEqual(received.map((t) => `${incidentId}/${String(t['attemptId'])}`));
+    expect(new Set(received.map((t) => t['idempotencyKeyHeader'])).size).toBe(3);
   })
   .define('schema validation passes', async (w) => {
     const checked = await waitForEvent(w, 'connector.schema.checked');

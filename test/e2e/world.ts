@@ -150,7 +150,7 @@ export async function startServices(world: World): Promise<void> {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
-      world.incidentsReceived.push(JSON.parse(body) as Record<string, unknown>);
+      world.incidentsReceived.push({ ...(JSON.parse(body) as Record<string, unknown>), idempotencyKeyHeader: req.headers['idempotency-key'] });
       res.writeHead(201, { 'content-type': 'application/json' }).end('{"ok":true}');
     });
   });

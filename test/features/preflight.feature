@@ -26,6 +26,7 @@ Feature: Connector preflight
     When the source is fixed and preflighted again
     Then connector status is READY
     And the incident is resolved
+    And the incident webhook received open, update and resolve for it
 
   Scenario: Over-privileged credential is rejected
     Given data source is registered with an over-privileged credential

@@ -81,6 +81,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'PREFLIGHT_TIMEOUT_MS', default: '60000', readBy: 'readiness', doc: 'How long readiness waits for all of one attempt\'s results before FAILED (timeout).', check: 'int' },
   { name: 'APPROVAL_TIMEOUT_MS', default: '86400000', readBy: 'readiness', doc: 'How long an approval may stay pending.', check: 'int' },
   { name: 'READINESS_RECOVERY_WINDOW_MS', default: 'max(the two timeouts) + 5 min', readBy: 'readiness', doc: 'How far back readiness re-reads at start to recover open attempts.', check: 'int' },
+  { name: 'PREFLIGHT_FAILED_ROW_SAMPLES_MAX', default: '20', readBy: 'schema-validator', doc: 'The most failed-row samples per failed expectation a contract may ask for (`customProperties: failedRowSamples`); 0 turns them off.', check: 'int' },
   { name: 'INCIDENT_WEBHOOK_URL', default: '- (log only)', readBy: 'schema-validator', doc: 'Incidents are POSTed here as JSON.', secret: true, fileVariant: true },
   { name: 'OPERATION_TIMEOUT_MS', default: '120000', readBy: 'projector', doc: 'An operation still running after this is reported TIMED_OUT.', check: 'int' },
   { name: 'API_HOST', default: '127.0.0.1', readBy: 'projector', doc: 'Interface of the HTTP API and dashboard (`0.0.0.0` in a container).' },

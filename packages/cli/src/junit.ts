@@ -8,7 +8,7 @@ interface ReceiptDoc {
   checks?: Array<{ name: string; status: string; duration_ms: number | null }>;
   schema_check?: {
     differences?: Array<{ kind: string; dataset: string; field: string | null; expected: string | null; actual: string | null; severity: string }>;
-    checkpoint?: { expectations?: Array<{ expectation_type: string; expected: unknown; success: boolean; observed: unknown; unexpected_count: number | null; unexpected_percent: number | null; error: { code: string | null; message: string } | null }> } | null;
+    checkpoint?: { expectations?: Array<{ expectation_type: string; expected: unknown; success: boolean; observed: unknown; unexpected_count: number | null; unexpected_percent: number | null; error: { code: string | null; message: string } | null; severity?: string; failed_rows?: Array<Record<string, string | null>> }> } | null;
     error?: { code: string; message: string } | null;
   };
   credential_audit?: { findings?: Array<{ code: string; severity: string; message: string }>; error?: { code: string; message: string } | null };
@@ -22,6 +22,8 @@ interface Case {
   name: string;
   seconds: number;
   failure?: { type: string; message: string; body: string };
+  /** Evidence of a failure that does not fail the build (a rule of non-blocking severity). */
+  out?: string;
 }
 
 export function receiptToJunit(r: ReceiptDoc): string {
@@ -41,8 +43,16 @@ export function receiptToJunit(r: ReceiptDoc): string {
   }
   for (const e of r.schema_check?.checkpoint?.expectations ?? []) {
     const name = `${e.expectation_type} ${JSON.stringify(e.expected)}`;
-    const evidence = [`observed: ${JSON.stringify(e.observed)}`, `unexpected_count: ${e.unexpected_count ?? '-'}`, `unexpected_percent: ${e.unexpected_percent ?? '-'}`, ...(e.error ? [`error: ${e.error.code ? `${e.error.code}: ` : ''}${e.error.message}`] : [])].join('\n');
-    cases.push({ classname: `${suite}.checkpoint`, name, seconds: 0, ...(e.success ? {} : { failure: { type: e.error?.code ?? 'EXPECTATION_FAILED', message: `${e.expectation_type} failed`, body: evidence } }) });
+    const evidence = [
+      `observed: ${JSON.stringify(e.observed)}`,
+      `unexpected_count: ${e.unexpected_count ?? '-'}`,
+      `unexpected_percent: ${e.unexpected_percent ?? '-'}`,
+      ...(e.error ? [`error: ${e.error.code ? `${e.error.code}: ` : ''}${e.error.message}`] : []),
+      ...(e.failed_rows ?? []).map((row, i) => `failed row ${i + 1}: ${JSON.stringify(row)}`),
+    ].join('\n');
+    // JUnit has no warning: a failed rule of non-blocking severity passes, its evidence in system-out.
+    const warning = !e.success && e.severity === 'warning';
+    cases.push({ classname: `${suite}.checkpoint`, name, seconds: 0, ...(e.success ? {} : warning ? { out: `severity: warning\n${evidence}` } : { failure: { type: e.error?.code ?? 'EXPECTATION_FAILED', message: `${e.expectation_type} failed`, body: evidence } }) });
   }
   const failures = cases.filter((c) => c.failure).length;
   const lines = [
@@ -52,7 +62,9 @@ export function receiptToJunit(r: ReceiptDoc): string {
     ...cases.map((c) =>
       c.failure
         ? `    <testcase classname="${esc(c.classname)}" name="${esc(c.name)}" time="${c.seconds}"><failure type="${esc(c.failure.type)}" message="${esc(c.failure.message)}">${esc(c.failure.body)}</failure></testcase>`
-        : `    <testcase classname="${esc(c.classname)}" name="${esc(c.name)}" time="${c.seconds}"/>`,
+        : c.out
+          ? `    <testcase classname="${esc(c.classname)}" name="${esc(c.name)}" time="${c.seconds}"><system-out>${esc(c.out)}</system-out></testcase>`
+          : `    <testcase classname="${esc(c.classname)}" name="${esc(c.name)}" time="${c.seconds}"/>`,
     ),
     '  </testsuite>',
     '</testsuites>',

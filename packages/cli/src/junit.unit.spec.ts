@@ -28,4 +28,22 @@ describe('receipt --junit', () => {
     expect(xml).toContain('<failure type="PERMISSION" message="expect_column_values_to_not_be_null failed">observed: null\nunexpected_count: -\nunexpected_percent: -\nerror: PERMISSION: permission denied for table payroll</failure>');
     expect(xml).toContain('name="expect_table_row_count_to_be_between {&quot;min_value&quot;:1}" time="0"/>');
   });
+
+  it('a failed rule of warning severity passes with its evidence in system-out; failed-row samples go with the evidence', () => {
+    const xml = receiptToJunit({
+      status: 'FAILED',
+      connector: { id: 'acme.crm' },
+      schema_check: {
+        checkpoint: {
+          expectations: [
+            { expectation_type: 'expect_column_values_to_be_in_set', expected: { column: 'country' }, success: false, observed: '1', unexpected_count: 1, unexpected_percent: 50, error: null, severity: 'warning', failed_rows: [{ id: '2', country: 'FR' }] },
+            { expectation_type: 'expect_column_values_to_not_be_null', expected: { column: 'email' }, success: false, observed: '1', unexpected_count: 1, unexpected_percent: 50, error: null, severity: 'error', failed_rows: [{ id: '3', email: '[REDACTED]' }] },
+          ],
+        },
+      },
+    });
+    expect(xml).toContain('tests="2" failures="1"');
+    expect(xml).toContain('<system-out>severity: warning\nobserved: &quot;1&quot;\nunexpected_count: 1\nunexpected_percent: 50\nfailed row 1: {&quot;id&quot;:&quot;2&quot;,&quot;country&quot;:&quot;FR&quot;}</system-out>');
+    expect(xml).toContain('failed row 1: {&quot;id&quot;:&quot;3&quot;,&quot;email&quot;:&quot;[REDACTED]&quot;}</failure>');
+  });
 });

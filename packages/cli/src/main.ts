@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import type { DataContract } from '@preflight/contracts';
 import type { Role, signDevToken } from '@preflight/auth';
 import { ApiError, Client, waitForOperation, type Operation } from './client.js';
+import { formatIncidents, incidentStatusFilter, type IncidentRow } from './incidents.js';
 import { receiptToJunit } from './junit.js';
 import { deregisterCommand, gateCommand, updateCommand } from './commands/lifecycle.js';
 
@@ -16,6 +17,7 @@ interface Flags {
   role?: string;
   tenant?: string;
   sub?: string;
+  status?: string;
 }
 
 const USAGE = `preflight — connector preflight from the command line
@@ -27,6 +29,7 @@ const USAGE = `preflight — connector preflight from the command line
   preflight update <connector> <update.yaml>  change config and/or contract (config, contract|contractFile, environment, owner, labels, reason, autoPreflight); shows the contract changelog
   preflight deregister <connector> [reason]   retire a connector: hidden from lists, history kept, further preflights refused
   preflight gate <dataset>                release gate of a dataset (or <connector>:<dataset>): exit 0 pass, 1 fail with the failing expectations
+  preflight incidents [--status open|resolved|all]   incidents (default open), how often seen, how they ended
   preflight topics                        message rate and consumer lag per topic
   preflight token --role <role> [--tenant t] [--sub s]   a local development token
   preflight contract diff <old.yaml> <new.yaml>  what changed between two contract versions, each change breaking or not
@@ -49,6 +52,7 @@ function parseArgs(argv: string[]): { cmd: string | undefined; args: string[]; f
     else if (a === '--role') flags.role = argv[++i];
     else if (a === '--tenant') flags.tenant = argv[++i];
     else if (a === '--sub') flags.sub = argv[++i];
+    else if (a === '--status') flags.status = argv[++i] ?? '';
     else if (a === '-h' || a === '--help') args.unshift('help');
     else args.push(a);
   }
@@ -202,6 +206,12 @@ async function run(argv: string[]): Promise<number> {
       return deregisterCommand(client, args, { json: flags.json, out });
     case 'gate':
       return gateCommand(client, args, { json: flags.json, out });
+    case 'incidents': {
+      const status = incidentStatusFilter(flags.status);
+      const r = await client.call<{ incidents: IncidentRow[] }>('GET', `/api/incidents?status=${status}`);
+      out(flags.json ? JSON.stringify(r) : formatIncidents(r.incidents, status).join('\n'));
+      return 0;
+    }
     case 'mcp':
       // Only this command needs the MCP SDK; the others start without loading it.
       return (await import('./mcp.js')).serveStdio(client);

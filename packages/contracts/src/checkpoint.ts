@@ -1,6 +1,7 @@
 import { REDACTED } from '@preflight/core';
-import type { DataContract } from './contract.js';
+import { columnName, customProperty, datasetName, isPii, type DataContract } from './contract.js';
 import { compileExpectations, meetsThreshold, type Expectation, type Threshold } from './expectations.js';
+import { SLA_EXPECTATIONS, timestampMs } from './sla.js';
 
 export type Row = Record<string, unknown>;
 
@@ -24,10 +25,19 @@ export interface ExpectationValidationResult {
     unexpected_count?: number;
     unexpected_percent?: number | null;
     partial_unexpected_list?: unknown[];
+    /**
+     * GE's `unexpected_rows` (result_format COMPLETE with include_unexpected_rows): failed-row
+     * samples, only when requested, at most `failedRowSamples` rows of the contract's columns, as
+     * text, PII-classified and secret-named columns redacted.
+     */
+    unexpected_rows?: Array<Record<string, string | null>>;
     /** For an ODCS metric: its count (rows, or duplicated values for duplicateValues). */
     observed_value?: unknown;
-    /** With `unit: percent`: that count over every row of the table, as the threshold saw it. */
-    details?: { percent_of_rows: number };
+    /**
+     * With `unit: percent`: that count over every row of the table, as the threshold saw it. For
+     * freshness / retention: the newest / oldest timestamp whose age (seconds) is observed_value.
+     */
+    details?: { percent_of_rows?: number; latest_timestamp?: string; oldest_timestamp?: string };
   };
   /** `error_code` is the preflight's stable code (PERMISSION, TIMEOUT…), beside GE's fields. */
   exception_info: { raised_exception: boolean; exception_message: string | null; error_code?: string };
@@ -42,6 +52,8 @@ export interface ResultMeta {
   clause: Expectation['meta']['clause'];
   ruleId?: string;
   severity: 'error' | 'warning';
+  /** The rule's ODCS `severity` as the contract writes it (`severity` is what it means here). */
+  ruleSeverity?: string;
   threshold?: Threshold;
 }
 
@@ -54,6 +66,7 @@ export interface CheckpointResult {
 }
 
 const PARTIAL = 20;
+export const DEFAULT_MAX_FAILED_ROW_SAMPLES = 20;
 const SAMPLE_LIMIT = 10_000;
 
 /** A column-values metric before thresholds decide success. */
@@ -97,11 +110,34 @@ const asNumber = (v: unknown): number => (typeof v === 'number' ? v : typeof v =
 
 // ---------- in memory, over a bounded sample ----------
 
-function evaluateRows(e: Expectation, rows: Row[]): ExpectationValidationResult['result'] & { success: boolean } {
+/**
+ * An evaluation before it becomes a result: besides GE's fields, how to find the offending rows
+ * again (the rows themselves on a sample, a condition on SQL), for failed-row samples.
+ */
+type Evaluated = ExpectationValidationResult['result'] & { success: boolean; offending?: Row[] | { where: string; params: unknown[] } };
+
+/**
+ * Freshness / retention as datacontract-cli decides them: the age of the newest (oldest) timestamp
+ * must be strictly below the threshold; no timestamp at all fails.
+ */
+function ageResult(e: Expectation, atMs: number | null, now: number): Evaluated {
+  if (atMs === null) return { success: false, observed_value: null };
+  const age = Math.floor((now - atMs) / 1000);
+  const key = e.expectation_type === SLA_EXPECTATIONS.freshness ? 'latest_timestamp' : 'oldest_timestamp';
+  return { success: (now - atMs) / 1000 < Number(e.kwargs['max_age_seconds']), observed_value: age, details: { [key]: new Date(atMs).toISOString() } };
+}
+
+function evaluateRows(e: Expectation, rows: Row[], now: number): Evaluated {
   const col = e.kwargs['column'] as string | undefined;
   const values = col === undefined ? [] : rows.map((r) => r[col]);
-  const nonMissing = values.filter((v) => !isMissing(v));
+  const nonMissingRows = col === undefined ? [] : rows.filter((r) => !isMissing(r[col]));
+  const nonMissing = nonMissingRows.map((r) => r[col!]);
   const cm = (unexpected: unknown[], basis: Metric['basis'] = 'nonmissing', missing = values.length - nonMissing.length): Metric => ({ element: values.length, missing, unexpected: unexpected.length, partial: unexpected, basis });
+  /** Column-values expectations: the rows whose value is unexpected decide, and are kept as evidence. */
+  const byRows = (bad: Row[], basis: Metric['basis'] = 'nonmissing', missing?: number, odcs?: number): Evaluated => ({
+    ...decide(e, { ...cm(bad.map((r) => r[col!]), basis, missing), ...(odcs !== undefined ? { odcs } : {}) }),
+    offending: bad,
+  });
   switch (e.expectation_type) {
     case 'expect_column_to_exist': {
       const exists = rows.length === 0 || (col !== undefined && rows.some((r) => Object.hasOwn(r, col)));
@@ -116,32 +152,32 @@ function evaluateRows(e: Expectation, rows: Row[]): ExpectationValidationResult[
     }
     case 'expect_column_values_to_not_be_null': {
       const extra = e.meta.missingValues ?? [];
-      const bad = values.filter((v) => isMissing(v, extra));
-      return decide(e, cm(bad, 'all', 0));
+      return byRows(rows.filter((r) => isMissing(r[col!], extra)), 'all', 0);
     }
     case 'expect_column_values_to_be_unique': {
       const counts = new Map<string, number>();
       for (const v of nonMissing) counts.set(JSON.stringify(v), (counts.get(JSON.stringify(v)) ?? 0) + 1);
       const dupValues = [...counts.values()].filter((n) => n > 1).length;
-      return decide(e, { ...cm(nonMissing.filter((v) => (counts.get(JSON.stringify(v)) ?? 0) > 1)), odcs: dupValues });
+      return byRows(nonMissingRows.filter((r) => (counts.get(JSON.stringify(r[col!])) ?? 0) > 1), 'nonmissing', undefined, dupValues);
     }
     case 'expect_compound_columns_to_be_unique': {
       const cols = e.kwargs['column_list'] as string[];
       // As with SQL UNIQUE, a key with a null part duplicates nothing.
       const keyed = rows.filter((r) => cols.every((c) => !isMissing(r[c])));
-      const keys = keyed.map((r) => JSON.stringify(cols.map((c) => r[c])));
+      const keyOf = (r: Row): string => JSON.stringify(cols.map((c) => r[c]));
       const counts = new Map<string, number>();
-      for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
-      const bad = keys.filter((k) => (counts.get(k) ?? 0) > 1);
-      return decide(e, { element: rows.length, missing: 0, unexpected: bad.length, partial: bad, basis: 'all', odcs: [...counts.values()].filter((n) => n > 1).length });
+      for (const r of keyed) counts.set(keyOf(r), (counts.get(keyOf(r)) ?? 0) + 1);
+      const badRows = keyed.filter((r) => (counts.get(keyOf(r)) ?? 0) > 1);
+      const bad = badRows.map(keyOf);
+      return { ...decide(e, { element: rows.length, missing: 0, unexpected: bad.length, partial: bad, basis: 'all', odcs: [...counts.values()].filter((n) => n > 1).length }), offending: badRows };
     }
     case 'expect_column_values_to_be_in_set': {
       const set = new Set(((e.kwargs['value_set'] as unknown[]) ?? []).map(String));
-      return decide(e, cm(nonMissing.filter((v) => !set.has(String(v)))));
+      return byRows(nonMissingRows.filter((r) => !set.has(String(r[col!]))));
     }
     case 'expect_column_values_to_match_regex': {
       const re = new RegExp(String(e.kwargs['regex']));
-      return decide(e, cm(nonMissing.filter((v) => !re.test(String(v)))));
+      return byRows(nonMissingRows.filter((r) => !re.test(String(r[col!]))));
     }
     case 'expect_column_values_to_be_between':
     case 'expect_column_value_lengths_to_be_between': {
@@ -150,11 +186,17 @@ function evaluateRows(e: Expectation, rows: Row[]): ExpectationValidationResult[
       const of = e.expectation_type === 'expect_column_values_to_be_between' ? asNumber : (v: unknown): number => String(v).length;
       const low = (x: number): boolean => min != null && (e.kwargs['strict_min'] === true ? x <= min : x < min);
       const high = (x: number): boolean => max != null && (e.kwargs['strict_max'] === true ? x >= max : x > max);
-      return decide(e, cm(nonMissing.filter((v) => low(of(v)) || high(of(v)))));
+      return byRows(nonMissingRows.filter((r) => low(of(r[col!])) || high(of(r[col!]))));
     }
     case 'expect_table_row_count_to_be_between': {
       const n = rows.length;
       return { success: rowCountOk(e, n), observed_value: n };
+    }
+    case SLA_EXPECTATIONS.freshness:
+    case SLA_EXPECTATIONS.retention: {
+      const times = values.map(timestampMs).filter((x): x is number => x !== null);
+      const newest = e.expectation_type === SLA_EXPECTATIONS.freshness;
+      return ageResult(e, times.length ? (newest ? Math.max(...times) : Math.min(...times)) : null, now);
     }
     default:
       throw new Error(`${e.expectation_type} needs a SQL source (pushdown); this source is evaluated on a sample`);
@@ -178,7 +220,7 @@ function tableRef(quote: (s: string) => string, dataset: string): string {
   return dataset.split('.').map(quote).join('.');
 }
 
-async function evaluateSql(e: Expectation, ex: Extract<CheckpointExecutor, { kind: 'sql' }>, catalog?: Catalog): Promise<ExpectationValidationResult['result'] & { success: boolean }> {
+async function evaluateSql(e: Expectation, ex: Extract<CheckpointExecutor, { kind: 'sql' }>, now: number, catalog?: Catalog): Promise<Evaluated> {
   const q = (s: string): string => ex.quoteIdent(s);
   const t = tableRef(q, e.meta.dataset);
   const pg = ex.dialect === 'postgres';
@@ -192,12 +234,12 @@ async function evaluateSql(e: Expectation, ex: Extract<CheckpointExecutor, { kin
   const c = col === undefined ? '' : q(col);
   const one = async (sql: string): Promise<Row> => (await ex.query(sql, params))[0] ?? {};
   /** Counts with one aggregate query, then fetches at most PARTIAL offending values. */
-  const counted = async (unexpectedWhere: string, basis: Metric['basis']): Promise<ExpectationValidationResult['result'] & { success: boolean }> => {
+  const counted = async (unexpectedWhere: string, basis: Metric['basis']): Promise<Evaluated> => {
     const row = await one(`SELECT COUNT(*) AS n, COUNT(${c}) AS nn, SUM(CASE WHEN ${unexpectedWhere} THEN 1 ELSE 0 END) AS u FROM ${t}`);
     const n = asNumber(row['n'] ?? 0);
     const unexpected = asNumber(row['u'] ?? 0);
     const partial = unexpected > 0 ? (await ex.query(`SELECT ${c} AS v FROM ${t} WHERE ${unexpectedWhere} LIMIT ${PARTIAL}`, params)).map((r) => r['v']) : [];
-    return decide(e, { element: n, missing: basis === 'all' ? 0 : n - asNumber(row['nn'] ?? 0), unexpected, partial, basis });
+    return { ...decide(e, { element: n, missing: basis === 'all' ? 0 : n - asNumber(row['nn'] ?? 0), unexpected, partial, basis }), offending: { where: unexpectedWhere, params: [...params] } };
   };
   switch (e.expectation_type) {
     case 'expect_column_to_exist':
@@ -216,7 +258,7 @@ async function evaluateSql(e: Expectation, ex: Extract<CheckpointExecutor, { kin
       }
     case 'expect_table_columns_to_match_set': {
       const rows = await ex.query(`SELECT * FROM ${t} LIMIT 1`, []);
-      return evaluateRows(e, rows);
+      return evaluateRows(e, rows, now);
     }
     case 'expect_column_values_to_not_be_null': {
       const extra = e.meta.missingValues ?? [];
@@ -245,14 +287,16 @@ async function evaluateSql(e: Expectation, ex: Extract<CheckpointExecutor, { kin
       const unexpected = asNumber(row['u'] ?? 0);
       const partial = unexpected > 0 ? (await ex.query(`SELECT ${c} AS v FROM ${t} WHERE ${c} IS NOT NULL GROUP BY ${c} HAVING COUNT(*) > 1 LIMIT ${PARTIAL}`, [])).map((r) => r['v']) : [];
       const n = asNumber(row['n'] ?? 0);
-      return decide(e, { element: n, missing: n - asNumber(row['nn'] ?? 0), unexpected, partial, basis: 'nonmissing', odcs: asNumber(row['dv'] ?? 0) });
+      const where = `${c} IN (SELECT ${c} FROM ${t} WHERE ${c} IS NOT NULL GROUP BY ${c} HAVING COUNT(*) > 1)`;
+      return { ...decide(e, { element: n, missing: n - asNumber(row['nn'] ?? 0), unexpected, partial, basis: 'nonmissing', odcs: asNumber(row['dv'] ?? 0) }), offending: { where, params: [] } };
     }
     case 'expect_compound_columns_to_be_unique': {
       const list = e.kwargs['column_list'] as string[];
       const cols = list.map(q).join(', ');
       const keyed = list.map((x) => `${q(x)} IS NOT NULL`).join(' AND ');
       const row = await one(`SELECT COUNT(*) AS n, (SELECT COALESCE(SUM(k), 0) FROM (SELECT COUNT(*) AS k FROM ${t} WHERE ${keyed} GROUP BY ${cols} HAVING COUNT(*) > 1) d) AS u, (SELECT COUNT(*) FROM (SELECT 1 AS one FROM ${t} WHERE ${keyed} GROUP BY ${cols} HAVING COUNT(*) > 1) g) AS dv FROM ${t}`);
-      return decide(e, { element: asNumber(row['n'] ?? 0), missing: 0, unexpected: asNumber(row['u'] ?? 0), partial: [], basis: 'all', odcs: asNumber(row['dv'] ?? 0) });
+      const where = `(${cols}) IN (SELECT ${cols} FROM ${t} WHERE ${keyed} GROUP BY ${cols} HAVING COUNT(*) > 1)`;
+      return { ...decide(e, { element: asNumber(row['n'] ?? 0), missing: 0, unexpected: asNumber(row['u'] ?? 0), partial: [], basis: 'all', odcs: asNumber(row['dv'] ?? 0) }), offending: { where, params: [] } };
     }
     case 'expect_foreign_key_values_to_exist': {
       const list = e.kwargs['column_list'] as string[];
@@ -263,11 +307,20 @@ async function evaluateSql(e: Expectation, ex: Extract<CheckpointExecutor, { kin
       const row = await one(`SELECT COUNT(*) AS n, SUM(CASE WHEN ${orphan} THEN 1 ELSE 0 END) AS u FROM ${t} s`);
       const unexpected = asNumber(row['u'] ?? 0);
       const partial = unexpected > 0 ? (await ex.query(`SELECT ${list.map((x) => `s.${q(x)}`).join(', ')} FROM ${t} s WHERE ${orphan} LIMIT ${PARTIAL}`, [])).map((r) => (list.length === 1 ? Object.values(r)[0] : Object.values(r))) : [];
-      return decide(e, { element: asNumber(row['n'] ?? 0), missing: 0, unexpected, partial, basis: 'all' });
+      return { ...decide(e, { element: asNumber(row['n'] ?? 0), missing: 0, unexpected, partial, basis: 'all' }), offending: { where: orphan, params: [] } };
     }
     case 'expect_table_row_count_to_be_between': {
       const n = asNumber((await one(`SELECT COUNT(*) AS n FROM ${t}`))['n'] ?? 0);
       return { success: rowCountOk(e, n), observed_value: n };
+    }
+    case SLA_EXPECTATIONS.freshness:
+    case SLA_EXPECTATIONS.retention: {
+      // Epoch seconds computed by the database: a timestamp without time zone counts as UTC, as
+      // datacontract-cli takes it, whatever the time zone of this process or the session.
+      const agg = `${e.expectation_type === SLA_EXPECTATIONS.freshness ? 'MAX' : 'MIN'}(${c})`;
+      const epoch = pg ? `EXTRACT(EPOCH FROM ${agg})` : `TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', ${agg}) / 1000000`;
+      const at = (await one(`SELECT ${epoch} AS t FROM ${t}`))['t'];
+      return ageResult(e, at === null || at === undefined ? null : asNumber(at) * 1000, now);
     }
     case 'expect_query_result_to_meet_threshold': {
       const sql = String(e.meta.query).replaceAll('${object}', t).replaceAll('${property}', c || '');
@@ -284,8 +337,15 @@ async function evaluateSql(e: Expectation, ex: Extract<CheckpointExecutor, { kin
 export interface CheckpointOptions {
   runId?: string;
   sampleLimit?: number;
+  /**
+   * The most failed-row samples (GE's `unexpected_rows`) per failed expectation the platform allows;
+   * a contract asks for them with the custom property `failedRowSamples` (none when it does not).
+   */
+  maxFailedRowSamples?: number;
   /** The source's catalog from discovery: existence is read from it, not probed with queries. */
   catalog?: Catalog;
+  /** What freshness and retention measure ages from; the clock by default. */
+  now?: Date;
 }
 
 const errorCode = (err: unknown): string | undefined => {
@@ -327,6 +387,23 @@ export async function runCheckpoint(contract: DataContract, executor: Checkpoint
     }
     return p;
   };
+  const requested = Number(customProperty(contract, 'failedRowSamples') ?? 0);
+  const now = (options.now ?? new Date()).getTime();
+  const rowLimit = Math.max(0, Math.floor(Math.min(Number.isFinite(requested) ? requested : 0, options.maxFailedRowSamples ?? DEFAULT_MAX_FAILED_ROW_SAMPLES)));
+  const shown = sampleColumns(contract, options.catalog);
+  /** At most `rowLimit` offending rows, the contract's columns only, redacted: evidence, not an extract. */
+  const failedRows = async (dataset: string, offending: NonNullable<Evaluated['offending']>): Promise<Array<Record<string, string | null>>> => {
+    const cols = shown.get(dataset) ?? [];
+    if (cols.length === 0) return [];
+    let rows: Row[];
+    if (Array.isArray(offending)) rows = offending.slice(0, rowLimit);
+    else if (executor.kind === 'sql') {
+      const q = (x: string): string => executor.quoteIdent(x);
+      rows = await executor.query(`SELECT ${cols.map((c) => `s.${q(c.name)} AS ${q(c.name)}`).join(', ')} FROM ${tableRef(q, dataset)} s WHERE ${offending.where} LIMIT ${rowLimit}`, offending.params);
+    } else rows = [];
+    // A null says nothing about the person it would belong to: only values are redacted.
+    return rows.map((row) => Object.fromEntries(cols.map((c) => [c.name, redactText(c.redact, asText(row[c.name]))])));
+  };
   const results: ExpectationValidationResult[] = [];
   for (const e of expectations) {
     const { query: _q, missingValues: _m, references: _r, ...meta } = e.meta;
@@ -335,8 +412,9 @@ export async function runCheckpoint(contract: DataContract, executor: Checkpoint
       const needsData = !(e.expectation_type === 'expect_column_to_exist' && options.catalog);
       const wall = needsData ? await probe(e.meta.dataset) : null;
       if (wall) throw wall;
-      const r = executor.kind === 'sql' ? await evaluateSql(e, executor, options.catalog) : evaluateRows(e, await sampleOf(e.meta.dataset));
-      const { success, ...result } = r;
+      const r = executor.kind === 'sql' ? await evaluateSql(e, executor, now, options.catalog) : evaluateRows(e, await sampleOf(e.meta.dataset), now);
+      const { success, offending, ...result } = r;
+      if (!success && offending && rowLimit > 0) result.unexpected_rows = await failedRows(e.meta.dataset, offending);
       results.push({ expectation_config: config, success, result, exception_info: { raised_exception: false, exception_message: null } });
     } catch (err) {
       const code = errorCode(err);
@@ -363,6 +441,34 @@ export async function runCheckpoint(contract: DataContract, executor: Checkpoint
       ...(executor.kind === 'rows' ? { sample_limit: options.sampleLimit ?? SAMPLE_LIMIT } : {}),
     },
   };
+}
+
+/** Names that hold credentials whatever the contract says about them. */
+const SECRET_NAME = /pass(word|wd)?|secret|token|api_?key|credential|private_?key/i;
+
+/** Per dataset, the columns a failed-row sample shows (those the source has, when its catalog is known) and which to redact. */
+function sampleColumns(contract: DataContract, catalog?: Catalog): Map<string, Array<{ name: string; redact: boolean }>> {
+  const out = new Map<string, Array<{ name: string; redact: boolean }>>();
+  for (const o of contract.schema) {
+    const dataset = datasetName(o);
+    const present = catalog?.get(dataset.toLowerCase());
+    out.set(
+      dataset,
+      o.properties.map((p) => ({ name: columnName(p), redact: isPii(p) || SECRET_NAME.test(columnName(p)) || SECRET_NAME.test(p.name) })).filter((c) => !present || present.has(c.name.toLowerCase())),
+    );
+  }
+  return out;
+}
+
+const redactText = (redact: boolean, v: string | null): string | null => (redact && v !== null ? REDACTED : v);
+
+function asText(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (v instanceof Date) return v.toISOString();
+  if (Buffer.isBuffer(v)) return `<${v.length} bytes>`;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v) ?? null;
 }
 
 /** A failed checkpoint is V2; V3 when a failed expectation touches a PII or regulated field. */

@@ -1,6 +1,7 @@
 import { parse } from 'yaml';
 import { validationError, type FieldIssue } from '@preflight/core';
 import { validateOdcs } from './odcs-schema.js';
+import { slaExpectations } from './sla.js';
 
 /** The subset of the Open Data Contract Standard v3 the preflight reads. */
 export const LOGICAL_TYPES = ['string', 'date', 'timestamp', 'time', 'number', 'integer', 'object', 'array', 'boolean'] as const;
@@ -163,9 +164,22 @@ export function parseContract(text: string): DataContract {
     });
     checkQuality(o['quality'], `${at}.quality`, need);
   });
+  // The data team asks for failed-row samples in the contract (ODCS customProperties); the platform caps them.
+  const custom = Array.isArray(doc['customProperties']) ? (doc['customProperties'] as unknown[]) : [];
+  custom.forEach((cp, k) => {
+    if (isObj(cp) && cp['property'] === 'failedRowSamples') need(Number.isInteger(cp['value']) && (cp['value'] as number) >= 0, `customProperties[${k}].value`, 'failedRowSamples must be a whole number of rows (0 or more)', cp['value']);
+  });
   // What the standard's published JSON Schema finds besides (unknown keys, types, enums); a field
   // our own checks already named is reported once.
   for (const issue of validateOdcs(doc, doc['apiVersion'])) if (!issues.some((i) => i.field === issue.field)) issues.push(issue);
+  // SLA properties a preflight checks must name a property and a readable duration (once the rest is sound).
+  if (!issues.length) {
+    try {
+      slaExpectations(doc as unknown as DataContract);
+    } catch (e) {
+      issues.push(...((e as { issues?: FieldIssue[] }).issues ?? []));
+    }
+  }
   if (issues.length) throw validationError(issues, `invalid data contract: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`);
   const c = doc as unknown as DataContract;
   return { ...c, version: String(c.version) };

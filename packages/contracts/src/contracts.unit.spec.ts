@@ -328,3 +328,71 @@ describe('ODCS JSON Schema validation', () => {
     expect(issuesOf(head('v3.1.0') + body)).toEqual([]);
   });
 });
+
+describe('SLA freshness and retention', () => {
+  const sla = (entries: string): string => `${yaml.replace('      - name: score\n        logicalType: number', '      - name: score\n        logicalType: number\n      - name: updated_at\n        logicalType: timestamp')}slaProperties:\n${entries}`;
+  const at = (iso: string): Date => new Date(iso);
+
+  it('reads values as datacontract-cli does: units (m is minutes for freshness, months for retention), ISO-8601 durations, days by default', async () => {
+    const { slaSeconds, isoDurationSeconds } = await import('./index.js');
+    expect(slaSeconds('freshness', 3, 'd')).toBe(259_200);
+    expect(slaSeconds('freshness', 12, 'hours')).toBe(43_200);
+    expect(slaSeconds('freshness', 30, 'm')).toBe(1_800);
+    expect(slaSeconds('retention', 2, 'm')).toBe(2 * 30 * 86_400);
+    expect(slaSeconds('retention', 1, 'y')).toBe(365 * 86_400);
+    expect(slaSeconds('freshness', 2, undefined)).toBe(172_800);
+    expect(slaSeconds('freshness', '5', 'h')).toBe(18_000);
+    expect(slaSeconds('retention', 'P1Y2M', undefined)).toBe(365 * 86_400 + 60 * 86_400);
+    expect(isoDurationSeconds('PT1H30M')).toBe(5_400);
+    expect(slaSeconds('freshness', 3, 'fortnight')).toBeNull();
+    expect(slaSeconds('freshness', 'soon', 'd')).toBeNull();
+  });
+
+  it('refuses an SLA that names no property or has no readable duration, naming the path', () => {
+    const bad = sla('  - property: freshness\n    value: 1\n    element: customers.nope\n  - property: retention\n    value: 3\n    unit: fortnight\n    element: customers.updated_at\n  - property: latency\n    value: 4\n');
+    expect(() => parseContract(bad)).toThrow(expect.objectContaining({
+      issues: [
+        expect.objectContaining({ field: 'slaProperties[0].element', value: 'customers.nope' }),
+        expect.objectContaining({ field: 'slaProperties[1].value', message: expect.stringContaining('ISO-8601'), value: '3 fortnight' }),
+      ],
+    }));
+  });
+
+  it('freshness: the newest timestamp younger than the value; retention: the oldest; naive text is UTC; no timestamp fails', async () => {
+    const c = parseContract(sla('  - property: freshness\n    value: 1\n    unit: d\n    element: customers.updated_at\n  - property: retention\n    value: P30D\n    element: customers.updated_at\n'));
+    const rows = [
+      { id: 1, email: 'a@x.io', country: 'DE', score: 1, updated_at: '2026-11-30 12:00:00' },
+      { id: 2, email: 'b@x.io', country: 'DE', score: 1, updated_at: '2026-12-01T23:00:00Z' },
+      { id: 3, email: 'c@x.io', country: 'DE', score: 1, updated_at: null },
+    ];
+    const run = (now: string, r = rows): ReturnType<typeof runCheckpoint> => runCheckpoint(c, { kind: 'rows', sample: async () => ({ rows: r, truncated: false }) }, { now: at(now) });
+    const pick = (res: Awaited<ReturnType<typeof runCheckpoint>>, clause: string) => res.results.find((x) => x.expectation_config.meta.clause === clause)!;
+    const fresh = await run('2026-12-02T10:00:00Z');
+    expect(pick(fresh, 'freshness')).toMatchObject({ success: true, expectation_config: { expectation_type: 'expect_column_max_age_to_be_less_than', kwargs: { column: 'updated_at', max_age_seconds: 86_400 }, meta: { source: 'slaProperties[0]', severity: 'error' } }, result: { observed_value: 11 * 3600, details: { latest_timestamp: '2026-12-01T23:00:00.000Z' } } });
+    expect(pick(fresh, 'retention')).toMatchObject({ success: true, result: { observed_value: 46 * 3600, details: { oldest_timestamp: '2026-11-30T12:00:00.000Z' } } });
+    // A day and a second later the newest row is stale; 30 days later the oldest is kept too long.
+    expect(pick(await run('2026-12-02T23:00:01Z'), 'freshness')).toMatchObject({ success: false, result: { observed_value: 86_401 } });
+    expect(pick(await run('2026-12-30T12:00:00Z'), 'retention').success).toBe(false);
+    expect(pick(await run('2026-12-30T11:59:59Z'), 'retention').success).toBe(true);
+    expect(pick(await run('2026-12-02T10:00:00Z', rows.slice(2)), 'freshness')).toMatchObject({ success: false, result: { observed_value: null } });
+  });
+
+  it('pushes the age down: MAX / MIN as epoch seconds computed by the database', async () => {
+    const c = parseContract(sla('  - property: freshness\n    value: 1\n    element: customers.updated_at\n'));
+    const seen: string[] = [];
+    const ex = (dialect: 'postgres' | 'mysql'): CheckpointExecutor => ({
+      kind: 'sql',
+      dialect,
+      quoteIdent: (n) => `"${n}"`,
+      query: async (sql) => {
+        seen.push(sql);
+        return sql.includes('MAX("updated_at")') ? [{ t: '1764630000' }] : [{ n: 1, nn: 1, u: 0 }];
+      },
+    });
+    const r = await runCheckpoint(c, ex('postgres'), { now: new Date(1764630000_000 + 90_000_000) });
+    expect(seen).toContain('SELECT EXTRACT(EPOCH FROM MAX("updated_at")) AS t FROM "customers"');
+    expect(r.results.find((x) => x.expectation_config.meta.clause === 'freshness')).toMatchObject({ success: false, result: { observed_value: 90_000 } });
+    await runCheckpoint(c, ex('mysql'), { now: new Date() });
+    expect(seen).toContain(`SELECT TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', MAX("updated_at")) / 1000000 AS t FROM "customers"`);
+  });
+});

@@ -1,5 +1,6 @@
 import { parse } from 'yaml';
 import { validationError } from '@preflight/core';
+import { slaExpectations } from './sla.js';
 import { columnName, customProperty, datasetName, isPii, type ContractProperty, type DataContract, type QualityRule, type Relationship } from './contract.js';
 
 /** The contract clause an expectation checks (datacontract-cli names its checks the same way). */
@@ -22,6 +23,8 @@ export type ContractClause =
   | 'invalidValues'
   | 'duplicateValues'
   | 'rowCount'
+  | 'freshness'
+  | 'retention'
   | 'sql'
   | 'custom'
   | 'unexpectedFields';
@@ -41,6 +44,8 @@ export interface Expectation {
     ruleId?: string;
     /** ODCS `severity`: a non-blocking one (info, warning, low…) makes a failure a warning. */
     severity: 'error' | 'warning';
+    /** The rule's ODCS `severity` as written (`severity` is what it means here). */
+    ruleSeverity?: string;
     /** The ODCS threshold, evaluated on the ODCS metric (counted the ODCS way, not GE's). */
     threshold?: Threshold;
     /** For sql rules: the query, with ${object} / ${property} placeholders. */
@@ -197,7 +202,7 @@ export function compileExpectations(contract: DataContract): Expectation[] {
     const rule = (r: QualityRule, rat: string, column: string | undefined): void => {
       const type = r.type ?? 'library';
       const t = thresholdOf(r);
-      const base = { dataset, ...(column !== undefined ? { column } : {}), pii: piiOf(column), source: rat, severity: severityOf(r), ...(r.id ? { ruleId: String(r.id) } : {}) };
+      const base = { dataset, ...(column !== undefined ? { column } : {}), pii: piiOf(column), source: rat, severity: severityOf(r), ...(r.severity !== undefined ? { ruleSeverity: String(r.severity) } : {}), ...(r.id ? { ruleId: String(r.id) } : {}) };
       if (type === 'library') {
         const metric = r.metric ?? r.rule;
         if (!t) return;
@@ -292,5 +297,6 @@ export function compileExpectations(contract: DataContract): Expectation[] {
       });
     }
   });
+  for (const e of slaExpectations(contract)) add(e);
   return out;
 }

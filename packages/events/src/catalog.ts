@@ -7,7 +7,7 @@ export const EVENT_CATALOG = {
   'connector.registered': { version: 1, file: 'registered' },
   'connector.handshake.requested': { version: 1, file: 'handshake.requested' },
   'connector.handshake': { version: 1, file: 'handshake' },
-  'connector.schema.checked': { version: 1, file: 'schema.checked' },
+  'connector.schema.checked': { version: 2, file: 'schema.checked' },
   'connector.credentials.audited': { version: 1, file: 'credentials.audited' },
   'connector.validated': { version: 1, file: 'validated' },
   'connector.incident.opened': { version: 1, file: 'incident.opened' },
@@ -17,6 +17,7 @@ export const EVENT_CATALOG = {
   'connector.cancel.requested': { version: 1, file: 'cancel.requested' },
   'connector.updated': { version: 1, file: 'updated' },
   'connector.deregistered': { version: 1, file: 'deregistered' },
+  'connector.incident.resolved': { version: 1, file: 'incident.resolved' },
 } as const satisfies Record<EventType, { version: number; file: string }>;
 
 export const EVENT_TYPES = Object.keys(EVENT_CATALOG) as EventType[];

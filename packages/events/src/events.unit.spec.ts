@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import avro from 'avsc';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { EVENT_CATALOG, EVENT_TYPES, eventAvroType, eventSchema, sampleEvents, topicsFor } from './index.js';
@@ -37,6 +38,15 @@ describe('event schemas and TypeScript types', () => {
     const dir = fileURLToPath(new URL('../../../schemas/events/connector/', import.meta.url));
     const onDisk = readdirSync(dir).filter((f) => f.endsWith('.avsc')).map((f) => f.replace(/\.v\d+\.avsc$/, '')).sort();
     expect([...new Set(onDisk)]).toEqual(EVENT_TYPES.map((t) => EVENT_CATALOG[t].file).sort());
+  });
+
+  it('a schema.checked v1 reads as v2: every expectation an error, without failed-row samples', () => {
+    const v1 = eventAvroType('connector.schema.checked', 1);
+    const { severity: _s, ruleSeverity: _r, unexpectedRows: _u, ...oldResult } = samples['connector.schema.checked'].checkpoint!.results[0]!;
+    const old = { ...samples['connector.schema.checked'], eventVersion: 1, checkpoint: { ...samples['connector.schema.checked'].checkpoint!, results: [oldResult] } };
+    const reader = eventAvroType('connector.schema.checked');
+    const read = reader.fromBuffer(v1.toBuffer(old), reader.createResolver(avro.Type.forSchema(eventSchema('connector.schema.checked', 1) as avro.Schema))) as typeof old;
+    expect(read.checkpoint.results[0]).toEqual({ ...oldResult, severity: 'error', ruleSeverity: null, unexpectedRows: [] });
   });
 
   it('rejects a sample whose field has the wrong type (the drift check can fail)', () => {

@@ -85,6 +85,9 @@ export function sampleEvents(overrides: Partial<EventContext> = {}): { [T in Eve
               partialUnexpectedList: ['[REDACTED]'],
               observedValue: '3',
               exceptionMessage: 'none',
+              severity: 'error',
+              ruleSeverity: 'error',
+              unexpectedRows: [{ id: '7', email: '[REDACTED]', country: null }],
             },
           ],
         },
@@ -171,6 +174,20 @@ export function sampleEvents(overrides: Partial<EventContext> = {}): { [T in Eve
       ctx,
     ),
     'connector.deregistered': newEvent('connector.deregistered', { name: 'erp-orders', reason: 'source decommissioned' }, ctx),
+    'connector.incident.resolved': newEvent(
+      'connector.incident.resolved',
+      {
+        incidentId: 'INC-1',
+        kind: 'SCHEMA_MISMATCH',
+        severity: 'V2',
+        reason: 'PASSED',
+        supersededBy: null,
+        summary: 'erp-orders: the schema check passed',
+        evidence: ['kafka://connector.schema.checked/0/4'],
+        delivery: 'delivered:200',
+      },
+      ctx,
+    ),
   };
 }
 

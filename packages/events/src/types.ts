@@ -60,6 +60,12 @@ export interface ExpectationResult {
   partialUnexpectedList: string[];
   observedValue: string | null;
   exceptionMessage: string | null;
+  /** error, or warning for a rule of non-blocking ODCS severity (since schema.checked v2). */
+  severity: string;
+  /** The severity the contract's rule declares, as written. */
+  ruleSeverity: string | null;
+  /** Failed-row samples, bounded and redacted; empty unless requested. */
+  unexpectedRows: Array<Record<string, string | null>>;
 }
 
 export interface Checkpoint {
@@ -178,6 +184,19 @@ export interface ConnectorIncidentOpened extends Envelope {
   delivery: string | null;
 }
 
+/** An open incident is over; the attempt that showed it is its correlationId. */
+export interface ConnectorIncidentResolved extends Envelope {
+  eventType: 'connector.incident.resolved';
+  incidentId: string;
+  kind: string;
+  severity: string;
+  reason: 'PASSED' | 'SUPERSEDED';
+  supersededBy: string | null;
+  summary: string;
+  evidence: string[];
+  delivery: string | null;
+}
+
 export interface ConnectorAlertRaised extends Envelope {
   eventType: 'connector.alert.raised';
   alertId: string;
@@ -255,7 +274,8 @@ export type ConnectorEvent =
   | ConnectorApprovalDecided
   | ConnectorCancelRequested
   | ConnectorUpdated
-  | ConnectorDeregistered;
+  | ConnectorDeregistered
+  | ConnectorIncidentResolved;
 
 export type EventType = ConnectorEvent['eventType'];
 export type EventOf<T extends EventType> = Extract<ConnectorEvent, { eventType: T }>;

@@ -61,9 +61,9 @@ function attempt(status: 'READY' | 'FAILED'): { h: ConnectorHandshake; s: Connec
       unsuccessfulExpectations: status === 'READY' ? 0 : 1,
       successPercent: status === 'READY' ? 100 : 66.7,
       results: [
-        { expectationType: 'expect_column_values_to_not_be_null', kwargsJson: '{"column":"email"}', success: status === 'READY', elementCount: 200, unexpectedCount: status === 'READY' ? 0 : 20, unexpectedPercent: status === 'READY' ? 0 : 10, partialUnexpectedList: [], observedValue: null, exceptionMessage: null },
-        { expectationType: 'expect_column_values_to_be_unique', kwargsJson: '{"column":"order_id"}', success: true, elementCount: 50, unexpectedCount: 0, unexpectedPercent: 0, partialUnexpectedList: [], observedValue: null, exceptionMessage: null },
-        { expectationType: 'expect_column_to_exist', kwargsJson: '{"column":"id"}', success: true, elementCount: null, unexpectedCount: null, unexpectedPercent: null, partialUnexpectedList: [], observedValue: null, exceptionMessage: null },
+        { expectationType: 'expect_column_values_to_not_be_null', kwargsJson: '{"column":"email"}', success: status === 'READY', elementCount: 200, unexpectedCount: status === 'READY' ? 0 : 20, unexpectedPercent: status === 'READY' ? 0 : 10, partialUnexpectedList: [], observedValue: null, exceptionMessage: null, severity: 'error', ruleSeverity: null, unexpectedRows: [] },
+        { expectationType: 'expect_column_values_to_be_unique', kwargsJson: '{"column":"order_id"}', success: true, elementCount: 50, unexpectedCount: 0, unexpectedPercent: 0, partialUnexpectedList: [], observedValue: null, exceptionMessage: null, severity: 'error', ruleSeverity: null, unexpectedRows: [] },
+        { expectationType: 'expect_column_to_exist', kwargsJson: '{"column":"id"}', success: true, elementCount: null, unexpectedCount: null, unexpectedPercent: null, partialUnexpectedList: [], observedValue: null, exceptionMessage: null, severity: 'error', ruleSeverity: null, unexpectedRows: [] },
       ],
     },
   };

@@ -29,6 +29,9 @@ function attempt(status: 'READY' | 'FAILED', corr = 'a1', base = 0): ConnectorEv
   ];
 }
 
+const resolved = (corr: string, sec: number, over: Partial<(typeof s)['connector.incident.resolved']> = {}): ConnectorEvent =>
+  newEvent('connector.incident.resolved', { ...s['connector.incident.resolved'], ...over }, ctx({ correlationId: corr, occurredAt: at(sec) }));
+
 describe('evolve: connector state', () => {
   it('walks REGISTERED → HANDSHAKING → VALIDATING → READY with history and receipt', () => {
     const seen: string[] = [];
@@ -50,7 +53,7 @@ describe('evolve: connector state', () => {
     expect(hs.status).toBe('HANDSHAKING');
   });
 
-  it('tracks incidents and alerts; a later READY attempt closes earlier incidents; stale attempts do not regress state', () => {
+  it('tracks incidents and alerts; a later passing check resolves an earlier incident; stale attempts do not regress state', () => {
     let c: ConnectorState | undefined;
     for (const e of attempt('FAILED')) c = evolveConnector(c, e);
     expect(c!.status).toBe('FAILED');
@@ -61,12 +64,16 @@ describe('evolve: connector state', () => {
     c = evolveConnector(c, newEvent('connector.handshake.requested', { spec: c.spec, operationId: null, reason: null }, ctx({ correlationId: 'a2', occurredAt: at(9) })));
     for (const e of attempt('READY', 'a2', 10).slice(1)) c = evolveConnector(c, e);
     expect(c.status).toBe('READY');
+    // READY alone resolves nothing: the schema check that passed says which problem is gone.
+    expect(c.openIncidents).toHaveLength(1);
+    c = evolveConnector(c, resolved('a2', 12));
     expect(c.openIncidents).toEqual([]);
+    expect(c.resolvedIncidents).toEqual([expect.objectContaining({ status: 'resolved', resolvedAt: at(12).toISOString(), resolution: expect.objectContaining({ attemptId: 'a2', reason: 'PASSED' }) })]);
     const stale = evolveConnector(c, newEvent('connector.validated', { ...s['connector.validated'], status: 'FAILED' }, ctx({ correlationId: 'a1' })));
     expect(stale.status).toBe('READY');
   });
 
-  it('a repeat of the same failure updates one open incident; a later READY resolves it', () => {
+  it('a repeat of the same failure updates one open incident; a later passing check resolves it', () => {
     let c: ConnectorState | undefined;
     for (const e of attempt('FAILED')) c = evolveConnector(c, e);
     const opened = s['connector.incident.opened'];
@@ -77,8 +84,40 @@ describe('evolve: connector state', () => {
     expect(c.openIncidents).toEqual([expect.objectContaining({ incidentId: opened.incidentId, occurrences: 2, lastAttemptId: 'a2', lastSeenAt: at(6).toISOString(), summary: 'again' })]);
     c = evolveConnector(c, newEvent('connector.handshake.requested', { spec: c.spec, operationId: null, reason: null }, ctx({ correlationId: 'a3', occurredAt: at(9) })));
     for (const e of attempt('READY', 'a3', 10).slice(1)) c = evolveConnector(c, e);
+    c = evolveConnector(c, resolved('a3', 12));
     expect(c.openIncidents).toEqual([]);
-    expect(c.resolvedIncidents).toEqual([expect.objectContaining({ incidentId: opened.incidentId, occurrences: 2, resolvedAt: expect.any(String) })]);
+    expect(c.resolvedIncidents).toEqual([expect.objectContaining({ incidentId: opened.incidentId, occurrences: 2, resolvedAt: at(12).toISOString() })]);
+  });
+
+  it('incidents are the same whatever the order of opened/resolved events (a rebuild from the log): resolve, supersede, reopen', () => {
+    const opened = (id: string, corr: string, sec: number): ConnectorEvent => newEvent('connector.incident.opened', { ...s['connector.incident.opened'], incidentId: id, summary: `${id} in ${corr}` }, ctx({ correlationId: corr, occurredAt: at(sec) }));
+    // A fails twice, a3 fails differently (B supersedes A), a4 passes (B resolved), a5 brings A back.
+    const log = [opened('A', 'a1', 1), opened('A', 'a2', 2), resolved('a3', 3, { incidentId: 'A', reason: 'SUPERSEDED', supersededBy: 'B' }), opened('B', 'a3', 3), resolved('a4', 4, { incidentId: 'B' }), opened('A', 'a5', 5)];
+    const fold = (events: ConnectorEvent[]): Pick<ConnectorState, 'openIncidents' | 'resolvedIncidents'> => {
+      let c: ConnectorState | undefined;
+      for (const e of events) c = evolveConnector(c, e);
+      return JSON.parse(JSON.stringify({ openIncidents: c!.openIncidents, resolvedIncidents: c!.resolvedIncidents })) as Pick<ConnectorState, 'openIncidents' | 'resolvedIncidents'>;
+    };
+    const inOrder = fold(log);
+    expect(inOrder.openIncidents).toEqual([expect.objectContaining({ incidentId: 'A', status: 'open', occurrences: 3, lastAttemptId: 'a5', resolution: expect.objectContaining({ reason: 'SUPERSEDED', supersededBy: 'B' }) })]);
+    expect(inOrder.openIncidents[0]).not.toHaveProperty('resolvedAt');
+    expect(inOrder.resolvedIncidents).toEqual([expect.objectContaining({ incidentId: 'B', status: 'resolved', occurrences: 1, resolvedAt: at(4).toISOString() })]);
+    // Topics are read in parallel on a rebuild: every interleaving must give the same incidents.
+    const orders = [[...log].reverse(), [log[2]!, log[4]!, log[0]!, log[5]!, log[3]!, log[1]!], [log[4]!, log[3]!, log[2]!, log[1]!, log[0]!, log[5]!], [log[5]!, log[2]!, log[0]!, log[4]!, log[1]!, log[3]!]];
+    for (const order of orders) expect(fold(order)).toEqual(inOrder);
+    // Without A's comeback it is resolved, and stays so when a stale occurrence arrives late.
+    const withoutComeback = fold(log.slice(0, 5));
+    expect(withoutComeback.openIncidents).toEqual([]);
+    expect(withoutComeback.resolvedIncidents!.map((i) => i.incidentId)).toEqual(['A', 'B']);
+  });
+
+  it('a snapshot written before connector.incident.resolved keeps its resolved incidents resolved', () => {
+    let c: ConnectorState | undefined;
+    for (const e of attempt('FAILED')) c = evolveConnector(c, e);
+    const legacy = { ...c!, openIncidents: [], resolvedIncidents: c!.openIncidents.map(({ status: _, ...i }) => ({ ...i, resolvedAt: at(9).toISOString() })) } as unknown as ConnectorState;
+    const next = evolveConnector(legacy, newEvent('connector.incident.opened', { ...s['connector.incident.opened'], incidentId: 'OTHER' }, ctx({ correlationId: 'a2', occurredAt: at(11) })));
+    expect(next.resolvedIncidents).toEqual([expect.objectContaining({ incidentId: s['connector.incident.opened'].incidentId, status: 'resolved', resolvedAt: at(9).toISOString() })]);
+    expect(next.openIncidents.map((i) => i.incidentId)).toEqual(['OTHER']);
   });
 
   it('AWAITING_APPROVAL while a security admin must approve', () => {

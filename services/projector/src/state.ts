@@ -1,4 +1,4 @@
-import { credentialAuditSummary, handshakeSummary, schemaCheckSummary, type ConnectorEvent, type ConnectorSpec, type ConnectorStatus, type ContractChangelogInfo } from '@preflight/events';
+import { credentialAuditSummary, handshakeSummary, schemaCheckSummary, type ConnectorEvent, type ConnectorIncidentOpened, type ConnectorIncidentResolved, type ConnectorSpec, type ConnectorStatus, type ContractChangelogInfo } from '@preflight/events';
 
 export { CONNECTOR_STATES, type ConnectorStatus } from '@preflight/events';
 
@@ -25,8 +25,21 @@ export interface IncidentView {
   occurrences: number;
   lastSeenAt: string;
   lastAttemptId: string;
-  /** Set once a later READY attempt showed the problem gone. */
+  /** open while the newest occurrence is later than the newest resolution. */
+  status: 'open' | 'resolved';
+  /** When it was resolved; only on a resolved incident. */
   resolvedAt?: string;
+  /** The newest connector.incident.resolved seen for it (kept after a reopen: the fold compares times). */
+  resolution?: IncidentResolutionView;
+}
+
+export interface IncidentResolutionView {
+  at: string;
+  attemptId: string;
+  reason: 'PASSED' | 'SUPERSEDED';
+  supersededBy: string | null;
+  summary: string;
+  delivery: string | null;
 }
 
 export interface AlertView {
@@ -99,7 +112,7 @@ export interface ConnectorState {
   /** Set while the current attempt waits for a person's approval. */
   pendingApproval: { policy: string; requiredRole: string; reason: string; attemptId: string } | null;
   openIncidents: IncidentView[];
-  /** The newest incidents a later READY attempt resolved. */
+  /** The newest incidents a later check resolved (connector.incident.resolved). */
   resolvedIncidents?: IncidentView[];
   alerts: AlertView[];
   history: HistoryEntry[];
@@ -129,6 +142,8 @@ function summarize(e: ConnectorEvent): { status: string | null; summary: string 
       return { status: e.status, summary: `${e.status}${e.reason ? ` (${e.reason})` : ''} — ${e.validatedBy}` };
     case 'connector.incident.opened':
       return { status: e.severity, summary: `incident ${e.incidentId}: ${e.summary}` };
+    case 'connector.incident.resolved':
+      return { status: e.reason, summary: `incident ${e.incidentId} resolved: ${e.summary}` };
     case 'connector.alert.raised':
       return { status: e.severity, summary: `alert ${e.alertId}: ${e.summary}` };
     case 'connector.approval.requested':
@@ -223,24 +238,16 @@ export function evolveConnector(prev: ConnectorState | undefined, e: ConnectorEv
     if (!prior || e.occurredAt < prior.at) next.retired = { at: e.occurredAt, eventId: e.eventId, actor: e.actor, reason: e.reason };
     if (!base.registered) next.name = e.name;
   }
-  if (e.eventType === 'connector.incident.opened') {
-    // One incident per problem: a repeat (same incident id, another attempt) counts an occurrence.
-    const prior = base.openIncidents.find((x) => x.incidentId === e.incidentId);
-    const seen = { at: e.occurredAt, attemptId: e.correlationId };
-    let merged: IncidentView;
-    if (!prior) {
-      merged = { incidentId: e.incidentId, connectorId: e.connectorId, tenantId: e.tenantId, kind: e.kind, severity: e.severity, summary: e.summary, openedAt: e.occurredAt, attemptId: e.correlationId, delivery: e.delivery, occurrences: 1, lastSeenAt: e.occurredAt, lastAttemptId: e.correlationId };
-    } else {
-      const repeat = prior.attemptId !== seen.attemptId && prior.lastAttemptId !== seen.attemptId;
-      const newer = seen.at >= prior.lastSeenAt;
-      merged = {
-        ...prior,
-        ...(newer ? { summary: e.summary, severity: e.severity, delivery: e.delivery, lastSeenAt: seen.at, lastAttemptId: seen.attemptId } : {}),
-        ...(seen.at < prior.openedAt ? { openedAt: seen.at, attemptId: seen.attemptId } : {}),
-        occurrences: prior.occurrences + (repeat ? 1 : 0),
-      };
-    }
-    next.openIncidents = [...base.openIncidents.filter((x) => x.incidentId !== e.incidentId), merged].sort((x, y) => x.openedAt.localeCompare(y.openedAt));
+  if (e.eventType === 'connector.incident.opened' || e.eventType === 'connector.incident.resolved') {
+    const known = [...base.openIncidents, ...(base.resolvedIncidents ?? [])];
+    const prior = known.find((x) => x.incidentId === e.incidentId);
+    const merged = e.eventType === 'connector.incident.opened' ? withOccurrence(prior, e) : withResolution(prior, e);
+    const all = [...known.filter((x) => x.incidentId !== e.incidentId), merged].map(incidentStatus);
+    next.openIncidents = all.filter((x) => x.status === 'open').sort((x, y) => x.openedAt.localeCompare(y.openedAt));
+    next.resolvedIncidents = all
+      .filter((x) => x.status === 'resolved')
+      .sort((x, y) => (x.resolvedAt ?? '').localeCompare(y.resolvedAt ?? '') || x.incidentId.localeCompare(y.incidentId))
+      .slice(-RESOLVED_LIMIT);
   }
   if (e.eventType === 'connector.alert.raised') {
     next.alerts = [...base.alerts.filter((x) => x.alertId !== e.alertId), { alertId: e.alertId, connectorId: e.connectorId, tenantId: e.tenantId, kind: e.kind, severity: e.severity, summary: e.summary, raisedAt: e.occurredAt, attemptId: e.correlationId }]
@@ -250,7 +257,40 @@ export function evolveConnector(prev: ConnectorState | undefined, e: ConnectorEv
   return derive(next);
 }
 
-/** State, receipt, approval and open incidents from the attempt log. */
+/** One incident per problem: a repeat (same incident id, another attempt) counts an occurrence. */
+function withOccurrence(prior: IncidentView | undefined, e: ConnectorIncidentOpened): IncidentView {
+  const seen = { at: e.occurredAt, attemptId: e.correlationId };
+  // A resolution can arrive before the occurrence it resolves (another topic): it left a stub.
+  if (!prior || prior.occurrences === 0) {
+    return { incidentId: e.incidentId, connectorId: e.connectorId, tenantId: e.tenantId, kind: e.kind, severity: e.severity, summary: e.summary, openedAt: e.occurredAt, attemptId: e.correlationId, delivery: e.delivery, occurrences: 1, lastSeenAt: e.occurredAt, lastAttemptId: e.correlationId, status: 'open', ...(prior?.resolution ? { resolution: prior.resolution } : {}) };
+  }
+  const repeat = prior.attemptId !== seen.attemptId && prior.lastAttemptId !== seen.attemptId;
+  const newer = seen.at >= prior.lastSeenAt;
+  return {
+    ...prior,
+    ...(newer ? { summary: e.summary, severity: e.severity, delivery: e.delivery, lastSeenAt: seen.at, lastAttemptId: seen.attemptId } : {}),
+    ...(seen.at < prior.openedAt ? { openedAt: seen.at, attemptId: seen.attemptId } : {}),
+    occurrences: prior.occurrences + (repeat ? 1 : 0),
+  };
+}
+
+/** The newest resolution wins; an incident not seen yet is kept as a stub its occurrence fills in. */
+function withResolution(prior: IncidentView | undefined, e: ConnectorIncidentResolved): IncidentView {
+  const resolution: IncidentResolutionView = { at: e.occurredAt, attemptId: e.correlationId, reason: e.reason, supersededBy: e.supersededBy, summary: e.summary, delivery: e.delivery };
+  const base: IncidentView = prior ?? { incidentId: e.incidentId, connectorId: e.connectorId, tenantId: e.tenantId, kind: e.kind, severity: e.severity, summary: e.summary, openedAt: e.occurredAt, attemptId: '', delivery: null, occurrences: 0, lastSeenAt: '', lastAttemptId: '', status: 'resolved' };
+  return base.resolution && base.resolution.at >= resolution.at ? base : { ...base, resolution };
+}
+
+/** Open while the newest occurrence is later than the newest resolution, whatever the arrival order. */
+function incidentStatus(i: IncidentView): IncidentView {
+  const { resolvedAt, ...rest } = i;
+  // Snapshots from before connector.incident.resolved carry only the READY time that resolved it.
+  const resolution = i.resolution ?? (resolvedAt ? { at: resolvedAt, attemptId: '', reason: 'PASSED' as const, supersededBy: null, summary: 'a later attempt was READY', delivery: null } : undefined);
+  if (!resolution) return { ...rest, status: 'open' };
+  return resolution.at >= i.lastSeenAt ? { ...rest, resolution, status: 'resolved', resolvedAt: resolution.at } : { ...rest, resolution, status: 'open' };
+}
+
+/** State, receipt and approval from the attempt log. */
 function derive(c: ConnectorState): ConnectorState {
   const current = c.attemptLog.at(-1);
   const lastOutcome = [...c.attemptLog].reverse().find((a) => a.outcome)?.outcome ?? null;
@@ -264,19 +304,11 @@ function derive(c: ConnectorState): ConnectorState {
   // A change newer than the current attempt voids its outcome: the new spec has not passed yet.
   if (c.lastChange && (!current || current.startedAt < c.lastChange.at)) status = 'REGISTERED';
   if (c.retired) status = 'RETIRED';
-  const lastReady = [...c.attemptLog].reverse().find((a) => a.outcome?.status === 'READY');
-  // A READY outcome resolves the incidents last seen before it: the source was fixed.
-  const readyAt = lastReady?.outcome?.validatedAt;
-  const openIncidents = readyAt ? c.openIncidents.filter((i) => i.lastSeenAt > readyAt) : c.openIncidents;
-  const resolved = readyAt ? c.openIncidents.filter((i) => i.lastSeenAt <= readyAt).map((i) => ({ ...i, resolvedAt: readyAt })) : [];
-  const resolvedIncidents = [...(c.resolvedIncidents ?? []).filter((r) => !resolved.some((x) => x.incidentId === r.incidentId)), ...resolved].sort((x, y) => (x.resolvedAt ?? '').localeCompare(y.resolvedAt ?? '')).slice(-RESOLVED_LIMIT);
   return {
     ...c,
     status,
     lastAttemptId: current?.attemptId ?? null,
     lastReceipt: lastOutcome,
     pendingApproval: status !== 'RETIRED' && current && !current.outcome && current.approval ? { ...current.approval, attemptId: current.attemptId } : null,
-    openIncidents,
-    resolvedIncidents,
   };
 }

@@ -49,18 +49,20 @@ describe('readiness decide', () => {
     expect(v.durationMs).toBe(200);
   });
 
-  it('the receipt (version 2) carries every expectation with its evidence and the error code', () => {
+  it('the receipt (version 3) carries every expectation with its evidence, severity, error code and failed-row samples', () => {
     const results = [
-      { expectationType: 'expect_table_row_count_to_be_between', kwargsJson: '{"min_value":1,"max_value":null}', success: true, elementCount: null, unexpectedCount: null, unexpectedPercent: null, partialUnexpectedList: [], observedValue: '5000', exceptionMessage: null },
-      { expectationType: 'expect_column_values_to_not_be_null', kwargsJson: '{"column":"salary"}', success: false, elementCount: null, unexpectedCount: null, unexpectedPercent: null, partialUnexpectedList: [], observedValue: null, exceptionMessage: 'PERMISSION: permission denied for table payroll' },
+      { expectationType: 'expect_table_row_count_to_be_between', kwargsJson: '{"min_value":1,"max_value":null}', success: true, elementCount: null, unexpectedCount: null, unexpectedPercent: null, partialUnexpectedList: [], observedValue: '5000', exceptionMessage: null, severity: 'error', ruleSeverity: null, unexpectedRows: [] },
+      { expectationType: 'expect_column_values_to_be_in_set', kwargsJson: '{"column":"country","value_set":["DE"]}', success: false, elementCount: 3, unexpectedCount: 1, unexpectedPercent: 33.3, partialUnexpectedList: ['FR'], observedValue: '1', exceptionMessage: null, severity: 'warning', ruleSeverity: 'info', unexpectedRows: [{ id: '2', country: 'FR', email: '[REDACTED]' }] },
+      { expectationType: 'expect_column_values_to_not_be_null', kwargsJson: '{"column":"salary"}', success: false, elementCount: null, unexpectedCount: null, unexpectedPercent: null, partialUnexpectedList: [], observedValue: null, exceptionMessage: 'PERMISSION: permission denied for table payroll', severity: 'error', ruleSeverity: null, unexpectedRows: [] },
     ];
     const failing = { ...schemaPass, status: 'FAIL' as const, checkpoint: { ...schemaPass.checkpoint, success: false, results } };
     const v = outcome(decide(fold([credsPass, handshake, failing]), at(200), settings()).events);
     const receipt = parse(v.receiptYaml) as { receipt_version: number; schema_check: { checkpoint: { expectations: unknown[] } } };
-    expect(receipt.receipt_version).toBe(2);
+    expect(receipt.receipt_version).toBe(3);
     expect(receipt.schema_check.checkpoint.expectations).toEqual([
-      { expectation_type: 'expect_table_row_count_to_be_between', expected: { min_value: 1, max_value: null }, success: true, observed: '5000', element_count: null, unexpected_count: null, unexpected_percent: null, error: null },
-      { expectation_type: 'expect_column_values_to_not_be_null', expected: { column: 'salary' }, success: false, observed: null, element_count: null, unexpected_count: null, unexpected_percent: null, error: { code: 'PERMISSION', message: 'permission denied for table payroll' } },
+      { expectation_type: 'expect_table_row_count_to_be_between', expected: { min_value: 1, max_value: null }, success: true, observed: '5000', element_count: null, unexpected_count: null, unexpected_percent: null, error: null, severity: 'error', rule_severity: null },
+      { expectation_type: 'expect_column_values_to_be_in_set', expected: { column: 'country', value_set: ['DE'] }, success: false, observed: '1', element_count: 3, unexpected_count: 1, unexpected_percent: 33.3, error: null, severity: 'warning', rule_severity: 'info', failed_rows: [{ id: '2', country: 'FR', email: '[REDACTED]' }] },
+      { expectation_type: 'expect_column_values_to_not_be_null', expected: { column: 'salary' }, success: false, observed: null, element_count: null, unexpected_count: null, unexpected_percent: null, error: { code: 'PERMISSION', message: 'permission denied for table payroll' }, severity: 'error', rule_severity: null },
     ]);
   });
 

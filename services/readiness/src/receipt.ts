@@ -58,7 +58,8 @@ export function receiptYaml(input: ReceiptInput, receipt: Receipt = receiptOf(in
   const c = a.credentials;
   const doc = {
     // 2: every expectation with its evidence (observed value, counts, error code and message), not only the failed ones.
-    receipt_version: 2,
+    // 3: each expectation's severity (and the rule's as written) and, when the contract asked, its failed-row samples.
+    receipt_version: 3,
     status: input.status,
     reason: input.reason,
     validated_by: input.validatedBy,
@@ -102,7 +103,7 @@ export function receiptYaml(input: ReceiptInput, receipt: Receipt = receiptOf(in
                 evaluated_expectations: s.checkpoint.evaluatedExpectations,
                 successful_expectations: s.checkpoint.successfulExpectations,
                 success_percent: round(s.checkpoint.successPercent),
-                failed: s.checkpoint.results.filter((r) => !r.success).map((r) => ({ expectation_type: r.expectationType, kwargs: JSON.parse(r.kwargsJson) as unknown, unexpected_count: r.unexpectedCount, unexpected_percent: r.unexpectedPercent })),
+                failed: s.checkpoint.results.filter((r) => !r.success).map((r) => ({ expectation_type: r.expectationType, kwargs: JSON.parse(r.kwargsJson) as unknown, severity: r.severity, unexpected_count: r.unexpectedCount, unexpected_percent: r.unexpectedPercent })),
                 expectations: s.checkpoint.results.map(evidenceOf),
               }
             : null,
@@ -155,8 +156,10 @@ type ResultRecord = NonNullable<NonNullable<ReceiptInput['attempt']['schema']>['
 
 /**
  * One expectation as evidence: what was expected (kwargs), what was observed, how many rows were
- * unexpected, and the error with its stable code (`PERMISSION: …` as the schema validator writes
- * it). Sample values stay out: they are only in the event, redacted for PII.
+ * unexpected, the error with its stable code (`PERMISSION: …` as the schema validator writes it),
+ * and its severity: `warning` when the contract's rule is of a non-blocking ODCS severity, so its
+ * failure did not fail the preflight. Failed-row samples only when the contract asked for them
+ * (already bounded and redacted by the checkpoint); partial value lists stay in the event.
  */
 function evidenceOf(r: ResultRecord): Record<string, unknown> {
   const code = r.exceptionMessage ? /^([A-Z][A-Z_]+): /.exec(r.exceptionMessage)?.[1] ?? null : null;
@@ -169,5 +172,9 @@ function evidenceOf(r: ResultRecord): Record<string, unknown> {
     unexpected_count: r.unexpectedCount,
     unexpected_percent: r.unexpectedPercent === null ? null : round(r.unexpectedPercent),
     error: r.exceptionMessage ? { code, message: code ? r.exceptionMessage.slice(code.length + 2) : r.exceptionMessage } : null,
+    // A schema.checked v1 (before severities) reads as error, the only severity it knew.
+    severity: r.severity,
+    rule_severity: r.ruleSeverity,
+    ...(r.unexpectedRows.length ? { failed_rows: r.unexpectedRows } : {}),
   };
 }

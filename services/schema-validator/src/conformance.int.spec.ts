@@ -32,7 +32,7 @@ interface DcCheck {
   field: string | null;
   result: string;
   reason: string | null;
-  diagnostics: { value?: unknown; percent?: unknown } | null;
+  diagnostics: { value?: unknown; percent?: unknown; age_seconds?: unknown } | null;
 }
 
 /**
@@ -96,6 +96,9 @@ function ourKey(r: ExpectationValidationResult): string {
       return `${m.dataset}__row_count`;
     case 'sql':
       return m.column ? `${at}__quality_sql_${index}` : `${m.dataset}__quality_sql_${index}`;
+    case 'freshness':
+    case 'retention':
+      return `${at}__servicelevel_${m.clause}`;
     default:
       return `${at}__${m.clause}`;
   }
@@ -211,6 +214,24 @@ describe('side by side with datacontract-cli on one PostgreSQL database', () => 
     expect(excl).toMatchObject({ success: false, result: { unexpected_count: 2 } });
     expect(Number(get('Customers__balance__field_minimum').diagnostics?.value) + Number(get('Customers__balance__field_not_equal').diagnostics?.value)).toBe(2);
     expect(get('Customers__tags[]__field_type').result).toBe('passed');
+  });
+
+  it('checks SLA freshness and retention like datacontract-cli: same verdicts, the same age give or take the seconds between the two runs', () => {
+    const sla = dc.filter((c) => c.type.startsWith('servicelevel_'));
+    expect(sla.map((c) => `${c.key} ${c.result}`).sort()).toEqual([
+      'Customers__created_at__servicelevel_freshness passed',
+      'Customers__created_at__servicelevel_retention passed',
+      'orders__placed_at__servicelevel_freshness failed',
+      'orders__placed_at__servicelevel_retention failed',
+    ]);
+    for (const c of sla) {
+      const r = (ours.checkpoint?.results ?? []).find((x) => ourKey(x) === c.key);
+      expect(r?.success).toBe(c.result === 'passed');
+      // datacontract-cli ran first: our age is theirs plus the time in between, never less.
+      const delta = Number(r?.result.observed_value) - Number(c.diagnostics?.age_seconds);
+      expect(delta).toBeGreaterThanOrEqual(0);
+      expect(delta).toBeLessThan(150);
+    }
   });
 
   it('reads the schema from the contract server, compares physical types after aliases, counts duplicates the ODCS way', () => {

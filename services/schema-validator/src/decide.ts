@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CheckpointResult, DiffEntry as ContractDiffEntry } from '@preflight/contracts';
-import { causedBy, newEvent, unreachableSourceAlert, type Checkpoint, type ConnectorEvent, type ConnectorHandshake, type DiffEntry, type ErrorInfo } from '@preflight/events';
+import { causedBy, derivedEventId, newEvent, unreachableSourceAlert, type Checkpoint, type ConnectorEvent, type ConnectorHandshake, type ConnectorIncidentOpened, type ConnectorIncidentResolved, type DiffEntry, type ErrorInfo } from '@preflight/events';
 
 export const SERVICE_NAME = 'schema-validator';
 export const SERVICE_VERSION = '0.1.0';
@@ -39,6 +39,80 @@ export interface IncidentTicket {
   openedAt: string;
 }
 
+/** What the validator remembers of an open incident: enough to resolve it and tell the sink. */
+export interface OpenIncident {
+  incidentId: string;
+  kind: string;
+  severity: string;
+  summary: string;
+  /** occurredAt of its newest occurrence. */
+  lastSeenAt: string;
+}
+
+/** The resolve message for an incident sink; the attempt is the one that showed the problem gone. */
+export interface IncidentResolution {
+  incidentId: string;
+  kind: string;
+  severity: string;
+  reason: 'PASSED' | 'SUPERSEDED';
+  supersededBy: string | null;
+  summary: string;
+  connectorId: string;
+  connector: string;
+  tenantId: string;
+  attemptId: string;
+  resolvedAt: string;
+}
+
+/**
+ * Pure: the open incidents a finished check ends. A passing check ends them all; a failing one
+ * ends every other problem (its fingerprint — the set of failing checks — changed, so the old
+ * ticket no longer describes the source) and keeps its own. A check that could not run says
+ * nothing about the source and ends none.
+ */
+export function resolutionsFor(input: ConnectorHandshake, outcome: SchemaCheckOutcome, ticket: IncidentTicket | null, open: readonly OpenIncident[], now: Date = new Date()): IncidentResolution[] {
+  if (!outcome.ok) return [];
+  return open
+    .filter((o) => o.incidentId !== ticket?.incidentId)
+    .map((o) => ({
+      incidentId: o.incidentId,
+      kind: o.kind,
+      severity: o.severity,
+      reason: ticket ? 'SUPERSEDED' : 'PASSED',
+      supersededBy: ticket?.incidentId ?? null,
+      summary: ticket
+        ? `${input.spec.name}: ${o.incidentId} no longer matches the source; the check now fails differently (${ticket.incidentId})`
+        : `${input.spec.name}: the schema and quality check passed against contract ${outcome.contractId} v${outcome.contractVersion}`,
+      connectorId: input.connectorId,
+      connector: input.spec.name,
+      tenantId: input.tenantId,
+      attemptId: input.correlationId,
+      resolvedAt: now.toISOString(),
+    }));
+}
+
+/**
+ * The open incidents per connector, folded from connector.incident.opened/resolved in any order:
+ * an incident is open while its newest occurrence is later than its newest resolution, so the log
+ * read back at start (topics in parallel) and the live stream give the same answer.
+ */
+export class OpenIncidents {
+  private readonly byConnector = new Map<string, Map<string, OpenIncident & { resolvedAt: string }>>();
+
+  apply(e: ConnectorIncidentOpened | ConnectorIncidentResolved): void {
+    let known = this.byConnector.get(e.connectorId);
+    if (!known) this.byConnector.set(e.connectorId, (known = new Map<string, OpenIncident & { resolvedAt: string }>()));
+    const prior = known.get(e.incidentId) ?? { incidentId: e.incidentId, kind: e.kind, severity: e.severity, summary: e.summary, lastSeenAt: '', resolvedAt: '' };
+    if (e.eventType === 'connector.incident.opened') {
+      if (e.occurredAt > prior.lastSeenAt) known.set(e.incidentId, { ...prior, kind: e.kind, severity: e.severity, summary: e.summary, lastSeenAt: e.occurredAt });
+    } else if (e.occurredAt > prior.resolvedAt) known.set(e.incidentId, { ...prior, resolvedAt: e.occurredAt });
+  }
+
+  of(connectorId: string): OpenIncident[] {
+    return [...(this.byConnector.get(connectorId)?.values() ?? [])].filter((i) => i.lastSeenAt > i.resolvedAt).map(({ resolvedAt: _, ...open }) => open);
+  }
+}
+
 const toDiffEntry = (d: SchemaDiffEntry): DiffEntry => ({
   kind: d.kind,
   dataset: d.dataset,
@@ -73,6 +147,9 @@ export function toCheckpoint(ge: GeResult): Checkpoint {
       observedValue: r.result.observed_value === undefined ? null : str(r.result.observed_value),
       // The stable code leads the message, so receipts can show it without another schema version.
       exceptionMessage: r.exception_info?.raised_exception ? `${r.exception_info.error_code ? `${r.exception_info.error_code}: ` : ''}${r.exception_info.exception_message ?? 'exception'}` : null,
+      severity: r.expectation_config.meta.severity,
+      ruleSeverity: r.expectation_config.meta.ruleSeverity ?? null,
+      unexpectedRows: r.result.unexpected_rows ?? [],
     })),
   };
 }
@@ -147,8 +224,17 @@ export function incidentFor(input: ConnectorHandshake, outcome: SchemaCheckOutco
   };
 }
 
-/** Pure: connector.schema.checked, plus connector.incident.opened when a ticket was opened. */
-export function decideSchemaCheck(input: ConnectorHandshake, outcome: SchemaCheckOutcome, incident: IncidentTicket | null, delivery: string | null): ConnectorEvent[] {
+/**
+ * Pure: connector.schema.checked, connector.incident.resolved for each incident the check ended
+ * (with its sink delivery), and connector.incident.opened when a ticket was opened.
+ */
+export function decideSchemaCheck(
+  input: ConnectorHandshake,
+  outcome: SchemaCheckOutcome,
+  incident: IncidentTicket | null,
+  delivery: string | null,
+  resolutions: ReadonlyArray<{ resolution: IncidentResolution; delivery: string | null }> = [],
+): ConnectorEvent[] {
   const failed = schemaMismatch(outcome) || qualityFailed(outcome);
   const checked = newEvent(
     'connector.schema.checked',
@@ -179,7 +265,15 @@ export function decideSchemaCheck(input: ConnectorHandshake, outcome: SchemaChec
   );
   // The handshake passed, so a source unreachable now is a connection lost mid-preflight.
   const alert = outcome.ok ? null : unreachableSourceAlert(checked, PRODUCER, input.spec, outcome.error, 'schema check');
-  if (!incident) return alert ? [checked, alert] : [checked];
+  // Ids derive from the check and the incident: a redelivered handshake resolves each one once.
+  const resolved = resolutions.map(({ resolution: r, delivery: d }) =>
+    newEvent(
+      'connector.incident.resolved',
+      { incidentId: r.incidentId, kind: r.kind, severity: r.severity, reason: r.reason, supersededBy: r.supersededBy, summary: r.summary, evidence: [`event:connector.schema.checked/${checked.eventId}`], delivery: d },
+      causedBy(checked, PRODUCER, { eventId: derivedEventId(checked.eventId, 'connector.incident.resolved', r.incidentId), idempotencyKey: `connector.incident.resolved:${r.incidentId}/${r.attemptId}`, occurredAt: new Date(r.resolvedAt) }),
+    ),
+  );
+  if (!incident) return [checked, ...(alert ? [alert] : []), ...resolved];
   const opened = newEvent(
     'connector.incident.opened',
     {
@@ -193,5 +287,5 @@ export function decideSchemaCheck(input: ConnectorHandshake, outcome: SchemaChec
     },
     causedBy(checked, PRODUCER, { outputType: 'connector.incident.opened' }),
   );
-  return [checked, opened];
+  return [checked, ...resolved, opened];
 }

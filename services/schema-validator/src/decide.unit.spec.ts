@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { sampleEvents } from '@preflight/events';
-import { decideSchemaCheck, incidentFor, type SchemaCheckOutcome } from './decide.js';
+import { newEvent, sampleEvents, type ConnectorIncidentOpened, type ConnectorIncidentResolved } from '@preflight/events';
+import { decideSchemaCheck, incidentFor, OpenIncidents, resolutionsFor, type OpenIncident, type SchemaCheckOutcome } from './decide.js';
 
 const handshake = { ...sampleEvents()['connector.handshake'], status: 'COMPLETED' as const, error: null };
 const pass: SchemaCheckOutcome = { ok: true, contractId: 'orders', contractVersion: '1.0.0', datasetsDiscovered: 1, diff: [], checkpoint: null, checkpointSeverity: null, durationMs: 12 };
@@ -67,5 +67,53 @@ describe('decideSchemaCheck', () => {
       },
     };
     expect(incidentFor(handshake, warnOnly)).toBeNull();
+  });
+});
+
+describe('incident lifecycle', () => {
+  const missing = (field: string): SchemaCheckOutcome => ({ ...pass, diff: [{ kind: 'MISSING_FIELD', dataset: 'orders', field, severity: 'ERROR', message: `orders.${field} is missing`, pii: false }] });
+  const later = { ...handshake, eventId: 'handshake-2', correlationId: 'attempt-2' };
+  const openOf = (field: string): OpenIncident => {
+    const t = incidentFor(handshake, missing(field))!;
+    return { incidentId: t.incidentId, kind: t.kind, severity: t.severity, summary: t.summary, lastSeenAt: '2026-11-23T10:00:00.000Z' };
+  };
+
+  it('a passing check resolves every open incident of the connector, once per incident and check', () => {
+    const open = [openOf('amount'), openOf('currency')];
+    const resolutions = resolutionsFor(later, pass, null, open, new Date('2026-11-23T11:00:00Z'));
+    expect(resolutions).toEqual(open.map((o) => expect.objectContaining({ incidentId: o.incidentId, reason: 'PASSED', supersededBy: null, attemptId: 'attempt-2', resolvedAt: '2026-11-23T11:00:00.000Z' })));
+    const events = decideSchemaCheck(later, pass, null, null, resolutions.map((resolution) => ({ resolution, delivery: 'delivered:200' })));
+    expect(events.map((e) => e.eventType)).toEqual(['connector.schema.checked', 'connector.incident.resolved', 'connector.incident.resolved']);
+    expect(events[1]).toMatchObject({ incidentId: open[0]!.incidentId, causationId: events[0]!.eventId, correlationId: 'attempt-2', delivery: 'delivered:200', occurredAt: '2026-11-23T11:00:00.000Z' });
+    // A redelivered handshake decides the same events: consumers drop the repeat by eventId.
+    const again = decideSchemaCheck(later, pass, null, null, resolutions.map((resolution) => ({ resolution, delivery: 'delivered:200' })));
+    expect(again.map((e) => e.eventId)).toEqual(events.map((e) => e.eventId));
+    expect(new Set(events.map((e) => e.idempotencyKey)).size).toBe(3);
+  });
+
+  it('a repeat keeps its incident open; a different failure supersedes it; a check that could not run resolves nothing', () => {
+    const open = [openOf('amount')];
+    const same = incidentFor(later, missing('amount'));
+    expect(resolutionsFor(later, missing('amount'), same, open)).toEqual([]);
+    const other = incidentFor(later, missing('currency'))!;
+    expect(resolutionsFor(later, missing('currency'), other, open)).toEqual([expect.objectContaining({ incidentId: open[0]!.incidentId, reason: 'SUPERSEDED', supersededBy: other.incidentId })]);
+    const events = decideSchemaCheck(later, missing('currency'), other, 'delivered:201', resolutionsFor(later, missing('currency'), other, open).map((resolution) => ({ resolution, delivery: null })));
+    expect(events.map((e) => e.eventType)).toEqual(['connector.schema.checked', 'connector.incident.resolved', 'connector.incident.opened']);
+    expect(resolutionsFor(later, lost('CONNECTIVITY'), null, open)).toEqual([]);
+  });
+
+  it('OpenIncidents: open while the newest occurrence is later than the newest resolution, in any order', () => {
+    const ctx = (corr: string, at: string) => ({ producer: 'schema-validator@0.1.0', tenantId: 'acme', connectorId: 'acme.crm', correlationId: corr, actor: 'service:schema-validator', occurredAt: new Date(at) });
+    const o = sampleEvents()['connector.incident.opened'];
+    const r = sampleEvents()['connector.incident.resolved'];
+    const opened = (id: string, corr: string, at: string): ConnectorIncidentOpened => newEvent('connector.incident.opened', { incidentId: id, kind: o.kind, severity: o.severity, summary: o.summary, diff: o.diff, evidence: o.evidence, delivery: o.delivery }, ctx(corr, at));
+    const resolved = (id: string, corr: string, at: string): ConnectorIncidentResolved => newEvent('connector.incident.resolved', { incidentId: id, kind: r.kind, severity: r.severity, reason: 'PASSED', supersededBy: null, summary: r.summary, evidence: r.evidence, delivery: r.delivery }, ctx(corr, at));
+    const log = [opened('A', 'a1', '2026-11-23T10:00:01Z'), resolved('A', 'a2', '2026-11-23T10:00:02Z'), opened('B', 'a2', '2026-11-23T10:00:02Z'), opened('A', 'a3', '2026-11-23T10:00:03Z'), resolved('B', 'a3', '2026-11-23T10:00:03Z')];
+    for (const order of [log, [...log].reverse(), [log[3]!, log[1]!, log[4]!, log[0]!, log[2]!]]) {
+      const incidents = new OpenIncidents();
+      for (const e of order) incidents.apply(e);
+      expect(incidents.of('acme.crm').map((i) => [i.incidentId, i.lastSeenAt])).toEqual([['A', '2026-11-23T10:00:03.000Z']]);
+      expect(incidents.of('another')).toEqual([]);
+    }
   });
 });

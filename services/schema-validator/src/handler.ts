@@ -1,9 +1,9 @@
 import { PreflightError, toPreflightError, type Logger } from '@preflight/core';
-import type { ConnectorEvent, ConnectorHandshake, ConnectorSpec } from '@preflight/events';
+import type { ConnectorEvent, ConnectorHandshake, ConnectorIncidentOpened, ConnectorIncidentResolved, ConnectorSpec } from '@preflight/events';
 import type { Handlers } from '@preflight/bus';
 import type { ConnectorModule, OperationContext, Scopes } from '@preflight/connectors';
 import { applyServer, checkpointSeverity, contractDatasets, diffSchema, parseContract, runCheckpoint, type CheckpointExecutor, type CheckpointResult, type DiffEntry } from '@preflight/contracts';
-import { decideSchemaCheck, incidentFor, type SchemaCheckOutcome } from './decide.js';
+import { decideSchemaCheck, incidentFor, OpenIncidents, resolutionsFor, type SchemaCheckOutcome } from './decide.js';
 import type { IncidentSink } from './sink.js';
 
 export interface SchemaValidatorDeps {
@@ -12,6 +12,10 @@ export interface SchemaValidatorDeps {
   scopes: Scopes;
   logger: Logger;
   incidentSink: IncidentSink;
+  /** The connectors' open incidents; the service rebuilds it from the log at start. */
+  incidents?: OpenIncidents;
+  /** The most failed-row samples per failed expectation a contract may ask for (PREFLIGHT_FAILED_ROW_SAMPLES_MAX). */
+  maxFailedRowSamples?: number;
   publish: (...events: ConnectorEvent[]) => Promise<void>;
 }
 
@@ -58,7 +62,7 @@ export function permissionFindings(checkpoint: CheckpointResult, principal: unkn
   return [...seen.values()];
 }
 
-export async function performSchemaCheck(tenantId: string, spec: ConnectorSpec, attemptId: string, deps: Pick<SchemaValidatorDeps, 'connectors' | 'scopes'>, logger: Logger): Promise<SchemaCheckOutcome> {
+export async function performSchemaCheck(tenantId: string, spec: ConnectorSpec, attemptId: string, deps: Pick<SchemaValidatorDeps, 'connectors' | 'scopes' | 'maxFailedRowSamples'>, logger: Logger): Promise<SchemaCheckOutcome> {
   const started = performance.now();
   let contractId: string | null = null;
   let contractVersion: string | null = null;
@@ -76,7 +80,7 @@ export async function performSchemaCheck(tenantId: string, spec: ConnectorSpec, 
     const dialect = module.pushdown?.dialect;
     const diff = diffSchema(contract, discovered, dialect ? { dialect } : undefined);
     const catalog = new Map(discovered.datasets.map((d) => [d.name.toLowerCase(), new Set(d.fields.map((f) => f.name.toLowerCase()))] as const));
-    const checkpoint = await runCheckpoint(contract, executorFor(module, config, ctx), { runId: attemptId, catalog });
+    const checkpoint = await runCheckpoint(contract, executorFor(module, config, ctx), { runId: attemptId, catalog, ...(deps.maxFailedRowSamples !== undefined ? { maxFailedRowSamples: deps.maxFailedRowSamples } : {}) });
     const conflicts: DiffEntry[] = resolved.conflicts.map((c) => ({
       kind: 'SERVER_CONFLICT',
       dataset: '*',
@@ -105,18 +109,29 @@ export async function performSchemaCheck(tenantId: string, spec: ConnectorSpec, 
 }
 
 export function schemaValidatorHandlers(deps: SchemaValidatorDeps): Handlers {
+  const incidents = deps.incidents ?? new OpenIncidents();
   return {
     'connector.handshake': async (input: ConnectorHandshake) => {
       if (input.status !== 'COMPLETED') return;
       const log = deps.logger.child({ connectorId: input.connectorId, correlationId: input.correlationId, tenantId: input.tenantId });
       const outcome = await performSchemaCheck(input.tenantId, input.spec, input.correlationId, deps, log);
       const ticket = incidentFor(input, outcome);
-      const delivery = ticket ? await deps.incidentSink.deliver(ticket) : null;
-      const events = decideSchemaCheck(input, outcome, ticket, delivery);
+      const open = incidents.of(input.connectorId);
+      const repeat = ticket !== null && open.some((o) => o.incidentId === ticket.incidentId);
+      const delivery = ticket ? await deps.incidentSink.deliver({ ...ticket, action: repeat ? 'update' : 'open' }) : null;
+      const resolutions = await Promise.all(
+        resolutionsFor(input, outcome, ticket, open).map(async (resolution) => ({ resolution, delivery: await deps.incidentSink.deliver({ ...resolution, action: 'resolve' }) })),
+      );
+      const events = decideSchemaCheck(input, outcome, ticket, delivery, resolutions);
       if (!outcome.ok) log.error({ code: outcome.error.code, reason: outcome.error.message }, `schema check could not run: ${outcome.error.code}`);
-      else if (ticket) log.error({ incidentId: ticket.incidentId, severity: ticket.severity, kind: ticket.kind, delivery }, `incident opened: ${ticket.summary}`);
+      else if (ticket) log.error({ incidentId: ticket.incidentId, severity: ticket.severity, kind: ticket.kind, delivery, repeat }, `incident ${repeat ? 'seen again' : 'opened'}: ${ticket.summary}`);
       else log.info({ durationMs: outcome.durationMs, datasets: outcome.datasetsDiscovered }, 'schema check passed');
+      for (const { resolution: r, delivery: d } of resolutions) log.info({ incidentId: r.incidentId, reason: r.reason, delivery: d }, `incident resolved: ${r.summary}`);
       await deps.publish(...events);
+      for (const e of events) if (e.eventType === 'connector.incident.opened' || e.eventType === 'connector.incident.resolved') incidents.apply(e);
     },
+    // Also what other instances decided for this partition's connectors before a rebalance.
+    'connector.incident.opened': async (e: ConnectorIncidentOpened) => incidents.apply(e),
+    'connector.incident.resolved': async (e: ConnectorIncidentResolved) => incidents.apply(e),
   };
 }

@@ -3,7 +3,7 @@ import type { Logger } from '@preflight/core';
 import { serviceGroupId } from '@preflight/events';
 import { getConnector, scopesFromEnv, type Scopes } from '@preflight/connectors';
 import { schemaValidatorConfig, type SchemaValidatorConfig } from './config.js';
-import { SERVICE_NAME } from './decide.js';
+import { OpenIncidents, SERVICE_NAME } from './decide.js';
 import { schemaValidatorHandlers } from './handler.js';
 import { noIncidentSink, WebhookIncidentSink, type IncidentSink } from './sink.js';
 
@@ -21,9 +21,24 @@ export interface SchemaValidatorServiceOptions {
 
 export async function startSchemaValidatorService(options: SchemaValidatorServiceOptions): Promise<{ stop(): Promise<void> }> {
   const { bus, logger } = options;
-  const url = (options.config ?? schemaValidatorConfig()).incidentWebhookUrl;
+  const config = options.config ?? schemaValidatorConfig();
+  const url = config.incidentWebhookUrl;
   const incidentSink = options.incidentSink ?? (url ? new WebhookIncidentSink(url, logger) : noIncidentSink);
+  const { maxFailedRowSamples } = config;
   await bus.producer.start();
+  // Which incidents are open decides whether a ticket is new or a repeat and what a passing check
+  // resolves: rebuilt from the whole incident log (a few events per problem, not per preflight).
+  const incidents = new OpenIncidents();
+  const incidentTypes = ['connector.incident.opened', 'connector.incident.resolved'] as const;
+  const { records } = await bus.readTopics(incidentTypes.map((t) => bus.topics.of(t)), async (topic, _partition, _offset, value) => {
+    const type = bus.topics.typeOf(topic) as (typeof incidentTypes)[number];
+    try {
+      incidents.apply((await bus.codec.decode(value, type)) as Parameters<OpenIncidents['apply']>[0]);
+    } catch {
+      // the live consumer dead-letters it with the reason
+    }
+  });
+  logger.info({ records }, `${SERVICE_NAME} read the incident log`);
   const consumer = bus.consumer({
     groupId: options.groupId ?? serviceGroupId(bus.topics.prefix, SERVICE_NAME),
     partitionsConsumedConcurrently: 6,
@@ -33,6 +48,8 @@ export async function startSchemaValidatorService(options: SchemaValidatorServic
       scopes: options.scopes ?? scopesFromEnv({ brokers: bus.config.brokers, registryUrl: bus.config.schemaRegistryUrl }),
       logger,
       incidentSink,
+      incidents,
+      maxFailedRowSamples,
       publish: (...events) => bus.producer.publish(...events),
     }),
   });

@@ -216,13 +216,15 @@ async function refresh() {
   for (const [k, id] of [['state', '#f-state'], ['sourceType', '#f-source'], ['q', '#f-q']]) if ($(id).value) q.set(k, $(id).value);
   const cursor = pages.at(-1);
   if (cursor) q.set('cursor', cursor);
-  const [connectors, metrics, incidents, alerts, release] = await Promise.all([api(`/api/connectors?${q}`), api('/api/metrics'), api('/api/incidents'), api('/api/alerts'), api('/api/release-readiness')]);
+  const [connectors, metrics, incidents, alerts, release] = await Promise.all([api(`/api/connectors?${q}`), api('/api/metrics'), api(`/api/incidents?status=${$('#f-incidents').value}`), api('/api/alerts'), api('/api/release-readiness')]);
   renderRelease(release.datasets);
   renderRates(metrics.metrics);
   renderChart(metrics.series);
   renderConnectors(connectors.connectors);
   renderPager(connectors);
-  renderList('#incidents', incidents.incidents, (i) => el('li', {}, badge(i.severity), ' ', el('strong', {}, i.incidentId), ` ${i.summary} `, el('span', { class: 'muted small' }, `${ago(i.openedAt)} · ${i.delivery ?? ''}`)));
+  renderList('#incidents', incidents.incidents, (i) =>
+    el('li', { class: `incident ${i.status}` }, badge(i.severity), ' ', badge(i.status), ' ', el('strong', {}, i.incidentId), ` ${i.summary} `,
+      el('span', { class: 'muted small' }, `opened ${ago(i.openedAt)} · seen ${i.occurrences}× (last ${ago(i.lastSeenAt || i.openedAt)})${i.resolvedAt ? ` · resolved ${ago(i.resolvedAt)}${i.resolution ? ` (${i.resolution.reason.toLowerCase()}${i.resolution.supersededBy ? ` by ${i.resolution.supersededBy}` : ''})` : ''}` : ''} · ${i.delivery ?? ''}`)));
   renderList('#alerts', alerts.alerts, (a) => el('li', {}, badge(a.severity), ' ', el('strong', {}, a.kind), ` ${a.summary} `, el('span', { class: 'muted small' }, ago(a.raisedAt))));
   try {
     const topics = await api('/api/topics');
@@ -249,6 +251,7 @@ $('#login-form').addEventListener('submit', (ev) => {
   void login($('#token').value);
 });
 $('#logout').addEventListener('click', () => logout());
+$('#f-incidents').addEventListener('input', () => refresh().catch(() => {}));
 for (const id of ['#f-state', '#f-source', '#f-q'])
   $(id).addEventListener('input', () => {
     pages = [undefined];
