@@ -51,7 +51,7 @@ describe('shared verdict rules', () => {
   });
 
   it('states in preflight order; the ones under way are those before an outcome', () => {
-    expect(CONNECTOR_STATES).toEqual(['REGISTERED', 'HANDSHAKING', 'VALIDATING', 'AWAITING_APPROVAL', 'READY', 'FAILED']);
+    expect(CONNECTOR_STATES).toEqual(['REGISTERED', 'HANDSHAKING', 'VALIDATING', 'AWAITING_APPROVAL', 'READY', 'FAILED', 'RETIRED']);
     expect(IN_PROGRESS_STATES).toEqual(['REGISTERED', 'HANDSHAKING', 'VALIDATING', 'AWAITING_APPROVAL']);
   });
 
