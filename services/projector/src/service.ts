@@ -48,6 +48,7 @@ export async function startProjectorService(options: ProjectorServiceOptions): P
   const deadLetters = new DeadLetterCounter(bus.kafka, bus.topics, `${bus.topics.prefix}preflight.projector.dead-letters${instance ? `.${instance}` : ''}`);
   await deadLetters.start();
   const topics = new TopicStats(bus.kafka, bus.topics, deadLetters);
+  await topics.start();
   const prometheus = createPrometheus(() => runner.projection, topics);
   const configured = options.scopes ?? scopesFromEnv({ brokers: bus.config.brokers, registryUrl: bus.config.schemaRegistryUrl });
   // The API's own port is known only once it listens; until then the configured policy applies.
@@ -78,6 +79,7 @@ export async function startProjectorService(options: ProjectorServiceOptions): P
       clearInterval(expiry);
       await app.close();
       await prometheus.shutdown();
+      await topics.stop();
       await deadLetters.stop();
       await runner.stop();
     },

@@ -1,5 +1,6 @@
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { retryRetriable } from '@preflight/bus';
+import { toPreflightError } from '@preflight/core';
 import type { Topics } from '@preflight/events';
 
 export interface TopicRow {
@@ -68,70 +69,170 @@ function serviceOf(prefix: string, group: string): string {
 /** The consumer groups of the platform's services, as they name themselves. */
 export const SERVICE_GROUPS = ['handshake', 'schema-validator', 'credential-auditor', 'readiness', 'projector'];
 
+/** The admin calls the topic view makes; a `kafkajs` Admin has them all. */
+export type TopicAdmin = Pick<Admin, 'connect' | 'disconnect' | 'listTopics' | 'fetchTopicOffsets' | 'fetchOffsets'>;
+
+export interface TopicStatsOptions {
+  /** How often the background refresh samples offsets and lag. */
+  refreshEveryMs?: number;
+}
+
 /**
  * Per topic: messages, message rate (from log-end offsets sampled over time) and each service
- * group's lag (log end minus committed offset). Sampled on demand, at most every couple of seconds.
+ * group's lag (log end minus committed offset).
+ *
+ * One admin client, connected once, refreshes the figures in the background every couple of
+ * seconds, one refresh at a time; a request only reads the last refresh. Under pipeline load a
+ * round of offset requests can take seconds, and before this each request opened its own admin
+ * client and walked the topics one by one, so `/api/topics` took as long as the slowest broker
+ * answer (4.5–6.9 s with 2000 preflights running).
  */
 export class TopicStats {
   private last: { at: number; ends: Map<string, number> } | undefined;
   private cached: { at: number; rows: TopicRow[] } | undefined;
   private rates = new Map<string, number>();
+  private admin: TopicAdmin | undefined;
+  private connecting: Promise<TopicAdmin> | undefined;
+  private refreshing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private lastError: unknown;
+  /** Refreshes begun since start: tests and docs read it to show requests do not trigger any. */
+  refreshes = 0;
+  private readonly refreshEveryMs: number;
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly kafka: Pick<Kafka, 'admin'>,
     private readonly topics: Topics,
     private readonly deadLetterCounter?: DeadLetterCounter,
-  ) {}
+    options: TopicStatsOptions = {},
+  ) {
+    this.refreshEveryMs = options.refreshEveryMs ?? 2_000;
+  }
 
-  async rows(maxAgeMs = 2_000): Promise<TopicRow[]> {
-    if (this.cached && Date.now() - this.cached.at < maxAgeMs) return this.cached.rows;
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const names = [...this.topics.all(), this.topics.state];
-      const existing = new Set(await admin.listTopics());
-      const ends = new Map<string, number>();
-      const partitionEnds = new Map<string, Map<number, number>>();
-      for (const t of names.filter((n) => existing.has(n))) {
-        const offs = await retryRetriable(() => admin.fetchTopicOffsets(t));
-        partitionEnds.set(t, new Map(offs.map((o) => [o.partition, Number(o.high)])));
-        ends.set(t, offs.reduce((n, o) => n + Number(o.high) - Number(o.low), 0));
-      }
-      const now = Date.now();
-      if (this.last) {
-        const secs = (now - this.last.at) / 1000;
-        for (const [t, n] of ends) this.rates.set(t, secs > 0 ? Math.max(0, (n - (this.last.ends.get(t) ?? n)) / secs) : 0);
-      }
-      this.last = { at: now, ends };
-      const lagByTopic = new Map<string, Array<{ group: string; lag: number }>>();
-      for (const svc of SERVICE_GROUPS) {
-        const groupId = `${this.topics.prefix}preflight.${svc}`;
-        const topics = [...partitionEnds.keys()];
-        const committed = await admin.fetchOffsets({ groupId, topics }).catch(() => []);
-        for (const t of committed) {
-          const highs = partitionEnds.get(t.topic);
-          if (!highs || t.partitions.every((p) => p.offset === '-1')) continue;
-          const lag = t.partitions.reduce((n, p) => n + Math.max(0, (highs.get(p.partition) ?? 0) - (p.offset === '-1' ? 0 : Number(p.offset))), 0);
-          lagByTopic.set(t.topic, [...(lagByTopic.get(t.topic) ?? []), { group: svc, lag }]);
+  /** Connects the admin client and starts the background refresh; the first round is awaited. */
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.refresh();
+  }
+
+  /**
+   * The last refresh's rows, at once. Only before the first refresh has finished does a caller
+   * wait (for that refresh); a later slow refresh never holds a request up.
+   */
+  async rows(): Promise<TopicRow[]> {
+    if (this.cached) return this.cached.rows;
+    await this.refresh();
+    return this.lastRows();
+  }
+
+  // A method, not `this.cached` again, so the check before the await is not taken to still hold.
+  private lastRows(): TopicRow[] {
+    if (this.cached) return this.cached.rows;
+    if (this.lastError !== undefined) throw toPreflightError(this.lastError);
+    return [];
+  }
+
+  /** When the rows were sampled (ms since the epoch), or undefined before the first refresh. */
+  get sampledAt(): number | undefined {
+    return this.cached?.at;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.refreshing?.catch(() => undefined);
+    const admin = this.admin ?? (await this.connecting?.catch(() => undefined));
+    this.admin = undefined;
+    this.connecting = undefined;
+    await admin?.disconnect();
+  }
+
+  /** One refresh at a time; whoever asks while one runs shares it. Schedules the next when done. */
+  private refresh(): Promise<void> {
+    const running = (this.refreshing ??= this.sample()
+      .then(
+        () => {
+          this.lastError = undefined;
+        },
+        // Kept: the last good rows (a broker that is away now shows as rows that stop moving,
+        // not as failed requests); before any, the error is the answer.
+        (e: unknown) => {
+          this.lastError = e;
+        },
+      )
+      .finally(() => {
+        this.refreshing = undefined;
+        if (!this.stopped) {
+          clearTimeout(this.timer);
+          this.timer = setTimeout(() => void this.refresh(), this.refreshEveryMs);
+          this.timer.unref();
         }
-      }
-      const deadLetters = new Map<string, number>();
-      for (const t of [...this.topics.all(), this.topics.state].filter((n) => existing.has(this.topics.dlq(n)))) {
-        const offs = await retryRetriable(() => admin.fetchTopicOffsets(this.topics.dlq(t)));
-        deadLetters.set(t, offs.reduce((n, o) => n + Number(o.high) - Number(o.low), 0));
-      }
-      const rows = [...ends].map(([topic, messages]) => ({
-        topic,
-        messages,
-        ratePerSec: Math.round((this.rates.get(topic) ?? 0) * 100) / 100,
-        lag: lagByTopic.get(topic) ?? [],
-        deadLetters: this.topics.all().includes(topic) || topic === this.topics.state ? (deadLetters.get(topic) ?? 0) : null,
-        deadLettersByGroup: this.deadLetterCounter?.of(topic) ?? [],
       }));
-      this.cached = { at: now, rows };
-      return rows;
-    } finally {
-      await admin.disconnect();
+    return running;
+  }
+
+  private async connected(): Promise<TopicAdmin> {
+    if (this.admin) return this.admin;
+    this.connecting ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      this.admin = admin;
+      return admin;
+    })().catch((e: unknown) => {
+      this.connecting = undefined;
+      throw e;
+    });
+    return this.connecting;
+  }
+
+  private async sample(): Promise<void> {
+    this.refreshes++;
+    const admin = await this.connected();
+    const names = [...this.topics.all(), this.topics.state];
+    const existing = new Set(await admin.listTopics());
+    const present = names.filter((n) => existing.has(n));
+    // Every topic's offsets at once, over the one admin connection, instead of one after another.
+    const [offsets, dlqOffsets] = await Promise.all([
+      Promise.all(present.map((t) => retryRetriable(() => admin.fetchTopicOffsets(t)))),
+      Promise.all(present.filter((t) => existing.has(this.topics.dlq(t))).map(async (t) => [t, await retryRetriable(() => admin.fetchTopicOffsets(this.topics.dlq(t)))] as const)),
+    ]);
+    const ends = new Map<string, number>();
+    const partitionEnds = new Map<string, Map<number, number>>();
+    present.forEach((t, i) => {
+      const offs = offsets[i]!;
+      partitionEnds.set(t, new Map(offs.map((o) => [o.partition, Number(o.high)])));
+      ends.set(t, offs.reduce((n, o) => n + Number(o.high) - Number(o.low), 0));
+    });
+    const committedByGroup = await Promise.all(
+      SERVICE_GROUPS.map(async (svc) => [svc, await admin.fetchOffsets({ groupId: `${this.topics.prefix}preflight.${svc}`, topics: present }).catch(() => [])] as const),
+    );
+    const now = Date.now();
+    if (this.last) {
+      const secs = (now - this.last.at) / 1000;
+      for (const [t, n] of ends) this.rates.set(t, secs > 0 ? Math.max(0, (n - (this.last.ends.get(t) ?? n)) / secs) : 0);
     }
+    this.last = { at: now, ends };
+    const lagByTopic = new Map<string, Array<{ group: string; lag: number }>>();
+    for (const [svc, committed] of committedByGroup) {
+      for (const t of committed) {
+        const highs = partitionEnds.get(t.topic);
+        if (!highs || t.partitions.every((p) => p.offset === '-1')) continue;
+        const lag = t.partitions.reduce((n, p) => n + Math.max(0, (highs.get(p.partition) ?? 0) - (p.offset === '-1' ? 0 : Number(p.offset))), 0);
+        lagByTopic.set(t.topic, [...(lagByTopic.get(t.topic) ?? []), { group: svc, lag }]);
+      }
+    }
+    const deadLetters = new Map(dlqOffsets.map(([t, offs]) => [t, offs.reduce((n, o) => n + Number(o.high) - Number(o.low), 0)]));
+    const withDlq = new Set([...this.topics.all(), this.topics.state]);
+    const rows = [...ends].map(([topic, messages]) => ({
+      topic,
+      messages,
+      ratePerSec: Math.round((this.rates.get(topic) ?? 0) * 100) / 100,
+      lag: lagByTopic.get(topic) ?? [],
+      deadLetters: withDlq.has(topic) ? (deadLetters.get(topic) ?? 0) : null,
+      deadLettersByGroup: this.deadLetterCounter?.of(topic) ?? [],
+    }));
+    this.cached = { at: now, rows };
   }
 }
