@@ -16,6 +16,7 @@ export class EventCodec {
   private readonly writerIds = new Map<string, number>();
   private readonly resolvers = new Map<string, { reader: avro.Type; resolver: avro.Resolver }>();
   private readonly pendingResolvers = new Map<string, Promise<{ reader: avro.Type; resolver: avro.Resolver }>>();
+  private scratch = Buffer.allocUnsafe(64 * 1024);
 
   constructor(registryUrl: string, registry?: SchemaRegistry, client?: RegistryClientOptions) {
     this.registry = registry ?? new SchemaRegistry({ ...schemaRegistryClientArgs(registryUrl, client), retry: { retries: 3 } });
@@ -54,9 +55,8 @@ export class EventCodec {
     const id = this.writerIds.get(topic);
     if (id === undefined) throw new PreflightError('BUS', `no schema registered for topic ${topic}; call registerAll first`, { retriable: false });
     const type = eventAvroType(event.eventType);
-    let body: Buffer;
     try {
-      body = type.toBuffer(event);
+      return this.frame(type, id, event);
     } catch (e) {
       // Only the failure path pays for the full walk that names every offending field.
       const paths: string[] = [];
@@ -67,10 +67,25 @@ export class EventCodec {
         issues: paths.map((field) => ({ field, message: 'does not match the Avro schema' })),
       });
     }
-    const header = Buffer.alloc(5);
-    header.writeUInt8(MAGIC, 0);
-    header.writeUInt32BE(id, 1);
-    return Buffer.concat([header, body]);
+  }
+
+  /**
+   * Writes magic byte, schema id and Avro body into one reused scratch buffer and copies the frame
+   * out once (a pooled allocation for small events). `toBuffer` + a header + `Buffer.concat` made
+   * three buffers per event, one of them a zero-filled, unpooled one.
+   */
+  private frame(type: avro.Type, id: number, event: ConnectorEvent): Buffer {
+    let end = type.encode(event, this.scratch, 5);
+    if (end < 0) {
+      // Too small by -end bytes (a large receipt or contract): grow for this and later events.
+      this.scratch = Buffer.allocUnsafe(Math.max(this.scratch.length * 2, this.scratch.length - end));
+      end = type.encode(event, this.scratch, 5);
+    }
+    this.scratch[0] = MAGIC;
+    this.scratch.writeUInt32BE(id, 1);
+    const out = Buffer.allocUnsafe(end);
+    this.scratch.copy(out, 0, 0, end);
+    return out;
   }
 
   /** Decodes a wire-format value into the reader type of `eventType`. Errors are DECODE, not retriable. */
