@@ -13,6 +13,7 @@ import type { Operation, Projection } from './projection.js';
 import type { ConnectorState } from './state.js';
 import type { TopicStats } from './topics.js';
 import { paginate } from './paging.js';
+import { ALERT_SORTS, INCIDENT_SORTS, listQuerySchema, pageAlerts, pageIncidents, type AlertSort, type IncidentSort, type ListQuery } from './lists.js';
 
 const CONNECTOR_SORTS = ['updatedAt', 'name', 'connectorId', 'status', 'tenantId'] as const;
 type ConnectorSort = (typeof CONNECTOR_SORTS)[number];
@@ -362,12 +363,22 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return send(req, reply, { tenant: tenant ?? 'all', metrics: deps.projection().metrics(tenant), series: allTenants(p) ? series : [] });
   });
 
-  app.get<{ Querystring: { status?: 'open' | 'resolved' | 'all' } }>(
+  app.get<{ Querystring: { status?: 'open' | 'resolved' | 'all' } & ListQuery<IncidentSort> }>(
     '/api/incidents',
-    { preHandler: guard('read'), schema: { tags: ['ops'], description: 'Incidents: open (default), resolved or all', querystring: { type: 'object', properties: { status: { type: 'string', enum: ['open', 'resolved', 'all'] } } } } },
-    async (req, reply) => send(req, reply, { incidents: deps.projection().incidents(req.query.status ?? 'open').filter((i) => mayAccessTenant(req.principal!, i.tenantId)) }),
+    { preHandler: guard('read'), schema: { tags: ['ops'], description: 'Incidents: open (default), resolved or all; one page, filtered and sorted on the server (follow nextCursor)', querystring: { type: 'object', additionalProperties: false, properties: { status: { type: 'string', enum: ['open', 'resolved', 'all'] }, ...listQuerySchema(INCIDENT_SORTS, 'openedAt') } } } },
+    async (req, reply) => {
+      const page = pageIncidents(deps.projection().incidents(req.query.status ?? 'open').filter((i) => mayAccessTenant(req.principal!, i.tenantId)), req.query);
+      return send(req, reply, { incidents: page.items, total: page.total, nextCursor: page.nextCursor });
+    },
   );
-  app.get('/api/alerts', { preHandler: guard('read'), schema: { tags: ['ops'] } }, async (req, reply) => send(req, reply, { alerts: deps.projection().alerts().filter((a) => mayAccessTenant(req.principal!, a.tenantId)) }));
+  app.get<{ Querystring: ListQuery<AlertSort> }>(
+    '/api/alerts',
+    { preHandler: guard('read'), schema: { tags: ['ops'], description: 'Alerts, one page, filtered and sorted on the server (follow nextCursor)', querystring: { type: 'object', additionalProperties: false, properties: listQuerySchema(ALERT_SORTS, 'raisedAt') } } },
+    async (req, reply) => {
+      const page = pageAlerts(deps.projection().alerts().filter((a) => mayAccessTenant(req.principal!, a.tenantId)), req.query);
+      return send(req, reply, { alerts: page.items, total: page.total, nextCursor: page.nextCursor });
+    },
+  );
   app.get('/api/topics', { preHandler: guard('observe'), schema: { tags: ['ops'], description: 'Per topic: messages, rate and each service group\'s lag' } }, async (req, reply) => send(req, reply, { topics: deps.topics ? await deps.topics.rows() : [] }));
   app.get('/api/me', { preHandler: guard('read'), schema: { tags: ['ops'] } }, async (req) => req.principal);
   app.post('/api/admin/rebuild', { preHandler: guard('operate'), schema: { tags: ['ops'], description: 'Rebuild the projection from the event log' } }, async () => {
