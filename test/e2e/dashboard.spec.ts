@@ -54,6 +54,9 @@ describe('ops dashboard in Chromium', () => {
     expect(await page.textContent('#rates')).toContain('preflight_ready_rate');
     await page.waitForSelector('#chart svg circle');
     expect(await page.textContent('#incidents')).toMatch(/INC-\w+ .*schema does not match/);
+    // Incidents come a page at a time from the server, like connectors.
+    expect(await page.textContent('#incidents-info')).toMatch(/^1–[1-9]\d* of [1-9]\d*$/);
+    expect(await page.isDisabled('#incidents-prev')).toBe(true);
     await page.waitForSelector('#topics tbody tr');
     // Live: the dead letters appear on a later refresh without reloading the page: one poison
     // record, dead-lettered by each group that reads the topic (handshake and the projector).

@@ -166,13 +166,27 @@ function renderList(sel, items, line) {
 const PAGE_SIZE = 25;
 let pages = [undefined];
 
+/** One pager's buttons and "a–b of n", for a list whose page `shown` items came with `body`. */
+function renderPagerOf(prefix, stack, size, shown, body) {
+  const page = stack.length - 1;
+  $(`#${prefix}-info`).textContent = `${page * size + (shown ? 1 : 0)}–${page * size + shown} of ${body.total}`;
+  $(`#${prefix}-prev`).disabled = page === 0;
+  $(`#${prefix}-next`).disabled = !body.nextCursor;
+  $(`#${prefix}-next`).dataset.cursor = body.nextCursor ?? '';
+}
+
 function renderPager(connectors) {
-  const page = pages.length - 1;
-  const first = page * PAGE_SIZE + (connectors.connectors.length ? 1 : 0);
-  $('#page-info').textContent = `${first}–${page * PAGE_SIZE + connectors.connectors.length} of ${connectors.total}`;
-  $('#page-prev').disabled = page === 0;
-  $('#page-next').disabled = !connectors.nextCursor;
-  $('#page-next').dataset.cursor = connectors.nextCursor ?? '';
+  renderPagerOf('page', pages, PAGE_SIZE, connectors.connectors.length, connectors);
+}
+
+// Incidents and alerts page on the server too, each with its own stack of cursors.
+const LIST_PAGE_SIZE = 10;
+const listPages = { incidents: [undefined], alerts: [undefined] };
+function listQuery(name) {
+  const q = new URLSearchParams({ limit: String(LIST_PAGE_SIZE) });
+  const cursor = listPages[name].at(-1);
+  if (cursor) q.set('cursor', cursor);
+  return q;
 }
 
 async function refresh() {
@@ -180,13 +194,15 @@ async function refresh() {
   for (const [k, id] of [['state', '#f-state'], ['sourceType', '#f-source'], ['q', '#f-q']]) if ($(id).value) q.set(k, $(id).value);
   const cursor = pages.at(-1);
   if (cursor) q.set('cursor', cursor);
-  const [connectors, metrics, incidents, alerts] = await Promise.all([api(`/api/connectors?${q}`), api('/api/metrics'), api('/api/incidents'), api('/api/alerts')]);
+  const [connectors, metrics, incidents, alerts] = await Promise.all([api(`/api/connectors?${q}`), api('/api/metrics'), api(`/api/incidents?${listQuery('incidents')}`), api(`/api/alerts?${listQuery('alerts')}`)]);
   renderRates(metrics.metrics);
   renderChart(metrics.series);
   renderConnectors(connectors.connectors);
   renderPager(connectors);
   renderList('#incidents', incidents.incidents, (i) => el('li', {}, badge(i.severity), ' ', el('strong', {}, i.incidentId), ` ${i.summary} `, el('span', { class: 'muted small' }, `${ago(i.openedAt)} · ${i.delivery ?? ''}`)));
   renderList('#alerts', alerts.alerts, (a) => el('li', {}, badge(a.severity), ' ', el('strong', {}, a.kind), ` ${a.summary} `, el('span', { class: 'muted small' }, ago(a.raisedAt))));
+  renderPagerOf('incidents', listPages.incidents, LIST_PAGE_SIZE, incidents.incidents.length, incidents);
+  renderPagerOf('alerts', listPages.alerts, LIST_PAGE_SIZE, alerts.alerts.length, alerts);
   try {
     const topics = await api('/api/topics');
     $('#topics tbody').replaceChildren(
@@ -225,4 +241,14 @@ $('#page-prev').addEventListener('click', () => {
   if (pages.length > 1) pages.pop();
   refresh().catch(() => {});
 });
+for (const name of ['incidents', 'alerts']) {
+  $(`#${name}-next`).addEventListener('click', () => {
+    listPages[name].push($(`#${name}-next`).dataset.cursor);
+    refresh().catch(() => {});
+  });
+  $(`#${name}-prev`).addEventListener('click', () => {
+    if (listPages[name].length > 1) listPages[name].pop();
+    refresh().catch(() => {});
+  });
+}
 if (token) void login(token);
