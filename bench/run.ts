@@ -176,7 +176,7 @@ for (const n of sizes) {
   }
   record(`pipeline_over_raw_n${n}`, p.rate / r.rate);
   record(`pipeline_over_direct_n${n}`, p.rate / d.rate);
-  console.log(row([`RSS after N=${n} (MiB, one process)`, '', fmt(p.rssMiB ?? NaN), '', '', ''], w));
+  console.log(`  RSS after the pipeline at N=${n}: ${fmt(p.rssMiB ?? NaN)} MiB (every service in this one process)`);
   record(`rss_after_pipeline_n${n}_mib`, p.rssMiB ?? NaN);
 }
 
