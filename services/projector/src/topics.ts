@@ -142,7 +142,8 @@ export class TopicStats {
     this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
-    await this.refreshing?.catch(() => undefined);
+    // Not waiting for a refresh in flight: on a broker that does not answer it would hold the
+    // shutdown for a request timeout; disconnecting ends it.
     const admin = this.admin ?? (await this.connecting?.catch(() => undefined));
     this.admin = undefined;
     this.connecting = undefined;

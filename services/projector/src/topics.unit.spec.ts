@@ -96,6 +96,21 @@ describe('TopicStats (the /api/topics view)', () => {
     expect(a.calls.connect).toBe(1);
   });
 
+  it('stops at once while a refresh hangs on a broker that does not answer', async () => {
+    const a = slowAdmin();
+    stats = new TopicStats({ admin: a.factory as never }, topics, undefined, { refreshEveryMs: 10 });
+    await stats.start();
+    a.hold();
+    await new Promise((r) => setTimeout(r, 40)); // the next refresh is now waiting on the broker
+    const t0 = performance.now();
+    await stats.stop();
+    expect(performance.now() - t0).toBeLessThan(100);
+    const refreshes = stats.refreshes;
+    a.release();
+    await new Promise((r) => setTimeout(r, 60));
+    expect(stats.refreshes).toBe(refreshes); // and no refresh is scheduled after the stop
+  });
+
   it('waits only for the very first refresh, and reports its error when there is nothing to show yet', async () => {
     const failing: TopicAdmin = {
       connect: async () => {
