@@ -1,7 +1,7 @@
 // npm run bench:bus — the project's bus against raw kafkajs, same broker, same run, same message
 // count: produce and consume throughput, and one-hop latency (publish → handler) p50/p99.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { cloudEventHeaders, createBus } from '@preflight/bus';
 import { createLogger } from '@preflight/core';
 import { newEvent, sampleEvents, type ConnectorEvent } from '@preflight/events';
@@ -29,72 +29,108 @@ await admin.createTopics({ topics: [{ topic: rawTopic, numPartitions: 3 }], wait
 const rawProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
 await rawProducer.connect();
 
-async function time(fn: () => Promise<void>): Promise<number> {
+/**
+ * Wall time, and CPU time of this process per message: on a shared machine the wall figures
+ * swing with the neighbours' load, the CPU cost of a message much less.
+ */
+interface Run {
+  ms: number;
+  cpuUsPerMsg: number;
+  /** Offset commits sent per 1000 messages (consumers only). */
+  commitsPer1000?: number;
+}
+async function time(fn: () => Promise<void>): Promise<Run> {
   const t = performance.now();
+  const cpu = process.cpuUsage();
   await fn();
-  return performance.now() - t;
+  const used = process.cpuUsage(cpu);
+  return { ms: performance.now() - t, cpuUsPerMsg: (used.user + used.system) / N };
+}
+/** Counts a kafkajs consumer's OffsetCommit requests. */
+function countCommits(c: { on: Consumer['on']; events: Consumer['events'] }): () => number {
+  let commits = 0;
+  c.on(c.events.REQUEST, ({ payload }) => {
+    if (payload.apiName === 'OffsetCommit') commits++;
+  });
+  return () => commits;
+}
+/** Starts the clock and the CPU meter at the first message, stops both at the N-th. */
+function meter(): { tick(): void; done: Promise<Run> } {
+  let n = 0;
+  let t0 = 0;
+  let cpu: NodeJS.CpuUsage | undefined;
+  let resolve!: (r: Run) => void;
+  const done = new Promise<Run>((r) => (resolve = r));
+  return {
+    tick() {
+      if (n === 0) {
+        t0 = performance.now();
+        cpu = process.cpuUsage();
+      }
+      if (++n === N) {
+        const used = process.cpuUsage(cpu);
+        resolve({ ms: performance.now() - t0, cpuUsPerMsg: (used.user + used.system) / N });
+      }
+    },
+    done,
+  };
 }
 
 // --- produce throughput ---
 const busEvents = events(N, 'p');
 const rawValues = busEvents.map((e) => ({ key: e.connectorId, value: Buffer.from(JSON.stringify(e)) }));
-const busProduceMs = await time(async () => {
+const busProduce = await time(async () => {
   for (let i = 0; i < N; i += BATCH) await bus.producer.publish(...busEvents.slice(i, i + BATCH));
 });
-const rawProduceMs = await time(async () => {
+const rawProduce = await time(async () => {
   for (let i = 0; i < N; i += BATCH) await rawProducer.send({ topic: rawTopic, acks: -1, messages: rawValues.slice(i, i + BATCH) });
 });
 // Where the produce gap comes from: the same raw kafkajs, plus the ten CloudEvents headers.
 const rawHeaderValues = busEvents.map((e) => ({ key: e.connectorId, value: Buffer.from(JSON.stringify(e)), headers: cloudEventHeaders(e, 1) }));
 const rawHeadersTopic = `${prefix}raw-headers`;
 await admin.createTopics({ topics: [{ topic: rawHeadersTopic, numPartitions: 3 }], waitForLeaders: true });
-const rawHeadersProduceMs = await time(async () => {
+const rawHeadersProduce = await time(async () => {
   for (let i = 0; i < N; i += BATCH) await rawProducer.send({ topic: rawHeadersTopic, acks: -1, messages: rawHeaderValues.slice(i, i + BATCH) });
 });
 
 // --- consume throughput (from the beginning of what was just produced) ---
-async function busConsume(): Promise<number> {
-  let n = 0;
-  let t0 = 0;
-  let resolve!: (ms: number) => void;
-  const done = new Promise<number>((r) => (resolve = r));
+async function busConsume(keyConcurrency: number): Promise<Run> {
+  const m = meter();
   const c = bus.consumer({
-    groupId: `${prefix}bench-consume`,
+    groupId: `${prefix}bench-consume-k${keyConcurrency}`,
     partitionsConsumedConcurrently: 3,
+    keyConcurrency,
     handlers: {
-      'connector.registered': async () => {
-        if (n === 0) t0 = performance.now();
-        if (++n === N) resolve(performance.now() - t0);
-      },
+      'connector.registered': async () => m.tick(),
     },
   });
+  const commits = countCommits(c.consumer);
   await c.start();
-  const ms = await done;
+  const run = await m.done;
   await c.stop();
-  return ms;
+  return { ...run, commitsPer1000: (1000 * commits()) / N };
 }
-async function rawConsume(): Promise<number> {
-  let n = 0;
-  let t0 = 0;
-  let resolve!: (ms: number) => void;
-  const done = new Promise<number>((r) => (resolve = r));
+async function rawConsume(): Promise<Run> {
+  const m = meter();
   const c = kafka.consumer({ groupId: `${prefix}raw-consume`, maxWaitTimeInMs: 100 });
+  const commits = countCommits(c);
   await c.connect();
   await c.subscribe({ topic: rawTopic, fromBeginning: true });
   await c.run({
     partitionsConsumedConcurrently: 3,
     eachMessage: async ({ message }) => {
-      if (n === 0) t0 = performance.now();
       JSON.parse(message.value!.toString());
-      if (++n === N) resolve(performance.now() - t0);
+      m.tick();
     },
   });
-  const ms = await done;
+  const run = await m.done;
   await c.disconnect();
-  return ms;
+  return { ...run, commitsPer1000: (1000 * commits()) / N };
 }
-const busConsumeMs = await busConsume();
-const rawConsumeMs = await rawConsume();
+// In partition order (the default) and eight keys at once per partition (what the services run).
+const busConsumeRun = await busConsume(1);
+const busKeyConsume = await busConsume(8);
+const rawConsumeRun = await rawConsume();
 
 // --- one-hop latency: publish one message, wait for its handler, repeat ---
 async function busLatency(): Promise<number[]> {
@@ -157,26 +193,43 @@ async function rawLatency(): Promise<number[]> {
 const busLat = await busLatency();
 const rawLat = await rawLatency();
 
-const rate = (ms: number): number => N / (ms / 1000);
-const w = [28, 14, 14, 10];
+const rate = (r: Run): number => N / (r.ms / 1000);
+const w = [30, 12, 12, 8, 10, 10, 10];
 console.log(`\nbus bench: ${fmt(N)} messages (batches of ${BATCH}), ${fmt(LAT_N)} latency round trips, 3 partitions, acks=all, idempotent`);
 console.log('  bus = Avro in the Confluent wire format via the registry, CloudEvents headers, typed handlers, dedupe;');
-console.log('  raw = kafkajs with JSON bytes, same broker, same run.\n');
-console.log(row(['', 'bus', 'raw kafkajs', 'bus/raw'], w));
-console.log(row(['produce (msgs/s)', fmt(rate(busProduceMs)), fmt(rate(rawProduceMs)), fmt(rate(busProduceMs) / rate(rawProduceMs), 2)], w));
-console.log(row(['  raw + CloudEvents headers', '', fmt(rate(rawHeadersProduceMs)), fmt(rate(busProduceMs) / rate(rawHeadersProduceMs), 2)], w));
-console.log(row(['consume (msgs/s)', fmt(rate(busConsumeMs)), fmt(rate(rawConsumeMs)), fmt(rate(busConsumeMs) / rate(rawConsumeMs), 2)], w));
+console.log('  raw = kafkajs with JSON bytes, same broker, same run. cpu = this process\'s CPU µs per message');
+console.log('  (steadier than msgs/s on a shared machine); commits = offset commits per 1000 messages.\n');
+console.log(row(['', 'bus', 'raw kafkajs', 'bus/raw', 'bus cpu', 'raw cpu', 'commits'], w));
+const line = (name: string, bus: Run | undefined, raw: Run): void =>
+  console.log(row([name, bus ? fmt(rate(bus)) : '', fmt(rate(raw)), bus ? fmt(rate(bus) / rate(raw), 2) : '', bus ? fmt(bus.cpuUsPerMsg, 1) : '', fmt(raw.cpuUsPerMsg, 1), bus?.commitsPer1000 !== undefined ? fmt(bus.commitsPer1000, 1) : ''], w));
+line('produce (msgs/s)', busProduce, rawProduce);
+line('  raw + CloudEvents headers', undefined, rawHeadersProduce);
+console.log(row(['  bus / (raw + headers)', '', '', fmt(rate(busProduce) / rate(rawHeadersProduce), 2)], w));
+line('consume, partition order', busConsumeRun, rawConsumeRun);
+line('consume, 8 keys at once', busKeyConsume, rawConsumeRun);
 console.log(row(['one-hop latency p50 (ms)', fmt(percentile(busLat, 50), 2), fmt(percentile(rawLat, 50), 2), fmt(percentile(busLat, 50) / percentile(rawLat, 50), 2)], w));
 console.log(row(['one-hop latency p99 (ms)', fmt(percentile(busLat, 99), 2), fmt(percentile(rawLat, 99), 2), fmt(percentile(busLat, 99) / percentile(rawLat, 99), 2)], w));
 
-record('bus_produce_per_s', rate(busProduceMs));
-record('raw_produce_per_s', rate(rawProduceMs));
-record('raw_headers_produce_per_s', rate(rawHeadersProduceMs));
-record('bus_over_raw_produce', rate(busProduceMs) / rate(rawProduceMs));
-record('raw_headers_over_raw_produce', rate(rawHeadersProduceMs) / rate(rawProduceMs));
-record('bus_consume_per_s', rate(busConsumeMs));
-record('raw_consume_per_s', rate(rawConsumeMs));
-record('bus_over_raw_consume', rate(busConsumeMs) / rate(rawConsumeMs));
+record('bus_produce_per_s', rate(busProduce));
+record('raw_produce_per_s', rate(rawProduce));
+record('raw_headers_produce_per_s', rate(rawHeadersProduce));
+record('bus_over_raw_produce', rate(busProduce) / rate(rawProduce));
+record('raw_headers_over_raw_produce', rate(rawHeadersProduce) / rate(rawProduce));
+record('bus_over_raw_headers_produce', rate(busProduce) / rate(rawHeadersProduce));
+record('bus_produce_cpu_us_per_msg', busProduce.cpuUsPerMsg);
+record('raw_produce_cpu_us_per_msg', rawProduce.cpuUsPerMsg);
+record('raw_headers_produce_cpu_us_per_msg', rawHeadersProduce.cpuUsPerMsg);
+record('bus_consume_per_s', rate(busConsumeRun));
+record('raw_consume_per_s', rate(rawConsumeRun));
+record('bus_over_raw_consume', rate(busConsumeRun) / rate(rawConsumeRun));
+record('bus_consume_cpu_us_per_msg', busConsumeRun.cpuUsPerMsg);
+record('raw_consume_cpu_us_per_msg', rawConsumeRun.cpuUsPerMsg);
+record('bus_consume_commits_per_1000', busConsumeRun.commitsPer1000 ?? NaN);
+record('raw_consume_commits_per_1000', rawConsumeRun.commitsPer1000 ?? NaN);
+record('bus_key8_consume_per_s', rate(busKeyConsume));
+record('bus_key8_over_raw_consume', rate(busKeyConsume) / rate(rawConsumeRun));
+record('bus_key8_consume_cpu_us_per_msg', busKeyConsume.cpuUsPerMsg);
+record('bus_key8_consume_commits_per_1000', busKeyConsume.commitsPer1000 ?? NaN);
 record('bus_latency_p50_ms', percentile(busLat, 50));
 record('raw_latency_p50_ms', percentile(rawLat, 50));
 record('bus_over_raw_latency_p50', percentile(busLat, 50) / percentile(rawLat, 50));

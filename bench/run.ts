@@ -17,11 +17,13 @@ import { startHandshakeService } from '@preflight/handshake';
 import { startSchemaValidatorService } from '@preflight/schema-validator';
 import { startCredentialAuditorService } from '@preflight/credential-auditor';
 import { startReadinessService } from '@preflight/readiness';
+import { benchApi } from './api.js';
 import { directPipeline } from './direct.js';
 import { benchInfra, fmt, percentile, record, row, writeBenchJson } from './env.js';
 import { benchProjectorFold } from './projector.js';
 
-const sizes = (process.env['BENCH_SIZES'] ?? '200,2000').split(',').map(Number);
+// BENCH_SIZES= (empty) skips the pipeline runs, BENCH_API=0 the API bench, BENCH_FOLD=0 the fold bench.
+const sizes = (process.env['BENCH_SIZES'] ?? '200,2000').split(',').filter(Boolean).map(Number);
 const infra = await benchInfra();
 const logger = createLogger({ service: 'bench', level: 'error' });
 const root = repoRoot();
@@ -33,7 +35,7 @@ const scopes = devScopes({ filesRoot });
 const contractYaml = readFileSync(join(root, 'examples', 'demo', 'contracts', 'customers.odcs.yaml'), 'utf8');
 const benchSpec: ConnectorSpec = { name: 'bench-files', sourceType: 'files', configJson: JSON.stringify({ type: 'files', path: dir }), contractYaml, environment: 'development', owner: null, labels: {} };
 
-interface Result { n: number; rate: number; p50: number; p99: number; ready: number }
+interface Result { n: number; rate: number; p50: number; p99: number; ready: number; rssMiB?: number }
 
 async function pipeline(n: number): Promise<Result> {
   const prefix = `bench${randomBytes(4).toString('hex')}.`;
@@ -94,7 +96,8 @@ async function pipeline(n: number): Promise<Result> {
   for (const s of services) await s.stop();
   await bus.stop();
   lat.sort((a, b) => a - b);
-  return { n, rate: n / ((last - first) / 1000), p50: percentile(lat, 50), p99: percentile(lat, 99), ready };
+  // Every service of the pipeline runs in this process: its RSS once the N preflights are through.
+  return { n, rate: n / ((last - first) / 1000), p50: percentile(lat, 50), p99: percentile(lat, 99), ready, rssMiB: process.memoryUsage().rss / 2 ** 20 };
 }
 
 /** The same message count through four raw kafkajs consume→produce hops; JSON values of similar size. */
@@ -173,8 +176,14 @@ for (const n of sizes) {
   }
   record(`pipeline_over_raw_n${n}`, p.rate / r.rate);
   record(`pipeline_over_direct_n${n}`, p.rate / d.rate);
+  console.log(`  RSS after the pipeline at N=${n}: ${fmt(p.rssMiB ?? NaN)} MiB (every service in this one process)`);
+  record(`rss_after_pipeline_n${n}_mib`, p.rssMiB ?? NaN);
 }
 
-await benchProjectorFold({ brokers: infra.brokers, registryUrl: infra.registryUrl });
+if (process.env['BENCH_API'] !== '0') {
+  const body = { name: 'bench-api', sourceType: 'files', config: JSON.parse(benchSpec.configJson) as unknown, contract: contractYaml, environment: 'development', labels: {} };
+  await benchApi({ brokers: infra.brokers, registryUrl: infra.registryUrl, spec: benchSpec, body, scopes, logger, tenant: 'bench' });
+}
+if (process.env['BENCH_FOLD'] !== '0') await benchProjectorFold({ brokers: infra.brokers, registryUrl: infra.registryUrl });
 writeBenchJson();
 await infra.stop();

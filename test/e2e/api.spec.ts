@@ -98,6 +98,11 @@ describe('HTTP API', () => {
     await eventually('failed', async () => (await call('GET', '/api/connectors/acme.customers-v2', eng)).body.status === 'FAILED', { timeoutMs: 60_000 });
     const incidents = (await call('GET', '/api/incidents', eng)).body.incidents;
     expect(incidents).toEqual(expect.arrayContaining([expect.objectContaining({ connectorId: 'acme.customers-v2', kind: 'SCHEMA_MISMATCH' })]));
+    // Filtered on the server, one page at a time.
+    const one = (await call('GET', '/api/incidents?connector=acme.customers-v2&limit=1', eng)).body;
+    expect(one.incidents).toEqual([expect.objectContaining({ connectorId: 'acme.customers-v2' })]);
+    expect(one.total).toBe(incidents.filter((i: { connectorId: string }) => i.connectorId === 'acme.customers-v2').length);
+    expect((await call('GET', '/api/incidents?limit=0', eng)).status).toBe(400);
     const m = (await call('GET', '/api/metrics', eng)).body;
     expect(m.tenant).toBe('acme');
     expect(m.metrics.preflight_ready_rate).toBeGreaterThan(0);
@@ -115,7 +120,7 @@ describe('HTTP API', () => {
     expect((await call('GET', '/api/connectors/acme.customers/receipt', globex)).status).toBe(404);
     expect((await call('POST', '/api/connectors/acme.customers/preflight', globex)).status).toBe(404);
     expect((await call('GET', '/api/incidents', globex)).body.incidents).toEqual([]);
-    expect((await call('GET', '/api/alerts', globex)).body).toEqual({ alerts: [] });
+    expect((await call('GET', '/api/alerts', globex)).body).toEqual({ alerts: [], total: 0, nextCursor: null });
     expect((await call('GET', '/api/me', globex)).body).toEqual({ subject: 'dev-tenant_data_engineer', roles: ['tenant_data_engineer'], tenant: 'globex' });
     expect((await call('GET', '/api/metrics?tenant=acme', globex)).status).toBe(403);
     expect((await call('GET', '/api/connectors', admin)).body.connectors.length).toBeGreaterThanOrEqual(2);

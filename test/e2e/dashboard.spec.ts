@@ -54,6 +54,9 @@ describe('ops dashboard in Chromium', () => {
     expect(await page.textContent('#rates')).toContain('preflight_ready_rate');
     await page.waitForSelector('#chart svg circle');
     expect(await page.textContent('#incidents')).toMatch(/INC-\w+ .*schema does not match/);
+    // Incidents come a page at a time from the server, like connectors.
+    expect(await page.textContent('#incidents-info')).toMatch(/^1–[1-9]\d* of [1-9]\d*$/);
+    expect(await page.isDisabled('#incidents-prev')).toBe(true);
     expect(await page.textContent('#incidents')).toMatch(/open INC-\w+ .*seen 1×/);
     // The status toggle asks the API for another list: nothing was resolved yet, all shows the open one.
     await page.selectOption('#f-incidents', 'resolved');

@@ -29,3 +29,13 @@ export function topicAdmin(admin: Admin): TopicAdmin {
     groupOffsets: async (groupId, topics) => (await admin.fetchOffsets({ groupId, topics })).map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition, offset: p.offset })) })),
   };
 }
+
+/** A `TopicAdmin` on one connection the caller keeps open (a view refreshed in the background). */
+export interface TopicAdminClient extends TopicAdmin {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+export function topicAdminClient(admin: Admin): TopicAdminClient {
+  return { ...topicAdmin(admin), connect: () => admin.connect(), disconnect: () => admin.disconnect() };
+}

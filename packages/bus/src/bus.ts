@@ -8,7 +8,7 @@ import { EventConsumer, type EventConsumerOptions } from './consumer.js';
 import { healthReport, serveHealth, trackConsumer, type ConsumerHealth, type HealthReport } from './health.js';
 import { groupTimings, shutdownDeadlineMs } from './group.js';
 import { EventProducer } from './producer.js';
-import { topicAdmin, type TopicAdmin } from './admin.js';
+import { topicAdmin, topicAdminClient, type TopicAdmin, type TopicAdminClient } from './admin.js';
 import { CompactedTopic } from './compacted.js';
 import { deadLetterMessage, type DeadLetterSource } from './dead-letter.js';
 import { groupHasCommitted, readTopics, type RawRecordHandler, type ReadTopicsOptions } from './reader.js';
@@ -38,6 +38,8 @@ export interface ServiceBus {
   groupHasCommitted(groupId: string, topics: string[]): Promise<boolean>;
   /** Runs read-only questions about topics and groups on one admin connection. */
   withAdmin<R>(use: (admin: TopicAdmin) => Promise<R>): Promise<R>;
+  /** A read-only admin connection the caller opens, keeps and closes (for a view refreshed in the background). */
+  adminClient(): TopicAdminClient;
   /** Sets a record aside on `<topic>.dlq` with why, under the group that gave up on it. */
   deadLetter(source: DeadLetterSource, reason: unknown, groupId: string): Promise<void>;
   /** Creates every declared topic that is missing (idempotent). */
@@ -81,6 +83,7 @@ export function createBus(config: BusConfig, logger: Logger, options: { produces
     tail: (opts) => startTail(kafka, timings, opts),
     readTopics: (names, onMessage, opts) => readTopics(kafka, names, onMessage, opts),
     groupHasCommitted: (groupId, names) => groupHasCommitted(kafka, groupId, names),
+    adminClient: () => topicAdminClient(kafka.admin()),
     async withAdmin(use) {
       const admin = kafka.admin();
       await retryRetriable(() => admin.connect());

@@ -28,7 +28,7 @@ export { createBus, onShutdown, runServiceMain, busConfigOrExit, loadedBusConfig
 export { CompactedTopic, type CompactedRecord } from './compacted.js';
 export { deadLetterMessage, type DeadLetterSource } from './dead-letter.js';
 export { type Tail, type TailBatch, type TailOptions, type TailRecord } from './tail.js';
-export { type TopicAdmin, type PartitionOffsets, type GroupTopicOffsets } from './admin.js';
+export { type TopicAdmin, type TopicAdminClient, type PartitionOffsets, type GroupTopicOffsets } from './admin.js';
 export { retryRetriable } from './retry.js';
 export { groupHasCommitted, readTopics, type ReadTopicsOptions, type RawRecordHandler } from './reader.js';
 export { groupTimings, timingsFor, shutdownDeadlineMs, type GroupTimings } from './group.js';

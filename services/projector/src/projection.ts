@@ -63,6 +63,12 @@ const DURATION_WINDOW = 5_000;
 const SERIES_MINUTES = 180;
 const SEEN_LIMIT = 200_000;
 
+/** The offset after `offset`, in plain numbers while they are exact (always, in practice), else BigInt. */
+export function nextOffset(offset: string): string {
+  const n = Number(offset);
+  return Number.isSafeInteger(n + 1) ? String(n + 1) : (BigInt(offset) + 1n).toString();
+}
+
 const rate = (ok: number, bad: number): number | null => (ok + bad === 0 ? null : Math.round((ok / (ok + bad)) * 10_000) / 10_000);
 
 function pct(sorted: number[], p: number): number | null {
@@ -152,7 +158,7 @@ export class Projection {
 
   /** Applies one event once (by eventId); returns false for a duplicate. */
   apply(e: ConnectorEvent, at?: { topic: string; partition: number; offset: string }): boolean {
-    if (at) this.offsets[`${at.topic}:${at.partition}`] = (BigInt(at.offset) + 1n).toString();
+    if (at) this.offsets[`${at.topic}:${at.partition}`] = nextOffset(at.offset);
     if (this.seen.has(e.eventId)) return false;
     this.seen.add(e.eventId);
     if (this.seen.size > SEEN_LIMIT) this.seen.delete(this.seen.values().next().value!);
@@ -172,7 +178,8 @@ export class Projection {
     }
     if (e.eventType === 'connector.validated') {
       this.durations.push([e.tenantId, e.durationMs]);
-      if (this.durations.length > DURATION_WINDOW) this.durations = this.durations.slice(-DURATION_WINDOW);
+      // One out for one in: copying the whole window on every outcome made a full window O(n) per event.
+      if (this.durations.length > DURATION_WINDOW) this.durations.shift();
     }
     this.foldOperation(e);
     return true;
@@ -277,7 +284,7 @@ export class Projection {
     this.tasksByTeam.set(key, c);
     if (durationMs !== undefined) {
       this.taskDurations.push([key, Math.max(0, durationMs)]);
-      if (this.taskDurations.length > TASK_DURATION_WINDOW) this.taskDurations = this.taskDurations.slice(-TASK_DURATION_WINDOW);
+      if (this.taskDurations.length > TASK_DURATION_WINDOW) this.taskDurations.shift();
     }
   }
 

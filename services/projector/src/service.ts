@@ -55,6 +55,7 @@ export async function startProjectorService(options: ProjectorServiceOptions): P
   const deadLetters = new DeadLetterCounter(bus, bus.topics, serviceGroupId(bus.topics.prefix, 'projector.dead-letters', instance));
   await deadLetters.start();
   const topics = new TopicStats(bus, bus.topics, deadLetters);
+  await topics.start();
   const prometheus = createPrometheus(() => runner.projection, topics);
   const configured = options.scopes ?? scopesFromEnv({ brokers: bus.config.brokers, registryUrl: bus.config.schemaRegistryUrl });
   // The API's own port is known only once it listens; until then the configured policy applies.
@@ -86,6 +87,7 @@ export async function startProjectorService(options: ProjectorServiceOptions): P
       clearInterval(expiry);
       await app.close();
       await prometheus.shutdown();
+      await topics.stop();
       await deadLetters.stop();
       await runner.stop();
     },

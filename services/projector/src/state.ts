@@ -161,6 +161,32 @@ function summarize(e: ConnectorEvent): { status: string | null; summary: string 
 
 const ATTEMPT_LIMIT = 20;
 const RESOLVED_LIMIT = 20;
+/** Events that belong to a preflight attempt (besides a request and an auto-preflight registration). */
+const ATTEMPT_EVENTS: ReadonlySet<string> = new Set(['connector.handshake', 'connector.schema.checked', 'connector.credentials.audited', 'connector.approval.requested', 'connector.approval.decided', 'connector.validated']);
+
+const byTimeThenEvent = (x: HistoryEntry, y: HistoryEntry): number => x.at.localeCompare(y.at) || x.eventId.localeCompare(y.eventId);
+const byStartThenAttempt = (x: AttemptView, y: AttemptView): number => x.startedAt.localeCompare(y.startedAt) || x.attemptId.localeCompare(y.attemptId);
+
+/**
+ * `[...sorted, item].sort(cmp).slice(-limit)` without the sort: the list is already in order (every
+ * state was built by this function), and a new event is nearly always the newest, so the scan
+ * from the end stops at once. Ties keep the new item last, as the stable sort did.
+ */
+export function insertSorted<T>(sorted: readonly T[], item: T, cmp: (a: T, b: T) => number, limit: number): T[] {
+  let at = sorted.length;
+  while (at > 0 && cmp(sorted[at - 1]!, item) > 0) at--;
+  const drop = Math.max(0, sorted.length + 1 - limit);
+  if (at < drop) return sorted.slice(drop - 1); // older than everything that is kept: it falls off at once
+  const out = sorted.slice(drop, at);
+  out.push(item);
+  for (let j = at; j < sorted.length; j++) out.push(sorted[j]!);
+  return out;
+}
+
+function findLast<T>(list: readonly T[], pred: (x: T) => boolean): T | undefined {
+  for (let i = list.length - 1; i >= 0; i--) if (pred(list[i]!)) return list[i];
+  return undefined;
+}
 
 /**
  * Pure fold of one event into one connector's state. The result does not depend on the order in
@@ -195,9 +221,7 @@ export function evolveConnector(prev: ConnectorState | undefined, e: ConnectorEv
     ...base,
     updatedAt: e.occurredAt > base.updatedAt ? e.occurredAt : base.updatedAt,
     // Kept in time order whatever the arrival order across topics.
-    history: [...base.history, { at: e.occurredAt, eventType: e.eventType, eventId: e.eventId, attemptId: e.correlationId, status, summary }]
-      .sort((x, y) => x.at.localeCompare(y.at) || x.eventId.localeCompare(y.eventId))
-      .slice(-HISTORY_LIMIT),
+    history: insertSorted(base.history, { at: e.occurredAt, eventType: e.eventType, eventId: e.eventId, attemptId: e.correlationId, status, summary }, byTimeThenEvent, HISTORY_LIMIT),
   };
   if (spec && e.occurredAt >= base.specAt) {
     // Plain data: decoded Avro records are class instances, snapshots are JSON.
@@ -210,20 +234,18 @@ export function evolveConnector(prev: ConnectorState | undefined, e: ConnectorEv
   }
 
   // Attempt facts.
-  const startsAttempt = e.eventType === 'connector.handshake.requested' || ((e.eventType === 'connector.registered' || e.eventType === 'connector.updated') && e.autoPreflight) || ['connector.handshake', 'connector.schema.checked', 'connector.credentials.audited', 'connector.approval.requested', 'connector.approval.decided', 'connector.validated'].includes(e.eventType);
+  const startsAttempt = e.eventType === 'connector.handshake.requested' || ((e.eventType === 'connector.registered' || e.eventType === 'connector.updated') && e.autoPreflight) || ATTEMPT_EVENTS.has(e.eventType);
   if (startsAttempt) {
-    const log = [...base.attemptLog];
-    const i = log.findIndex((x) => x.attemptId === e.correlationId);
-    const cur: AttemptView = i >= 0 ? { ...log[i]! } : { attemptId: e.correlationId, startedAt: e.occurredAt, handshake: null, approval: null, outcome: null };
+    const i = base.attemptLog.findIndex((x) => x.attemptId === e.correlationId);
+    const cur: AttemptView = i >= 0 ? { ...base.attemptLog[i]! } : { attemptId: e.correlationId, startedAt: e.occurredAt, handshake: null, approval: null, outcome: null };
     if (e.occurredAt < cur.startedAt) cur.startedAt = e.occurredAt;
     if (e.eventType === 'connector.handshake') cur.handshake = e.status;
     if (e.eventType === 'connector.approval.requested') cur.approval = { policy: e.policy, requiredRole: e.requiredRole, reason: e.reason };
     if (e.eventType === 'connector.validated') cur.outcome = { attemptId: e.correlationId, status: e.status, reason: e.reason, validatedBy: e.validatedBy, validatedAt: e.occurredAt, durationMs: e.durationMs, yaml: e.receiptYaml };
-    if (i >= 0) log[i] = cur;
-    else log.push(cur);
-    log.sort((x, y) => x.startedAt.localeCompare(y.startedAt) || x.attemptId.localeCompare(y.attemptId));
+    // The attempt leaves its old place (its start may have moved earlier) and is put back in order.
+    const others = i >= 0 ? base.attemptLog.filter((_, j) => j !== i) : base.attemptLog;
     next.attempts = base.attempts + (i >= 0 ? 0 : 1);
-    next.attemptLog = log.slice(-ATTEMPT_LIMIT);
+    next.attemptLog = insertSorted(others, cur, byStartThenAttempt, ATTEMPT_LIMIT);
   }
   if (e.eventType === 'connector.updated') {
     const prior = base.lastChange;
@@ -293,7 +315,7 @@ function incidentStatus(i: IncidentView): IncidentView {
 /** State, receipt and approval from the attempt log. */
 function derive(c: ConnectorState): ConnectorState {
   const current = c.attemptLog.at(-1);
-  const lastOutcome = [...c.attemptLog].reverse().find((a) => a.outcome)?.outcome ?? null;
+  const lastOutcome = findLast(c.attemptLog, (a) => a.outcome !== null)?.outcome ?? null;
   let status: ConnectorStatus = 'REGISTERED';
   if (current) {
     if (current.outcome) status = current.outcome.status;

@@ -202,13 +202,27 @@ function renderList(sel, items, line) {
 const PAGE_SIZE = 25;
 let pages = [undefined];
 
+/** One pager's buttons and "a–b of n", for a list whose page `shown` items came with `body`. */
+function renderPagerOf(prefix, stack, size, shown, body) {
+  const page = stack.length - 1;
+  $(`#${prefix}-info`).textContent = `${page * size + (shown ? 1 : 0)}–${page * size + shown} of ${body.total}`;
+  $(`#${prefix}-prev`).disabled = page === 0;
+  $(`#${prefix}-next`).disabled = !body.nextCursor;
+  $(`#${prefix}-next`).dataset.cursor = body.nextCursor ?? '';
+}
+
 function renderPager(connectors) {
-  const page = pages.length - 1;
-  const first = page * PAGE_SIZE + (connectors.connectors.length ? 1 : 0);
-  $('#page-info').textContent = `${first}–${page * PAGE_SIZE + connectors.connectors.length} of ${connectors.total}`;
-  $('#page-prev').disabled = page === 0;
-  $('#page-next').disabled = !connectors.nextCursor;
-  $('#page-next').dataset.cursor = connectors.nextCursor ?? '';
+  renderPagerOf('page', pages, PAGE_SIZE, connectors.connectors.length, connectors);
+}
+
+// Incidents and alerts page on the server too, each with its own stack of cursors.
+const LIST_PAGE_SIZE = 10;
+const listPages = { incidents: [undefined], alerts: [undefined] };
+function listQuery(name) {
+  const q = new URLSearchParams({ limit: String(LIST_PAGE_SIZE) });
+  const cursor = listPages[name].at(-1);
+  if (cursor) q.set('cursor', cursor);
+  return q;
 }
 
 async function refresh() {
@@ -216,7 +230,9 @@ async function refresh() {
   for (const [k, id] of [['state', '#f-state'], ['sourceType', '#f-source'], ['q', '#f-q']]) if ($(id).value) q.set(k, $(id).value);
   const cursor = pages.at(-1);
   if (cursor) q.set('cursor', cursor);
-  const [connectors, metrics, incidents, alerts, release] = await Promise.all([api(`/api/connectors?${q}`), api('/api/metrics'), api(`/api/incidents?status=${$('#f-incidents').value}`), api('/api/alerts'), api('/api/release-readiness')]);
+  const incidentQuery = listQuery('incidents');
+  incidentQuery.set('status', $('#f-incidents').value);
+  const [connectors, metrics, incidents, alerts, release] = await Promise.all([api(`/api/connectors?${q}`), api('/api/metrics'), api(`/api/incidents?${incidentQuery}`), api(`/api/alerts?${listQuery('alerts')}`), api('/api/release-readiness')]);
   renderRelease(release.datasets);
   renderRates(metrics.metrics);
   renderChart(metrics.series);
@@ -226,6 +242,8 @@ async function refresh() {
     el('li', { class: `incident ${i.status}` }, badge(i.severity), ' ', badge(i.status), ' ', el('strong', {}, i.incidentId), ` ${i.summary} `,
       el('span', { class: 'muted small' }, `opened ${ago(i.openedAt)} · seen ${i.occurrences}× (last ${ago(i.lastSeenAt || i.openedAt)})${i.resolvedAt ? ` · resolved ${ago(i.resolvedAt)}${i.resolution ? ` (${i.resolution.reason.toLowerCase()}${i.resolution.supersededBy ? ` by ${i.resolution.supersededBy}` : ''})` : ''}` : ''} · ${i.delivery ?? ''}`)));
   renderList('#alerts', alerts.alerts, (a) => el('li', {}, badge(a.severity), ' ', el('strong', {}, a.kind), ` ${a.summary} `, el('span', { class: 'muted small' }, ago(a.raisedAt))));
+  renderPagerOf('incidents', listPages.incidents, LIST_PAGE_SIZE, incidents.incidents.length, incidents);
+  renderPagerOf('alerts', listPages.alerts, LIST_PAGE_SIZE, alerts.alerts.length, alerts);
   try {
     const topics = await api('/api/topics');
     $('#topics tbody').replaceChildren(
@@ -251,7 +269,10 @@ $('#login-form').addEventListener('submit', (ev) => {
   void login($('#token').value);
 });
 $('#logout').addEventListener('click', () => logout());
-$('#f-incidents').addEventListener('input', () => refresh().catch(() => {}));
+$('#f-incidents').addEventListener('input', () => {
+  listPages.incidents = [undefined];
+  refresh().catch(() => {});
+});
 for (const id of ['#f-state', '#f-source', '#f-q'])
   $(id).addEventListener('input', () => {
     pages = [undefined];
@@ -265,4 +286,14 @@ $('#page-prev').addEventListener('click', () => {
   if (pages.length > 1) pages.pop();
   refresh().catch(() => {});
 });
+for (const name of ['incidents', 'alerts']) {
+  $(`#${name}-next`).addEventListener('click', () => {
+    listPages[name].push($(`#${name}-next`).dataset.cursor);
+    refresh().catch(() => {});
+  });
+  $(`#${name}-prev`).addEventListener('click', () => {
+    if (listPages[name].length > 1) listPages[name].pop();
+    refresh().catch(() => {});
+  });
+}
 if (token) void login(token);

@@ -1,0 +1,141 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createBus } from '@preflight/bus';
+import type { Logger } from '@preflight/core';
+import type { Scopes } from '@preflight/connectors';
+import { newEvent, type ConnectorSpec } from '@preflight/events';
+import { startHandshakeService } from '@preflight/handshake';
+import { startSchemaValidatorService } from '@preflight/schema-validator';
+import { startCredentialAuditorService } from '@preflight/credential-auditor';
+import { startReadinessService } from '@preflight/readiness';
+import { signDevToken, startProjectorService } from '@preflight/projector';
+import { fmt, percentile, record, row } from './env.js';
+
+export interface ApiBenchOptions {
+  brokers: string;
+  registryUrl: string;
+  spec: ConnectorSpec;
+  /** The same spec as the API's registration body (config as an object, contract as YAML). */
+  body: Record<string, unknown>;
+  scopes: Scopes;
+  logger: Logger;
+  tenant: string;
+}
+
+/**
+ * The figures a person sees, on the whole platform in this process (four services and the
+ * projector with its API): one preflight at a time on an idle platform, `GET /api/topics` while
+ * preflights run, and `POST /api/connectors` from 50 clients at once.
+ */
+export async function benchApi(o: ApiBenchOptions): Promise<void> {
+  const sequentialN = Number(process.env['BENCH_SEQ_N'] ?? 50);
+  const loadN = Number(process.env['BENCH_API_LOAD_N'] ?? 500);
+  const postN = Number(process.env['BENCH_POST_N'] ?? 1000);
+  const prefix = `api${randomBytes(4).toString('hex')}.`;
+  const bus = createBus({ brokers: [o.brokers], schemaRegistryUrl: o.registryUrl, topicPrefix: prefix, clientId: 'bench-api' }, o.logger);
+  await bus.ensureTopics(6);
+  await bus.producer.start();
+  const services = [
+    await startHandshakeService({ bus, logger: o.logger, scopes: o.scopes }),
+    await startSchemaValidatorService({ bus, logger: o.logger, scopes: o.scopes }),
+    await startCredentialAuditorService({ bus, logger: o.logger, scopes: o.scopes }),
+    await startReadinessService({ bus, logger: o.logger, settings: { preflightTimeoutMs: 600_000 } }),
+  ];
+  const secret = randomBytes(32).toString('hex');
+  const projector = await startProjectorService({ bus, logger: o.logger, scopes: o.scopes, http: { port: 0 }, auth: { mode: 'hs256', secret }, snapshotEveryMs: 5_000 });
+  const token = await signDevToken({ roles: ['platform_admin'], tenant: o.tenant }, secret);
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+
+  // Outcomes as they arrive: registered→validated wall time, and the receipt's own duration.
+  const waiting = new Map<string, { t: number; done: (r: { ms: number; receiptMs: number }) => void }>();
+  const watch = bus.consumer({
+    groupId: `${prefix}watch`,
+    fromBeginning: false,
+    handlers: {
+      'connector.validated': async (e) => {
+        const w = waiting.get(e.connectorId);
+        if (!w) return;
+        waiting.delete(e.connectorId);
+        w.done({ ms: performance.now() - w.t, receiptMs: e.durationMs });
+      },
+    },
+  });
+  await watch.start();
+  await new Promise((r) => setTimeout(r, 1500));
+  const register = (connectorId: string): Promise<{ ms: number; receiptMs: number }> => {
+    const e = newEvent('connector.registered', { spec: { ...o.spec, name: connectorId }, autoPreflight: true }, { producer: 'bench@1', tenantId: o.tenant, connectorId, correlationId: randomUUID(), actor: 'system:bench' });
+    const outcome = new Promise<{ ms: number; receiptMs: number }>((done) => waiting.set(connectorId, { t: performance.now(), done }));
+    return bus.producer.publish(e).then(() => outcome);
+  };
+
+  // --- one preflight at a time, on an otherwise idle platform ---
+  await register(`${prefix}warm`); // first-use costs (registry lookups, contract cache) are not the steady state
+  const seq: number[] = [];
+  const seqReceipt: number[] = [];
+  for (let i = 0; i < sequentialN; i++) {
+    const r = await register(`${prefix}seq-${i}`);
+    seq.push(r.ms);
+    seqReceipt.push(r.receiptMs);
+  }
+  seq.sort((a, b) => a - b);
+  seqReceipt.sort((a, b) => a - b);
+
+  // --- GET /api/topics while loadN preflights run ---
+  const topicsMs: number[] = [];
+  const load = Promise.all(Array.from({ length: loadN }, (_, i) => register(`${prefix}load-${i}`)));
+  let loading = true;
+  void load.finally(() => (loading = false));
+  while (loading) {
+    const t = performance.now();
+    const res = await fetch(`${projector.url}/api/topics`, { headers });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`GET /api/topics answered ${res.status}`);
+    topicsMs.push(performance.now() - t);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await load;
+  topicsMs.sort((a, b) => a - b);
+
+  // --- POST /api/connectors from 50 clients at once (registration only, no preflight) ---
+  const postMs: number[] = [];
+  let next = 0;
+  const p0 = performance.now();
+  await Promise.all(
+    Array.from({ length: 50 }, async () => {
+      while (next < postN) {
+        const i = next++;
+        const t = performance.now();
+        const res = await fetch(`${projector.url}/api/connectors`, { method: 'POST', headers, body: JSON.stringify({ ...o.body, name: `post-${prefix.slice(0, -1)}-${i}`, autoPreflight: false }) });
+        await res.arrayBuffer();
+        if (res.status >= 300) throw new Error(`POST /api/connectors answered ${res.status}`);
+        postMs.push(performance.now() - t);
+      }
+    }),
+  );
+  const postRate = postN / ((performance.now() - p0) / 1000);
+  postMs.sort((a, b) => a - b);
+  const rss = process.memoryUsage().rss / 2 ** 20;
+
+  await watch.stop();
+  await projector.stop();
+  for (const s of services) await s.stop();
+  await bus.stop();
+
+  const w = [46, 12, 12, 12];
+  console.log(`\nAPI and single-preflight bench: the four services and the projector API in this process, file source\n`);
+  console.log(row(['', 'p50 (ms)', 'p99 (ms)', 'rate/s'], w));
+  console.log(row([`one preflight at a time (${sequentialN}), registered→validated`, fmt(percentile(seq, 50), 1), fmt(percentile(seq, 99), 1), ''], w));
+  console.log(row(['  the receipt\'s own duration', fmt(percentile(seqReceipt, 50), 1), fmt(percentile(seqReceipt, 99), 1), ''], w));
+  console.log(row([`GET /api/topics while ${loadN} preflights run (${topicsMs.length})`, fmt(percentile(topicsMs, 50), 1), fmt(percentile(topicsMs, 99), 1), ''], w));
+  console.log(row([`POST /api/connectors, 50 at once (${postN})`, fmt(percentile(postMs, 50), 1), fmt(percentile(postMs, 99), 1), fmt(postRate, 0)], w));
+  console.log(row(['RSS of this process after the API bench (MiB)', fmt(rss, 0), '', ''], w));
+  record('single_file_preflight_p50_ms', percentile(seq, 50));
+  record('single_file_preflight_p99_ms', percentile(seq, 99));
+  record('single_file_preflight_receipt_p50_ms', percentile(seqReceipt, 50));
+  record('single_file_preflight_receipt_p99_ms', percentile(seqReceipt, 99));
+  record('api_topics_under_load_p50_ms', percentile(topicsMs, 50));
+  record('api_topics_under_load_p99_ms', percentile(topicsMs, 99));
+  record('api_post_connectors_c50_per_s', postRate);
+  record('api_post_connectors_c50_p50_ms', percentile(postMs, 50));
+  record('api_post_connectors_c50_p99_ms', percentile(postMs, 99));
+  record('api_bench_rss_mib', rss);
+}

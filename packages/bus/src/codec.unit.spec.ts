@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import avro from 'avsc';
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { EVENT_TYPES, eventAvroType, sampleEvents, topicsFor, type ConnectorEvent } from '@preflight/events';
+import { EventCodec } from './codec.js';
+
+/** A registry in memory: ids in registration order, schemas back by id. Pure, no HTTP. */
+function memoryRegistry(): SchemaRegistry {
+  const schemas: string[] = [];
+  return {
+    register: async ({ schema }: { schema: string }) => {
+      schemas.push(schema);
+      return { id: 100 + schemas.length };
+    },
+    getSchema: async (id: number) => avro.Type.forSchema(JSON.parse(schemas[id - 101]!) as avro.Schema),
+  } as unknown as SchemaRegistry;
+}
+
+const topics = topicsFor('u.');
+const frameOf = (id: number, e: ConnectorEvent): Buffer => {
+  const header = Buffer.alloc(5);
+  header.writeUInt32BE(id, 1);
+  return Buffer.concat([header, eventAvroType(e.eventType).toBuffer(e)]);
+};
+
+describe('EventCodec wire format', () => {
+  it('frames every event type exactly as magic byte + schema id + Avro body, and decodes it back', async () => {
+    const codec = new EventCodec('http://registry.invalid', memoryRegistry());
+    const ids = await codec.registerAll(topics, EVENT_TYPES);
+    for (const e of Object.values(sampleEvents())) {
+      const bytes = codec.encode(topics.of(e.eventType), e);
+      expect(bytes.equals(frameOf(ids.get(e.eventType)!, e)), e.eventType).toBe(true);
+      expect(await codec.decode(bytes, e.eventType)).toEqual(eventAvroType(e.eventType).fromBuffer(eventAvroType(e.eventType).toBuffer(e)));
+    }
+  });
+
+  it('an event larger than the scratch buffer grows it, and the frames before and after stay intact', async () => {
+    const codec = new EventCodec('http://registry.invalid', memoryRegistry());
+    const ids = await codec.registerAll(topics, ['connector.registered']);
+    const small = sampleEvents()['connector.registered'];
+    const big = { ...small, spec: { ...small.spec, contractYaml: 'x'.repeat(300_000) } };
+    const topic = topics.of('connector.registered');
+    const first = codec.encode(topic, small);
+    const large = codec.encode(topic, big);
+    const after = codec.encode(topic, small);
+    expect(large.length).toBeGreaterThan(300_000);
+    expect(large.equals(frameOf(ids.get('connector.registered')!, big))).toBe(true);
+    // Each frame is its own copy: encoding the next event does not change one already handed out.
+    expect(first.equals(frameOf(ids.get('connector.registered')!, small))).toBe(true);
+    expect(after.equals(first)).toBe(true);
+    expect(((await codec.decode(large, 'connector.registered')) as typeof big).spec.contractYaml).toHaveLength(300_000);
+  });
+
+  it('names the offending field when an event does not match its schema', async () => {
+    const codec = new EventCodec('http://registry.invalid', memoryRegistry());
+    await codec.registerAll(topics, ['connector.registered']);
+    const bad = { ...sampleEvents()['connector.registered'], autoPreflight: 'yes' } as unknown as ConnectorEvent;
+    expect(() => codec.encode(topics.of('connector.registered'), bad)).toThrow(/autoPreflight/);
+  });
+});
