@@ -7,7 +7,8 @@ import { startHandshakeService } from '@preflight/handshake';
 import { startSchemaValidatorService } from '@preflight/schema-validator';
 import { startCredentialAuditorService } from '@preflight/credential-auditor';
 import { startReadinessService } from '@preflight/readiness';
-import { signDevToken, startProjectorService } from '@preflight/projector';
+import { signDevToken } from '@preflight/auth';
+import { startProjectorService } from '@preflight/projector';
 import { fmt, percentile, record, row } from './env.js';
 
 export interface ApiBenchOptions {
