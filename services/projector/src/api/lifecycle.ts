@@ -51,6 +51,7 @@ export function planUpdate(current: ConnectorState, body: unknown, principal: Pr
   const known = new Set<string>([...UPDATABLE, ...FIXED, 'reason', 'autoPreflight']);
   for (const k of Object.keys(b)) if (!known.has(k)) issues.push({ field: k, message: `is not a field of an update (${[...UPDATABLE, 'reason', 'autoPreflight'].join(', ')})` });
   if (b['reason'] !== undefined && (typeof b['reason'] !== 'string' || b['reason'].length > 2000)) issues.push({ field: 'reason', message: 'must be a string of at most 2000 characters', value: b['reason'] });
+  if (b['owner'] !== undefined && typeof b['owner'] !== 'string') issues.push({ field: 'owner', message: 'must be a team name (a string)', value: b['owner'] });
   if (b['autoPreflight'] !== undefined && typeof b['autoPreflight'] !== 'boolean') issues.push({ field: 'autoPreflight', message: 'must be true or false', value: b['autoPreflight'] });
   const old = current.spec;
   const merged = {

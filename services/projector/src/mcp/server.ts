@@ -76,7 +76,7 @@ export const TOOLS: ToolDef[] = [
   {
     name: 'list_connectors',
     title: 'List connectors',
-    description: 'Connectors visible to this token, with their preflight state (REGISTERED, HANDSHAKING, VALIDATING, READY, FAILED, AWAITING_APPROVAL).',
+    description: 'Connectors visible to this token, with their preflight state (REGISTERED, HANDSHAKING, VALIDATING, READY, FAILED, AWAITING_APPROVAL); deregistered ones only with state RETIRED.',
     inputSchema: { type: 'object', properties: { state: { type: 'string', description: 'Only connectors in this state' } }, additionalProperties: false },
     annotations: { readOnlyHint: true, openWorldHint: false },
     async run(args, { api }) {
