@@ -176,7 +176,7 @@ runFeature(new URL('../features/lifecycle.feature', import.meta.url), {
 });
 
 describe('lifecycle API rules', () => {
-  it('PATCH and DELETE keep registration\'s validation, roles and tenant rules', async () => {
+  it('PATCH and DELETE keep registration\'s validation, roles and tenant rules; a breaking change in production waits for a security admin', async () => {
     const p = await started();
     const eng = await p.token('tenant_data_engineer', 'acme', 'erin');
     const { connectorId } = await register(p, eng, `rules-${randomBytes(4).toString('hex')}`);
@@ -201,9 +201,19 @@ describe('lifecycle API rules', () => {
     expect((await call(p, 'GET', `/api/release-readiness/${encodeURIComponent(`${connectorId}:customers`)}`, globex)).status).toBe(404);
     // Nothing to change is an answer, not an event.
     expect((await call(p, 'PATCH', path, eng, { environment: 'development' })).body).toMatchObject({ eventId: null, changed: [] });
-    // A breaking change in production always preflights, under the approval hook.
-    const prod = await call(p, 'PATCH', path, eng, { environment: 'production', contract: p.contract('customers-drifted.odcs.yaml'), autoPreflight: false });
-    expect(prod).toMatchObject({ status: 202, body: { changed: ['contract', 'environment'], approvalRequired: true, attemptId: expect.any(String) } });
+    // A breaking change in production (the PII field removed, so only this rule applies) always
+    // preflights, and that preflight waits for a security admin through the approvals route.
+    const withoutEmail = p.contract('customers.odcs.yaml').replace(/ {6}- name: email\n[\s\S]*?mustBe: 0\n/, '');
+    expect(withoutEmail).not.toContain('email');
+    const prod = await call(p, 'PATCH', path, eng, { environment: 'production', contract: withoutEmail, autoPreflight: false });
+    expect(prod).toMatchObject({ status: 202, body: { changed: ['contract', 'environment'], approvalRequired: true, attemptId: expect.any(String), changelog: { breaking: true } } });
+    expect(prod.body.changelog.changes).toContainEqual(expect.objectContaining({ kind: 'FIELD_REMOVED', path: 'customers.email', breaking: true }));
+    await eventually('awaiting approval', async () => (await call(p, 'GET', path, eng)).body.pendingApproval?.attemptId === prod.body.attemptId, { timeoutMs: 60_000 });
+    expect((await call(p, 'GET', path, eng)).body).toMatchObject({ status: 'AWAITING_APPROVAL', pendingApproval: { policy: 'breaking-change-in-production', requiredRole: 'security_admin' } });
+    const sec = await p.token('security_admin', 'acme', 'sam');
+    expect((await call(p, 'POST', `${path}/approvals`, sec, { decision: 'APPROVED', comment: 'email moved to the CRM' })).status).toBe(202);
+    await eventually('READY after approval', async () => (await call(p, 'GET', path, eng)).body.lastReceipt?.attemptId === prod.body.attemptId, { timeoutMs: 60_000 });
+    expect((await call(p, 'GET', path, eng)).body).toMatchObject({ status: 'READY', lastReceipt: { validatedBy: 'user:sam (policy:breaking-change-in-production)' } });
     // DELETE twice: the second answers with the first retirement.
     expect((await call(p, 'DELETE', path, eng)).status).toBe(202);
     await eventually('retired', async () => (await call(p, 'GET', path, eng)).body.status === 'RETIRED', { timeoutMs: 30_000 });
