@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readTopics } from '@preflight/bus';
@@ -221,5 +223,28 @@ describe('lifecycle API rules', () => {
     expect((await call(p, 'PATCH', path, eng, { reason: 'too late' })).status).toBe(409);
     // A retired id is not registered again.
     expect((await call(p, 'POST', '/api/connectors', eng, { name: connectorId.split('.')[1], sourceType: 'files', config: { path: p.demoDir }, contract: p.contract('customers.odcs.yaml') })).status).toBe(409);
+  }, 120_000);
+
+  it('preflight update shows the classified changelog, deregister retires once, gate exits 2 for an unknown dataset', async () => {
+    const p = await started();
+    const eng = await p.token('tenant_data_engineer', 'acme', 'erin');
+    const { connectorId } = await register(p, eng, `cli-${randomBytes(4).toString('hex')}`);
+    await eventually('known', async () => (await call(p, 'GET', `/api/connectors/${connectorId}`, eng)).status === 200, { timeoutMs: 30_000 });
+    const dir = mkdtempSync(join(tmpdir(), 'update-'));
+    writeFileSync(join(dir, 'v2.odcs.yaml'), p.contract('customers-drifted.odcs.yaml'));
+    writeFileSync(join(dir, 'update.yaml'), 'contractFile: v2.odcs.yaml\nreason: loyalty tiers\nautoPreflight: false\n');
+    const update = await cli(p, ['update', connectorId, join(dir, 'update.yaml')], eng);
+    expect(update.code, update.stderr).toBe(0);
+    expect(update.stdout).toContain(`updated ${connectorId}: contract (not preflighted`);
+    expect(update.stdout).toContain('contract 1.0.0 → 2.0.0: 6 change(s), BREAKING');
+    expect(update.stdout).toMatch(/breaking FIELD_ADDED +customers\.loyalty_tier/);
+    const gone = await cli(p, ['deregister', connectorId, 'no', 'longer', 'needed'], eng);
+    expect(gone.code, gone.stderr).toBe(0);
+    expect(gone.stdout).toContain(`deregistered ${connectorId}`);
+    await eventually('retired', async () => (await call(p, 'GET', `/api/connectors/${connectorId}`, eng)).body.retired?.reason === 'no longer needed', { timeoutMs: 30_000 });
+    expect((await cli(p, ['deregister', connectorId], eng)).stdout).toContain(`${connectorId} was already deregistered at`);
+    const unknown = await cli(p, ['gate', 'no-such-dataset'], eng);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/HTTP 404 NOT_FOUND: no contract of your tenants has a dataset no-such-dataset/);
   }, 120_000);
 });
