@@ -223,7 +223,8 @@ export function evolveConnector(prev: ConnectorState | undefined, e: ConnectorEv
     const prior = base.retired;
     // Retirement is final; the first deregistration is the one on record.
     if (!prior || e.occurredAt < prior.at) next.retired = { at: e.occurredAt, eventId: e.eventId, actor: e.actor, reason: e.reason };
-    if (!base.registered) next.name = e.name;
+    // Only a connector known from no spec at all takes its name from here: any spec, in any order, wins.
+    if (!base.specAt) next.name = e.name;
   }
   if (e.eventType === 'connector.incident.opened') {
     // One incident per problem: a repeat (same incident id, another attempt) counts an occurrence.
