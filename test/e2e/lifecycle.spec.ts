@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readTopics } from '@preflight/bus';
@@ -176,7 +178,7 @@ runFeature(new URL('../features/lifecycle.feature', import.meta.url), {
 });
 
 describe('lifecycle API rules', () => {
-  it('PATCH and DELETE keep registration\'s validation, roles and tenant rules', async () => {
+  it('PATCH and DELETE keep registration\'s validation, roles and tenant rules; a breaking change in production waits for a security admin', async () => {
     const p = await started();
     const eng = await p.token('tenant_data_engineer', 'acme', 'erin');
     const { connectorId } = await register(p, eng, `rules-${randomBytes(4).toString('hex')}`);
@@ -201,9 +203,19 @@ describe('lifecycle API rules', () => {
     expect((await call(p, 'GET', `/api/release-readiness/${encodeURIComponent(`${connectorId}:customers`)}`, globex)).status).toBe(404);
     // Nothing to change is an answer, not an event.
     expect((await call(p, 'PATCH', path, eng, { environment: 'development' })).body).toMatchObject({ eventId: null, changed: [] });
-    // A breaking change in production always preflights, under the approval hook.
-    const prod = await call(p, 'PATCH', path, eng, { environment: 'production', contract: p.contract('customers-drifted.odcs.yaml'), autoPreflight: false });
-    expect(prod).toMatchObject({ status: 202, body: { changed: ['contract', 'environment'], approvalRequired: true, attemptId: expect.any(String) } });
+    // A breaking change in production (the PII field removed, so only this rule applies) always
+    // preflights, and that preflight waits for a security admin through the approvals route.
+    const withoutEmail = p.contract('customers.odcs.yaml').replace(/ {6}- name: email\n[\s\S]*?mustBe: 0\n/, '');
+    expect(withoutEmail).not.toContain('email');
+    const prod = await call(p, 'PATCH', path, eng, { environment: 'production', contract: withoutEmail, autoPreflight: false });
+    expect(prod).toMatchObject({ status: 202, body: { changed: ['contract', 'environment'], approvalRequired: true, attemptId: expect.any(String), changelog: { breaking: true } } });
+    expect(prod.body.changelog.changes).toContainEqual(expect.objectContaining({ kind: 'FIELD_REMOVED', path: 'customers.email', breaking: true }));
+    await eventually('awaiting approval', async () => (await call(p, 'GET', path, eng)).body.pendingApproval?.attemptId === prod.body.attemptId, { timeoutMs: 60_000 });
+    expect((await call(p, 'GET', path, eng)).body).toMatchObject({ status: 'AWAITING_APPROVAL', pendingApproval: { policy: 'breaking-change-in-production', requiredRole: 'security_admin' } });
+    const sec = await p.token('security_admin', 'acme', 'sam');
+    expect((await call(p, 'POST', `${path}/approvals`, sec, { decision: 'APPROVED', comment: 'email moved to the CRM' })).status).toBe(202);
+    await eventually('READY after approval', async () => (await call(p, 'GET', path, eng)).body.lastReceipt?.attemptId === prod.body.attemptId, { timeoutMs: 60_000 });
+    expect((await call(p, 'GET', path, eng)).body).toMatchObject({ status: 'READY', lastReceipt: { validatedBy: 'user:sam (policy:breaking-change-in-production)' } });
     // DELETE twice: the second answers with the first retirement.
     expect((await call(p, 'DELETE', path, eng)).status).toBe(202);
     await eventually('retired', async () => (await call(p, 'GET', path, eng)).body.status === 'RETIRED', { timeoutMs: 30_000 });
@@ -211,5 +223,28 @@ describe('lifecycle API rules', () => {
     expect((await call(p, 'PATCH', path, eng, { reason: 'too late' })).status).toBe(409);
     // A retired id is not registered again.
     expect((await call(p, 'POST', '/api/connectors', eng, { name: connectorId.split('.')[1], sourceType: 'files', config: { path: p.demoDir }, contract: p.contract('customers.odcs.yaml') })).status).toBe(409);
+  }, 120_000);
+
+  it('preflight update shows the classified changelog, deregister retires once, gate exits 2 for an unknown dataset', async () => {
+    const p = await started();
+    const eng = await p.token('tenant_data_engineer', 'acme', 'erin');
+    const { connectorId } = await register(p, eng, `cli-${randomBytes(4).toString('hex')}`);
+    await eventually('known', async () => (await call(p, 'GET', `/api/connectors/${connectorId}`, eng)).status === 200, { timeoutMs: 30_000 });
+    const dir = mkdtempSync(join(tmpdir(), 'update-'));
+    writeFileSync(join(dir, 'v2.odcs.yaml'), p.contract('customers-drifted.odcs.yaml'));
+    writeFileSync(join(dir, 'update.yaml'), 'contractFile: v2.odcs.yaml\nreason: loyalty tiers\nautoPreflight: false\n');
+    const update = await cli(p, ['update', connectorId, join(dir, 'update.yaml')], eng);
+    expect(update.code, update.stderr).toBe(0);
+    expect(update.stdout).toContain(`updated ${connectorId}: contract (not preflighted`);
+    expect(update.stdout).toContain('contract 1.0.0 → 2.0.0: 6 change(s), BREAKING');
+    expect(update.stdout).toMatch(/breaking FIELD_ADDED +customers\.loyalty_tier/);
+    const gone = await cli(p, ['deregister', connectorId, 'no', 'longer', 'needed'], eng);
+    expect(gone.code, gone.stderr).toBe(0);
+    expect(gone.stdout).toContain(`deregistered ${connectorId}`);
+    await eventually('retired', async () => (await call(p, 'GET', `/api/connectors/${connectorId}`, eng)).body.retired?.reason === 'no longer needed', { timeoutMs: 30_000 });
+    expect((await cli(p, ['deregister', connectorId], eng)).stdout).toContain(`${connectorId} was already deregistered at`);
+    const unknown = await cli(p, ['gate', 'no-such-dataset'], eng);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/HTTP 404 NOT_FOUND: no contract of your tenants has a dataset no-such-dataset/);
   }, 120_000);
 });

@@ -61,7 +61,7 @@ function parseJson(text: string): unknown {
 /** The first deregistration of a connector is the one on record, whatever the order they are read in. */
 export function rememberRetired(retired: Map<string, ConnectorDeregistered>, e: ConnectorDeregistered): void {
   const prior = retired.get(e.connectorId);
-  if (!prior || e.occurredAt < prior.occurredAt) retired.set(e.connectorId, e);
+  if (!prior || e.occurredAt < prior.occurredAt || (e.occurredAt === prior.occurredAt && e.eventId < prior.eventId)) retired.set(e.connectorId, e);
 }
 
 export function handshakeHandlers(deps: HandshakeDeps): Handlers {

@@ -14,7 +14,7 @@ function lifecycle(n: number): ConnectorEvent[] {
     const ctx = (corr: string, sec: number) => ({ producer: 't@1', tenantId: 'acme', connectorId: `c-${i}`, correlationId: corr, actor: 'user:x', occurredAt: at(sec) });
     out.push(newEvent('connector.registered', { spec: { ...s['connector.registered'].spec, name: `c-${i}` }, autoPreflight: true }, ctx(`a-${i}`, 0)));
     out.push(newEvent('connector.validated', { ...payloadOf(s['connector.validated']), status: 'READY', reason: null }, ctx(`a-${i}`, 1)));
-    out.push(newEvent('connector.updated', payloadOf(s['connector.updated']), ctx(`u-${i}`, 10)));
+    out.push(newEvent('connector.updated', { ...payloadOf(s['connector.updated']), spec: { ...s['connector.updated'].spec, name: `c-${i}` } }, ctx(`u-${i}`, 10)));
     out.push(newEvent('connector.handshake', { ...payloadOf(s['connector.handshake']), status: 'COMPLETED', error: null }, ctx(`u-${i}`, 11)));
     out.push(newEvent('connector.validated', { ...payloadOf(s['connector.validated']), status: 'FAILED', reason: 'SCHEMA_MISMATCH' }, ctx(`u-${i}`, 12)));
     if (i % 2 === 0) out.push(newEvent('connector.deregistered', { name: `c-${i}`, reason: 'gone' }, ctx(`r-${i}`, 20)));

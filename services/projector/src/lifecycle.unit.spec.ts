@@ -22,7 +22,8 @@ function attempt(corr: string, sec: number, status: 'READY' | 'FAILED'): Connect
 const registered = (autoPreflight = true): ConnectorEvent => newEvent('connector.registered', { spec, autoPreflight }, ctx('a1', 0));
 const updated = (corr: string, sec: number, autoPreflight: boolean): ConnectorEvent =>
   newEvent('connector.updated', { spec: { ...spec, contractYaml: 'apiVersion: v3.0.2\nkind: DataContract\nid: erp-orders\nversion: 2.0.0\nstatus: active\nschema: []\n' }, changed: ['contract'], changelog, reason: 'tier moved', autoPreflight }, ctx(corr, sec, { actor: 'user:bob' }));
-const deregistered = (sec: number): ConnectorEvent => newEvent('connector.deregistered', { name: spec.name, reason: 'source decommissioned' }, ctx(`retire-${sec}`, sec, { actor: 'user:carol' }));
+// Another name than the spec's: the spec names the connector, whichever of the two arrives first.
+const deregistered = (sec: number): ConnectorEvent => newEvent('connector.deregistered', { name: 'as-the-deregistering-system-knew-it', reason: 'source decommissioned' }, ctx(`retire-${sec}`, sec, { actor: 'user:carol' }));
 
 const fold = (events: ConnectorEvent[]): ConnectorState => events.reduce<ConnectorState | undefined>((c, e) => evolveConnector(c, e), undefined)!;
 

@@ -257,8 +257,9 @@ export function evolveConnector(prev: ConnectorState | undefined, e: ConnectorEv
   if (e.eventType === 'connector.deregistered') {
     const prior = base.retired;
     // Retirement is final; the first deregistration is the one on record.
-    if (!prior || e.occurredAt < prior.at) next.retired = { at: e.occurredAt, eventId: e.eventId, actor: e.actor, reason: e.reason };
-    if (!base.registered) next.name = e.name;
+    if (!prior || e.occurredAt < prior.at || (e.occurredAt === prior.at && e.eventId < prior.eventId)) next.retired = { at: e.occurredAt, eventId: e.eventId, actor: e.actor, reason: e.reason };
+    // Only a connector known from no spec at all takes its name from here: any spec, in any order, wins.
+    if (!base.specAt) next.name = e.name;
   }
   if (e.eventType === 'connector.incident.opened' || e.eventType === 'connector.incident.resolved') {
     const known = [...base.openIncidents, ...(base.resolvedIncidents ?? [])];
