@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { parseArgs as parseArgv } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import type { DataContract } from '@preflight/contracts';
 import type { Role, signDevToken } from '@preflight/auth';
@@ -32,22 +33,40 @@ flags: --json (machine output) --api <url> (or PREFLIGHT_API_URL, default http:/
 token: PREFLIGHT_TOKEN; on a loopback API without one, a local development token is used.
 exit: 0 READY / success, 1 FAILED (contract diff: a breaking change), 2 usage or API error, 3 timed out`;
 
+const OPTIONS = {
+  json: { type: 'boolean', default: false },
+  junit: { type: 'boolean' },
+  'no-wait': { type: 'boolean', default: false },
+  api: { type: 'string' },
+  timeout: { type: 'string', default: '300' },
+  role: { type: 'string' },
+  tenant: { type: 'string' },
+  sub: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
 function parseArgs(argv: string[]): { cmd: string | undefined; args: string[]; flags: Flags } {
-  const flags: Flags = { json: false, wait: true, api: process.env['PREFLIGHT_API_URL'] ?? 'http://127.0.0.1:8080', timeoutS: 300 };
-  const args: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--json') flags.json = true;
-    else if (a === '--junit') flags.junit = true;
-    else if (a === '--no-wait') flags.wait = false;
-    else if (a === '--api') flags.api = argv[++i] ?? flags.api;
-    else if (a === '--timeout') flags.timeoutS = Number(argv[++i] ?? flags.timeoutS);
-    else if (a === '--role') flags.role = argv[++i];
-    else if (a === '--tenant') flags.tenant = argv[++i];
-    else if (a === '--sub') flags.sub = argv[++i];
-    else if (a === '-h' || a === '--help') args.unshift('help');
-    else args.push(a);
+  let parsed: ReturnType<typeof parseArgv<{ args: string[]; options: typeof OPTIONS; allowPositionals: true }>>;
+  try {
+    parsed = parseArgv({ args: argv, options: OPTIONS, allowPositionals: true });
+  } catch (e) {
+    // An unknown flag or a flag without its value: a usage error (exit 2), not a crash.
+    throw new ApiError(0, { message: `${(e as Error).message}; run preflight help` });
   }
+  const { values: v, positionals } = parsed;
+  const timeoutS = Number(v.timeout);
+  if (!(timeoutS > 0)) throw new ApiError(0, { message: `--timeout must be a number of seconds above 0 (got ${JSON.stringify(v.timeout)})` });
+  const flags: Flags = {
+    json: v.json,
+    wait: !v['no-wait'],
+    api: v.api ?? process.env['PREFLIGHT_API_URL'] ?? 'http://127.0.0.1:8080',
+    timeoutS,
+    ...(v.junit ? { junit: true } : {}),
+    ...(v.role !== undefined ? { role: v.role } : {}),
+    ...(v.tenant !== undefined ? { tenant: v.tenant } : {}),
+    ...(v.sub !== undefined ? { sub: v.sub } : {}),
+  };
+  const args = v.help ? ['help', ...positionals] : [...positionals];
   return { cmd: args.shift(), args, flags };
 }
 
@@ -181,16 +200,13 @@ async function run(argv: string[]): Promise<number> {
     }
     case 'receipt': {
       if (!args[0]) throw new ApiError(0, { message: 'usage: preflight receipt <connector>' });
-      const path = `/api/connectors/${encodeURIComponent(args[0])}/receipt`;
-      if (flags.json) {
-        const r = await client.call<{ status: string }>('GET', path);
-        out(JSON.stringify(r));
-        return r.status === 'READY' ? 0 : 1;
-      }
-      const yaml = await client.text(path, 'application/yaml');
-      if (flags.junit) out(receiptToJunit(parseYaml(yaml) as Parameters<typeof receiptToJunit>[0]).trimEnd());
-      else out(yaml.trimEnd());
-      return /^status: READY$/m.test(yaml) ? 0 : 1;
+      // One structured answer: the receipt as data (for --junit and the exit code) and as the
+      // signed-off YAML text it is printed as.
+      const r = await client.call<{ status: 'READY' | 'FAILED'; yaml: string; receipt: Parameters<typeof receiptToJunit>[0] }>('GET', `/api/connectors/${encodeURIComponent(args[0])}/receipt`);
+      if (flags.json) out(JSON.stringify(r));
+      else if (flags.junit) out(receiptToJunit(r.receipt).trimEnd());
+      else out(r.yaml.trimEnd());
+      return r.status === 'READY' ? 0 : 1;
     }
     case 'mcp':
       // Only this command needs the MCP SDK; the others start without loading it.
