@@ -4,7 +4,7 @@
 // request body. Checks a schema cannot say (a URL's scheme, credentials inside it) are `refine`
 // code run on the validated value.
 import { Type, type Static, type TObject, type TSchema, type TString, type TUnsafe } from '@sinclair/typebox';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { isSecretKey, validationError, type FieldIssue } from '@preflight/core';
 
 /** Marks a leaf as holding a secret reference (an OpenAPI extension, so the published schema stays valid). */
@@ -116,9 +116,11 @@ const ajv = new Ajv({ allErrors: true, useDefaults: true, removeAdditional: true
  * (`config` → `config.port`), one per field, in the order the schema declares the fields.
  */
 export function schemaValidator(schema: Record<string, unknown>, root = ''): (value: unknown) => FieldIssue[] {
-  const validate = ajv.compile(schema);
+  // Compiled on first use: importing the connectors (every service and the CLI do) stays cheap.
+  let validate: ValidateFunction | undefined;
   const rank = fieldRank(schema, root);
   return (value) => {
+    validate ??= ajv.compile(schema);
     if (validate(value)) return [];
     const seen = new Set<string>();
     return (validate.errors ?? [])
