@@ -1,7 +1,8 @@
 /** A thin HTTP client for the projector API, with errors that say what the API said. */
-import { ApiError, parseApiResponse, type ApiCaller } from '@preflight/projector';
+// The projector's client half only (no imports of its own): the CLI starts without loading the service.
+import { ApiError, parseApiResponse, type ApiCaller } from '@preflight/projector/client';
 
-export { ApiError, waitForOperation, type ApiOperation as Operation, type OperationTick } from '@preflight/projector';
+export { ApiError, waitForOperation, type Operation, type OperationTick } from '@preflight/projector/client';
 
 export class Client implements ApiCaller {
   constructor(

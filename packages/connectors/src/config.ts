@@ -4,20 +4,20 @@
 // request body. Checks a schema cannot say (a URL's scheme, credentials inside it) are `refine`
 // code run on the validated value.
 import { Type, type Static, type TObject, type TSchema, type TString, type TUnsafe } from '@sinclair/typebox';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { isSecretKey, validationError, type FieldIssue } from '@preflight/core';
 
 /** Marks a leaf as holding a secret reference (an OpenAPI extension, so the published schema stays valid). */
 export const SECRET = 'x-secret';
 /** A leaf's own wording for any failure but a missing value. */
-const MESSAGE = 'x-message';
+export const FIELD_MESSAGE = 'x-message';
 const SECRET_REF = '^[a-z][a-z0-9+.-]*:.+';
 
 /** A reference to a secret (`env:NAME`, `file:path`, `vault:…`), never the secret itself. */
 export const SecretRef = (description = "env:NAME or file:path in the tenant's secrets namespace"): TString =>
-  Type.String({ minLength: 1, pattern: SECRET_REF, description, [SECRET]: true, [MESSAGE]: 'must be a secret reference like env:NAME or file:path' });
+  Type.String({ minLength: 1, pattern: SECRET_REF, description, [SECRET]: true, [FIELD_MESSAGE]: 'must be a secret reference like env:NAME or file:path' });
 
-export const Port = (defaultPort: number) => Type.Integer({ minimum: 1, maximum: 65535, default: defaultPort, [MESSAGE]: 'must be a port number between 1 and 65535' });
+export const Port = (defaultPort: number) => Type.Integer({ minimum: 1, maximum: 65535, default: defaultPort, [FIELD_MESSAGE]: 'must be a port number between 1 and 65535' });
 
 /** A required, non-empty string. */
 export const Text = (options: { description?: string } = {}): TString => Type.String({ minLength: 1, ...options });
@@ -101,7 +101,7 @@ function issueOf(e: ErrorObject, root: string): FieldIssue {
   const leaf = (e.parentSchema ?? {}) as Node;
   const value = leaf[SECRET] === true ? '[REDACTED]' : e.data;
   if (e.keyword === 'minLength' && e.params['limit'] === 1) return { field: at, message: 'is required' };
-  if (typeof leaf[MESSAGE] === 'string') return { field: at, message: leaf[MESSAGE], value };
+  if (typeof leaf[FIELD_MESSAGE] === 'string') return { field: at, message: leaf[FIELD_MESSAGE], value };
   if (e.keyword === 'enum') return { field: at, message: `must be one of ${(e.params['allowedValues'] as unknown[]).join(', ')}`, value };
   if (e.keyword === 'type') return { field: at, message: `must be ${article(String(e.params['type']))}`, value };
   return { field: at, message: e.message ?? 'is not valid', value };
@@ -109,16 +109,18 @@ function issueOf(e: ErrorObject, root: string): FieldIssue {
 
 // `verbose` hands each error its schema leaf and value. Unknown fields are dropped (as the
 // hand-written parsers did) rather than refused, only where a schema says additionalProperties: false.
-const ajv = new Ajv({ allErrors: true, useDefaults: true, removeAdditional: true, verbose: true, keywords: [SECRET, MESSAGE] });
+const ajv = new Ajv({ allErrors: true, useDefaults: true, removeAdditional: true, verbose: true, keywords: [SECRET, FIELD_MESSAGE] });
 
 /**
  * Validates against a JSON schema, filling defaults: every problem as a field issue under `root`
  * (`config` → `config.port`), one per field, in the order the schema declares the fields.
  */
 export function schemaValidator(schema: Record<string, unknown>, root = ''): (value: unknown) => FieldIssue[] {
-  const validate = ajv.compile(schema);
+  // Compiled on first use: importing the connectors (every service and the CLI do) stays cheap.
+  let validate: ValidateFunction | undefined;
   const rank = fieldRank(schema, root);
   return (value) => {
+    validate ??= ajv.compile(schema);
     if (validate(value)) return [];
     const seen = new Set<string>();
     return (validate.errors ?? [])

@@ -12,7 +12,8 @@ export type {
   ConnectorManifest,
   ConnectorModule,
 } from './facade.js';
-export { getConnector, listConnectors, auditFields } from './registry.js';
+export { getConnector, listConnectors, sourceTypes, auditFields } from './registry.js';
+export { defineConfig, schemaValidator, fieldRank, SecretRef, Port, Text, OneOf, SECRET, FIELD_MESSAGE, type ConfigDefinition, type ConfigOf } from './config.js';
 export { configValue } from './config-path.js';
 export { runOperation } from './operation.js';
 export { Scopes, TenantScope, isScopeRefusal, endpointOf, type SecretStore, type EndpointField } from './scope/tenant-scope.js';

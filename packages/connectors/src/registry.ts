@@ -21,6 +21,11 @@ export function getConnector(type: string): ConnectorModule {
   return m;
 }
 
+/** Every `sourceType` a registration may name (aliases included). */
+export function sourceTypes(): string[] {
+  return [...MODULES.keys()];
+}
+
 export function listConnectors(): ConnectorModule[] {
   return [...new Set(MODULES.values())];
 }

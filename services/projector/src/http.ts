@@ -18,6 +18,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
   });
   installErrorHandling(app, deps.logger);
+  // Responses go out as the handler built them: a response schema documents the route (and the
+  // OpenAPI test holds responses to it) but never silently drops or coerces a field.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(opsRoutes, deps);

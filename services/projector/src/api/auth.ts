@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { PreflightError } from '@preflight/core';
 import { can, type Authenticator, type Permission, type Principal } from '@preflight/auth';
-import type { ApiDeps } from './common.js';
+import { ERROR_STATUSES, type ApiDeps } from './common.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -10,7 +10,7 @@ declare module 'fastify' {
   }
 }
 
-/** A preHandler: a valid bearer token whose roles allow `perm`, else 401/403 before the route runs. */
+/** An onRequest hook: a valid bearer token whose roles allow `perm`, else 401/403 before the body is even read. */
 export function guard(auth: Authenticator, perm: Permission): (req: FastifyRequest) => Promise<void> {
   return async (req) => {
     const principal = await auth.verify(req.headers.authorization);
@@ -23,5 +23,5 @@ const principalSchema = { type: 'object', required: ['subject', 'roles', 'tenant
 
 /** Who the token says you are. */
 export const authRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
-  app.get('/api/me', { preHandler: guard(deps.auth, 'read'), schema: { tags: ['ops'], response: { 200: principalSchema } } }, async (req) => req.principal);
+  app.get('/api/me', { onRequest: guard(deps.auth, 'read'), schema: { tags: ['ops'], response: { 200: principalSchema, ...ERROR_STATUSES } } }, async (req) => req.principal);
 };

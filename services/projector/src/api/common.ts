@@ -4,7 +4,7 @@ import { PreflightError, type Logger } from '@preflight/core';
 import type { Scopes } from '@preflight/connectors';
 import type { ConnectorEvent } from '@preflight/events';
 import { mayAccessTenant, type Authenticator } from '@preflight/auth';
-import type { Operation, Projection } from '../projection.js';
+import type { Operation, OperationStatus, Projection } from '../projection.js';
 import type { ConnectorState } from '../state.js';
 import type { TopicStats } from '../topics.js';
 import type { McpHttpOptions } from '../mcp/http.js';
@@ -56,3 +56,41 @@ export function operationBody(op: Operation): Record<string, unknown> {
 export function actorOf(req: FastifyRequest): string {
   return `user:${req.principal!.subject}`;
 }
+
+// Response schemas document each route in /openapi.json. Responses are serialized as they are
+// (see http.ts), so a schema never drops or coerces a field; the OpenAPI test checks real
+// responses against them. `open` objects list the fields a client can rely on and allow more.
+type Json = Record<string, unknown>;
+export const open = (properties: Json, required: string[] = []): Json => ({ type: 'object', additionalProperties: true, properties, ...(required.length ? { required } : {}) });
+export const str = { type: 'string' } as const;
+export const nullableStr = { type: 'string', nullable: true } as const;
+export const int = { type: 'integer' } as const;
+export const bool = { type: 'boolean' } as const;
+export const arrayOf = (items: Json): Json => ({ type: 'array', items });
+
+const issue = open({ field: str, message: str, value: {} }, ['field', 'message']);
+export const errorBody = open({ code: str, message: str, retriable: bool, issues: arrayOf(issue), details: open({}) }, ['code', 'message']);
+/** What the error handler can answer on a route that needs a token. */
+export const ERROR_STATUSES = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody } as const;
+
+export const operationSchema = open(
+  {
+    id: str,
+    connectorId: str,
+    tenantId: str,
+    attemptId: str,
+    status: { type: 'string', enum: ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] satisfies OperationStatus[] },
+    done: bool,
+    createdAt: str,
+    updatedAt: str,
+    deadline: str,
+    ttlSeconds: int,
+    idempotencyKey: nullableStr,
+    result: { ...open({ status: { type: 'string', enum: ['READY', 'FAILED'] }, reason: nullableStr, validatedBy: str, receiptUrl: str }), nullable: true },
+    error: { ...open({ code: str, message: str }), nullable: true },
+    statusUrl: str,
+    pollInterval: int,
+    ttl: int,
+  },
+  ['id', 'connectorId', 'status', 'done', 'statusUrl'],
+);

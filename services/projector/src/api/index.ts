@@ -1,7 +1,8 @@
 // The projector's HTTP API, one fastify plugin per concern. The convention, for new routes:
 // - a plugin is `FastifyPluginAsync<ApiDeps>` in its own file here, holding its routes and their
 //   schemas (params, querystring, body, responses: `/openapi.json` is generated from them);
-// - every route but health/metrics/static has `preHandler: guard(deps.auth, '<permission>')`, and
+// - every route but health/metrics/static has `onRequest: guard(deps.auth, '<permission>')` (auth
+//   before the body is read or validated), and
 //   reads the caller from `req.principal`; tenant visibility goes through `connectorFor`/`mayAccessTenant`;
 // - failures are thrown as `PreflightError`s; the root error handler (errors.ts) answers with
 //   `{code, message, issues?}` and the status from `HTTP_STATUS` beside the error codes in @preflight/core;

@@ -1,79 +1,98 @@
 import { isPreflightError, type FieldIssue } from '@preflight/core';
-import { getConnector, TENANT_ID, type ConnectorManifest } from '@preflight/connectors';
+import { FIELD_MESSAGE, fieldRank, getConnector, listConnectors, schemaValidator, sourceTypes, type ConnectorManifest } from '@preflight/connectors';
 import { parseContract } from '@preflight/contracts';
 import type { ConnectorSpec } from '@preflight/events';
 import { allTenants, type Principal } from '@preflight/auth';
 
 const ENVIRONMENTS = ['production', 'staging', 'development'];
-const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
+/** Connector names and tenant ids: what fits in a topic key and a URL path segment. */
+const ID = '^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}$';
 
-/** Validates a registration the way Kafka Connect's validate does: every problem, at once. */
+/**
+ * The registration body, as `/openapi.json` publishes it. `config` is one of the connectors' own
+ * config schemas (the one `sourceType` names), each coming from that connector's definition.
+ */
+export function registrationSchema(): Record<string, unknown> {
+  return {
+    type: 'object',
+    required: ['name', 'sourceType', 'config', 'contract'],
+    properties: {
+      name: { type: 'string', pattern: ID, description: 'letters, digits, . _ - (at most 63); the connector id is <tenant>.<name>', [FIELD_MESSAGE]: 'must be letters, digits, . _ - (at most 63, starting with a letter or digit)' },
+      sourceType: { type: 'string', enum: sourceTypes() },
+      config: { type: 'object', description: "the source's config, per sourceType; secrets only as secretRef", oneOf: listConnectors().map((m) => ({ title: m.manifest.type, ...m.manifest.contract.configSchema })) },
+      contract: { type: 'string', minLength: 1, description: 'the ODCS v3 data contract (YAML) the source must meet' },
+      environment: { type: 'string', enum: ENVIRONMENTS, default: 'development' },
+      labels: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
+      owner: { type: 'string', description: 'the owning team; default the caller' },
+      tenant: { type: 'string', pattern: ID, description: "platform admins may register for any tenant; default the token's", [FIELD_MESSAGE]: 'must be a tenant id' },
+      autoPreflight: { type: 'boolean', default: true, description: 'start a preflight as soon as the connector is registered' },
+    },
+  };
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+let compiled: { shape: (value: unknown) => FieldIssue[]; rank: (field: string) => number } | undefined;
+/** The body's own fields, checked by the schema above; `config` by its connector's definition. */
+function checks(): NonNullable<typeof compiled> {
+  if (!compiled) {
+    const schema = registrationSchema();
+    const properties = { ...(schema['properties'] as Record<string, unknown>), config: { type: 'object' } };
+    compiled = { shape: schemaValidator({ ...schema, properties }), rank: fieldRank(schema) };
+  }
+  return compiled;
+}
+
+/**
+ * Validates a registration the way Kafka Connect's validate does: every problem at once, in the
+ * order of the body's fields. The schema says what it can; code adds what it cannot (the
+ * contract's own rules, who may register in which tenant).
+ */
 export function validateRegistration(body: unknown, principal: Principal): { issues: FieldIssue[]; spec?: ConnectorSpec; tenant: string; autoPreflight: boolean; config?: { manifest: ConnectorManifest; value: unknown } } {
-  const issues: FieldIssue[] = [];
-  const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
-  if (!body || typeof body !== 'object' || Array.isArray(body)) issues.push({ field: 'body', message: 'must be a JSON object' });
-  const name = b['name'];
-  if (typeof name !== 'string' || !NAME.test(name)) issues.push({ field: 'name', message: name === undefined || name === '' ? 'is required (letters, digits, . _ -; at most 63)' : 'must be letters, digits, . _ - (at most 63, starting with a letter or digit)', value: name });
-  const sourceType = b['sourceType'];
-  let configNormalized: unknown = undefined;
-  let manifest: ConnectorManifest | undefined;
-  if (typeof sourceType !== 'string') issues.push({ field: 'sourceType', message: 'is required (postgres, mysql, rest, files)', value: sourceType });
-  else {
+  const { shape, rank } = checks();
+  const b: Record<string, unknown> = isObj(body) ? structuredClone(body) : {};
+  const issues: FieldIssue[] = isObj(body) ? [] : [{ field: 'body', message: 'must be a JSON object' }];
+  issues.push(...shape(b));
+  const bad = (field: string): boolean => issues.some((i) => i.field === field);
+
+  let config: { manifest: ConnectorManifest; value: unknown } | undefined;
+  if (typeof b['sourceType'] === 'string' && !bad('sourceType') && isObj(b['config'])) {
+    const module = getConnector(b['sourceType']);
     try {
-      const module = getConnector(sourceType);
-      const config = b['config'];
-      if (!config || typeof config !== 'object' || Array.isArray(config)) issues.push({ field: 'config', message: 'must be an object' });
-      else {
-        try {
-          configNormalized = module.parseConfig({ ...(config as Record<string, unknown>), type: module.manifest.type });
-          manifest = module.manifest;
-        } catch (e) {
-          if (isPreflightError(e) && e.issues.length) issues.push(...e.issues);
-          else issues.push({ field: 'config', message: (e as Error).message });
-        }
-      }
-    } catch {
-      issues.push({ field: 'sourceType', message: 'must be one of postgres, mysql, mariadb, rest, files', value: sourceType });
+      config = { manifest: module.manifest, value: module.parseConfig({ ...b['config'], type: module.manifest.type }) };
+    } catch (e) {
+      issues.push(...(isPreflightError(e) && e.issues.length ? e.issues : [{ field: 'config', message: (e as Error).message }]));
     }
   }
-  const contract = b['contract'];
-  if (contract !== undefined && contract !== null) {
-    if (typeof contract !== 'string') issues.push({ field: 'contract', message: 'must be the ODCS v3 contract as a YAML string' });
-    else {
-      try {
-        parseContract(contract);
-      } catch (e) {
-        if (isPreflightError(e)) issues.push(...e.issues.map((i) => ({ ...i, field: `contract.${i.field}` })));
-      }
+  if (typeof b['contract'] === 'string' && !bad('contract')) {
+    try {
+      parseContract(b['contract']);
+    } catch (e) {
+      if (isPreflightError(e)) issues.push(...e.issues.map((i) => ({ ...i, field: `contract.${i.field}` })));
     }
-  } else issues.push({ field: 'contract', message: 'is required: the ODCS v3 data contract the source must meet' });
-  const environment = b['environment'] ?? 'development';
-  if (typeof environment !== 'string' || !ENVIRONMENTS.includes(environment)) issues.push({ field: 'environment', message: `must be one of ${ENVIRONMENTS.join(', ')}`, value: environment });
-  const labels = b['labels'] ?? {};
-  if (typeof labels !== 'object' || labels === null || Object.values(labels).some((v) => typeof v !== 'string')) issues.push({ field: 'labels', message: 'must map names to strings' });
+  }
   let tenant = principal.tenant;
-  if (b['tenant'] !== undefined) {
-    if (typeof b['tenant'] !== 'string' || !TENANT_ID.test(b['tenant'])) issues.push({ field: 'tenant', message: 'must be a tenant id', value: b['tenant'] });
-    else if (b['tenant'] !== principal.tenant && !allTenants(principal)) issues.push({ field: 'tenant', message: 'you may register connectors only in your own tenant', value: b['tenant'] });
+  if (typeof b['tenant'] === 'string' && !bad('tenant')) {
+    if (b['tenant'] !== principal.tenant && !allTenants(principal)) issues.push({ field: 'tenant', message: 'you may register connectors only in your own tenant', value: b['tenant'] });
     else tenant = b['tenant'];
   }
-  if (!tenant) issues.push({ field: 'tenant', message: 'is required for a token without a tenant claim' });
-  if (b['autoPreflight'] !== undefined && typeof b['autoPreflight'] !== 'boolean') issues.push({ field: 'autoPreflight', message: 'must be true or false' });
-  const parsed = manifest ? { config: { manifest, value: configNormalized } } : {};
-  if (issues.length) return { issues, tenant, autoPreflight: false, ...parsed };
+  if (!tenant && !bad('tenant')) issues.push({ field: 'tenant', message: 'is required for a token without a tenant claim' });
+
+  const ordered = issues.map((i, n) => ({ i, r: i.field === 'body' ? -1 : rank(i.field), n })).sort((x, y) => x.r - y.r || x.n - y.n).map((x) => x.i);
+  if (ordered.length) return { issues: ordered, tenant, autoPreflight: false, ...(config ? { config } : {}) };
   return {
-    issues,
+    issues: ordered,
     tenant,
     autoPreflight: b['autoPreflight'] !== false,
-    ...parsed,
+    ...(config ? { config } : {}),
     spec: {
-      name: name as string,
-      sourceType: sourceType as string,
-      configJson: JSON.stringify(configNormalized),
-      contractYaml: contract as string,
-      environment: environment as string,
+      name: b['name'] as string,
+      sourceType: b['sourceType'] as string,
+      configJson: JSON.stringify(config?.value),
+      contractYaml: b['contract'] as string,
+      environment: b['environment'] as string,
       owner: typeof b['owner'] === 'string' ? b['owner'] : principal.subject,
-      labels: labels as Record<string, string>,
+      labels: b['labels'] as Record<string, string>,
     },
   };
 }
