@@ -6,7 +6,7 @@ import { newEvent, type ConnectorEvent, type ConnectorSpec, type ContractChangel
 import type { Permission, Principal } from '@preflight/auth';
 import type { Projection } from '../projection.js';
 import type { ConnectorState } from '../state.js';
-import { PRODUCER } from './common.js';
+import { arrayOf, bool, ERROR_STATUSES, errorBody, nullableStr, open, PRODUCER, str } from './common.js';
 import { validateRegistration } from './registration.js';
 
 /** What the lifecycle routes need from the projector; the API passes its own guard and lookup. */
@@ -107,6 +107,12 @@ function refuseRetired(c: ConnectorState): void {
 
 const idParam = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 200 } } };
 
+const change = open({ path: str, kind: str, breaking: bool, detail: str });
+const changelog = { ...open({ from: nullableStr, to: nullableStr, breaking: bool, changes: arrayOf(change) }), nullable: true };
+const updated = open({ connectorId: str, eventId: nullableStr, changed: arrayOf(str), changelog, attemptId: nullableStr, approvalRequired: bool, url: str }, ['connectorId', 'changed', 'url']);
+const retirement = open({ at: str, eventId: str, actor: str, reason: nullableStr });
+const deregistered = open({ connectorId: str, eventId: nullableStr, retired: retirement }, ['connectorId', 'retired']);
+
 /** PATCH and DELETE of a connector: `connector.updated` and `connector.deregistered`. */
 export const lifecycleApi: FastifyPluginAsync<LifecycleApiOptions> = async (app, opts) => {
   app.patch<{ Params: { id: string } }>(
@@ -117,6 +123,7 @@ export const lifecycleApi: FastifyPluginAsync<LifecycleApiOptions> = async (app,
         tags: ['connectors'],
         params: idParam,
         body: { type: 'object', description: 'Any of config, contract (ODCS v3 YAML), environment, owner, labels; reason; autoPreflight (default true). Validated as a registration.' },
+        response: { 200: updated, 202: updated, 409: errorBody, ...ERROR_STATUSES },
         description: 'Updates a connector (config and/or contract). A READY outcome no longer stands: the connector goes back to REGISTERED, or preflights again at once (autoPreflight). A contract change comes back with its changelog, each change classified breaking or not; a breaking change in production needs a security admin\'s approval in that preflight.',
       },
     },
@@ -147,6 +154,7 @@ export const lifecycleApi: FastifyPluginAsync<LifecycleApiOptions> = async (app,
         tags: ['connectors'],
         params: idParam,
         querystring: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 2000, description: 'why, for the audit trail' } } },
+        response: { 200: deregistered, 202: deregistered, ...ERROR_STATUSES },
         description: 'Deregisters (retires) a connector: hidden from default lists, still readable by id with its history and receipts, its state record tombstoned; further preflights are refused. 202 with the event; 200 when it was already retired.',
       },
     },

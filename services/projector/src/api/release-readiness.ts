@@ -3,6 +3,7 @@ import type { Permission } from '@preflight/auth';
 import { mayAccessTenant } from '@preflight/auth';
 import type { Projection } from '../projection.js';
 import { gate, releaseReadiness } from '../release-readiness.js';
+import { arrayOf, bool, ERROR_STATUSES, int, open, str } from './common.js';
 
 export interface ReleaseReadinessApiOptions {
   projection: () => Projection;
@@ -23,6 +24,10 @@ const filters = {
  * The release-readiness matrix and the per-dataset gate a consuming workflow's promotion step
  * (or a CI job, through `preflight gate`) calls. Both only show the caller's tenants.
  */
+const row = open({ tenant: str, dataset: str, connector: str, pass: bool }, ['dataset', 'connector', 'pass']);
+const matrix = open({ datasets: arrayOf(row), total: int, passing: int }, ['datasets', 'total', 'passing']);
+const gateAnswer = open({ dataset: str, pass: bool, verdict: str, rows: arrayOf(row), failing: arrayOf(open({ connector: str, dataset: str })) }, ['pass', 'verdict', 'failing']);
+
 export const releaseReadinessApi: FastifyPluginAsync<ReleaseReadinessApiOptions> = async (app, opts) => {
   const rowsFor = (req: FastifyRequest, q: { tenant?: string; connector?: string }, withRetired: boolean) =>
     releaseReadiness([...opts.projection().connectors.values()].filter((c) => mayAccessTenant(req.principal!, c.tenantId) && (withRetired || !c.retired) && (!q.tenant || c.tenantId === q.tenant) && (!q.connector || c.connectorId === q.connector)));
@@ -31,7 +36,7 @@ export const releaseReadinessApi: FastifyPluginAsync<ReleaseReadinessApiOptions>
     '/api/release-readiness',
     {
       preHandler: opts.guard('read'),
-      schema: { tags: ['release'], querystring: filters, description: 'Per dataset of every contract: tenant, dataset, connector, schema adherence, data quality (PASS / FAIL / UNKNOWN) from the last checkpoint, that checkpoint, the evidence links, and whether it may be released.' },
+      schema: { tags: ['release'], querystring: filters, response: { 200: matrix, ...ERROR_STATUSES }, description: 'Per dataset of every contract: tenant, dataset, connector, schema adherence, data quality (PASS / FAIL / UNKNOWN) from the last checkpoint, that checkpoint, the evidence links, and whether it may be released.' },
     },
     async (req) => {
       const rows = rowsFor(req, req.query, req.query.include === 'retired');
@@ -47,6 +52,7 @@ export const releaseReadinessApi: FastifyPluginAsync<ReleaseReadinessApiOptions>
         tags: ['release'],
         params: { type: 'object', required: ['dataset'], properties: { dataset: { type: 'string', minLength: 1, maxLength: 300, description: 'a dataset name, or <connectorId>:<dataset>' } } },
         querystring: { ...filters, properties: { tenant: filters.properties.tenant, connector: filters.properties.connector } },
+        response: { 200: gateAnswer, ...ERROR_STATUSES },
         description: 'The release gate of one dataset: pass when every connector serving it is READY on its current spec with schema adherence and data quality PASS; otherwise fail, naming the failing expectations. 200 either way; 404 when no contract of the caller\'s tenants has the dataset.',
       },
     },
