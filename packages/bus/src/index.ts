@@ -32,3 +32,4 @@ export { type TopicAdmin, type PartitionOffsets, type GroupTopicOffsets } from '
 export { retryRetriable } from './retry.js';
 export { groupHasCommitted, readTopics, type ReadTopicsOptions, type RawRecordHandler } from './reader.js';
 export { groupTimings, timingsFor, shutdownDeadlineMs, type GroupTimings } from './group.js';
+export { startConsumerService, type ServiceOptions } from './service.js';

@@ -1,16 +1,11 @@
-import type { ServiceBus } from '@preflight/bus';
-import type { Logger } from '@preflight/core';
-import { serviceGroupId } from '@preflight/events';
-import { getConnector, scopesFromEnv, type Scopes } from '@preflight/connectors';
+import { startConsumerService, type ServiceOptions } from '@preflight/bus';
+import { connectorServiceDeps, type Scopes } from '@preflight/connectors';
 import { schemaValidatorConfig, type SchemaValidatorConfig } from './config.js';
 import { SERVICE_NAME } from './decide.js';
 import { schemaValidatorHandlers } from './handler.js';
 import { noIncidentSink, WebhookIncidentSink, type IncidentSink } from './sink.js';
 
-export interface SchemaValidatorServiceOptions {
-  bus: ServiceBus;
-  logger: Logger;
-  groupId?: string;
+export interface SchemaValidatorServiceOptions extends ServiceOptions {
   /** Defaults to the policy from the environment plus this bus's own endpoints. */
   scopes?: Scopes;
   /** Defaults to a webhook at INCIDENT_WEBHOOK_URL when set. */
@@ -23,20 +18,8 @@ export async function startSchemaValidatorService(options: SchemaValidatorServic
   const { bus, logger } = options;
   const url = (options.config ?? schemaValidatorConfig()).incidentWebhookUrl;
   const incidentSink = options.incidentSink ?? (url ? new WebhookIncidentSink(url, logger) : noIncidentSink);
-  await bus.producer.start();
-  const consumer = bus.consumer({
-    groupId: options.groupId ?? serviceGroupId(bus.topics.prefix, SERVICE_NAME),
-    partitionsConsumedConcurrently: 6,
-    keyConcurrency: 8,
-    handlers: schemaValidatorHandlers({
-      connectors: getConnector,
-      scopes: options.scopes ?? scopesFromEnv({ brokers: bus.config.brokers, registryUrl: bus.config.schemaRegistryUrl }),
-      logger,
-      incidentSink,
-      publish: (...events) => bus.producer.publish(...events),
-    }),
+  return startConsumerService(bus, logger, SERVICE_NAME, {
+    groupId: options.groupId,
+    handlers: schemaValidatorHandlers({ ...connectorServiceDeps(bus, logger, bus.producer.publish.bind(bus.producer), options.scopes), incidentSink }),
   });
-  await consumer.start();
-  logger.info(`${SERVICE_NAME} service started`);
-  return { stop: () => consumer.stop() };
 }
