@@ -57,7 +57,11 @@ export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUT
 type Env = Record<string, string | undefined>;
 
 /** The offending value (never a secret: readers leave those out), unless the message names it already. */
-const shown = (i: FieldIssue): string => (i.value === undefined || i.message.includes(String(i.value)) ? '' : ` (got ${JSON.stringify(i.value)})`);
+const shown = (i: FieldIssue): string => {
+  if (i.value === undefined) return '';
+  const text = JSON.stringify(i.value);
+  return i.message.includes(typeof i.value === 'string' ? i.value : text) ? '' : ` (got ${text})`;
+};
 
 /** Every problem of one configuration, each naming its variable and value; thrown once, all at once. */
 export class ConfigError extends PreflightError {
