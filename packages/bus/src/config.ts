@@ -56,10 +56,17 @@ export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUT
 
 type Env = Record<string, string | undefined>;
 
-/** Every problem of one configuration, each naming its variable; thrown once, all at once. */
+/** The offending value (never a secret: readers leave those out), unless the message names it already. */
+const shown = (i: FieldIssue): string => {
+  if (i.value === undefined) return '';
+  const text = JSON.stringify(i.value);
+  return i.message.includes(typeof i.value === 'string' ? i.value : text) ? '' : ` (got ${text})`;
+};
+
+/** Every problem of one configuration, each naming its variable and value; thrown once, all at once. */
 export class ConfigError extends PreflightError {
   constructor(issues: FieldIssue[]) {
-    super('CONFIG', `invalid configuration (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${issues.map((i) => `  - ${i.field}: ${i.message}`).join('\n')}`, { issues, retriable: false });
+    super('CONFIG', `invalid configuration (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${issues.map((i) => `  - ${i.field}: ${i.message}${shown(i)}`).join('\n')}`, { issues, retriable: false });
   }
 }
 
@@ -328,7 +335,7 @@ export function loadBusConfig(clientId: string, env: Env = process.env): LoadedB
   const brokers = (c.get('KAFKA_BROKERS') ?? '127.0.0.1:9092').split(',').map((s) => s.trim()).filter(Boolean);
   for (const b of brokers) if (!/^[^\s:/]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(b)) c.problem('KAFKA_BROKERS', 'each broker must be host:port', b);
   const schemaRegistryUrl = c.get('SCHEMA_REGISTRY_URL') ?? 'http://127.0.0.1:8081';
-  if (!/^https?:\/\/[^\s]+$/.test(schemaRegistryUrl)) c.problem('SCHEMA_REGISTRY_URL', 'must be an http:// or https:// URL', schemaRegistryUrl);
+  if (!/^https?:\/\/[^\s]+$/.test(schemaRegistryUrl)) c.problem('SCHEMA_REGISTRY_URL', 'must be an http:// or https:// URL', /@/.test(schemaRegistryUrl) ? undefined : schemaRegistryUrl); // user:password@ stays out
   else if (/^https?:\/\/[^/]*@/.test(schemaRegistryUrl)) c.problem('SCHEMA_REGISTRY_URL', 'must not carry credentials; use SCHEMA_REGISTRY_BASIC_AUTH_FILE');
   refuseInlineSecrets(c, env);
   processSettings(c, env);

@@ -32,3 +32,4 @@ export { type TopicAdmin, type TopicAdminClient, type PartitionOffsets, type Gro
 export { retryRetriable } from './retry.js';
 export { groupHasCommitted, readTopics, type ReadTopicsOptions, type RawRecordHandler } from './reader.js';
 export { groupTimings, timingsFor, shutdownDeadlineMs, type GroupTimings } from './group.js';
+export { startConsumerService, type ServiceOptions } from './service.js';

@@ -23,3 +23,4 @@ export { devScopes, scopesFromEnv, type DevScopesOptions } from './scope/factory
 export { validateManifest } from './manifest.js';
 export { startErpApiFixture, startSilentPort, type ErpApiHandle, type ErpApiOptions } from './testing/erp-api.js';
 export { parseCsv } from './sources/csv.js';
+export { connectorServiceDeps } from './service-deps.js';

@@ -1,14 +1,9 @@
-import type { ServiceBus } from '@preflight/bus';
-import type { Logger } from '@preflight/core';
-import { serviceGroupId } from '@preflight/events';
-import { getConnector, scopesFromEnv, type Scopes } from '@preflight/connectors';
+import { startConsumerService, type ServiceOptions } from '@preflight/bus';
+import { connectorServiceDeps, type Scopes } from '@preflight/connectors';
 import { SERVICE_NAME, type AuditPolicy } from './judge.js';
 import { auditorHandlers } from './handler.js';
 
-export interface AuditorServiceOptions {
-  bus: ServiceBus;
-  logger: Logger;
-  groupId?: string;
+export interface AuditorServiceOptions extends ServiceOptions {
   /** Defaults to the policy from the environment plus this bus's own endpoints. */
   scopes?: Scopes;
   policy?: AuditPolicy;
@@ -16,20 +11,8 @@ export interface AuditorServiceOptions {
 
 export async function startCredentialAuditorService(options: AuditorServiceOptions): Promise<{ stop(): Promise<void> }> {
   const { bus, logger } = options;
-  await bus.producer.start();
-  const consumer = bus.consumer({
-    groupId: options.groupId ?? serviceGroupId(bus.topics.prefix, SERVICE_NAME),
-    partitionsConsumedConcurrently: 6,
-    keyConcurrency: 8,
-    handlers: auditorHandlers({
-      connectors: getConnector,
-      scopes: options.scopes ?? scopesFromEnv({ brokers: bus.config.brokers, registryUrl: bus.config.schemaRegistryUrl }),
-      logger,
-      ...(options.policy ? { policy: options.policy } : {}),
-      publish: (...events) => bus.producer.publish(...events),
-    }),
+  return startConsumerService(bus, logger, SERVICE_NAME, {
+    groupId: options.groupId,
+    handlers: auditorHandlers({ ...connectorServiceDeps(bus, logger, bus.producer.publish.bind(bus.producer), options.scopes), ...(options.policy ? { policy: options.policy } : {}) }),
   });
-  await consumer.start();
-  logger.info(`${SERVICE_NAME} service started`);
-  return { stop: () => consumer.stop() };
 }

@@ -26,5 +26,6 @@ describe('projector config', () => {
       { field: 'PREFLIGHT_PUBLIC_URL', message: 'must be an http:// or https:// URL', value: 'preflight.example.com' },
     ]);
     expect((error as Error).message).toContain('invalid configuration (3 problems)');
+    expect((error as Error).message).toContain('  - API_PORT: must be a port number (0-65535) (got "80800")');
   });
 });

@@ -1,16 +1,11 @@
-import type { ServiceBus } from '@preflight/bus';
-import type { Logger } from '@preflight/core';
-import { serviceGroupId } from '@preflight/events';
-import { getConnector, scopesFromEnv, type Scopes } from '@preflight/connectors';
+import { startConsumerService, type ServiceOptions } from '@preflight/bus';
+import { connectorServiceDeps, type Scopes } from '@preflight/connectors';
 import { schemaValidatorConfig, type SchemaValidatorConfig } from './config.js';
 import { OpenIncidents, SERVICE_NAME } from './decide.js';
 import { schemaValidatorHandlers } from './handler.js';
 import { noIncidentSink, WebhookIncidentSink, type IncidentSink } from './sink.js';
 
-export interface SchemaValidatorServiceOptions {
-  bus: ServiceBus;
-  logger: Logger;
-  groupId?: string;
+export interface SchemaValidatorServiceOptions extends ServiceOptions {
   /** Defaults to the policy from the environment plus this bus's own endpoints. */
   scopes?: Scopes;
   /** Defaults to a webhook at INCIDENT_WEBHOOK_URL when set. */
@@ -24,36 +19,24 @@ export async function startSchemaValidatorService(options: SchemaValidatorServic
   const config = options.config ?? schemaValidatorConfig();
   const url = config.incidentWebhookUrl;
   const incidentSink = options.incidentSink ?? (url ? new WebhookIncidentSink(url, logger) : noIncidentSink);
-  const { maxFailedRowSamples } = config;
-  await bus.producer.start();
   // Which incidents are open decides whether a ticket is new or a repeat and what a passing check
   // resolves: rebuilt from the whole incident log (a few events per problem, not per preflight).
   const incidents = new OpenIncidents();
   const incidentTypes = ['connector.incident.opened', 'connector.incident.resolved'] as const;
-  const { records } = await bus.readTopics(incidentTypes.map((t) => bus.topics.of(t)), async (topic, _partition, _offset, value) => {
-    const type = bus.topics.typeOf(topic) as (typeof incidentTypes)[number];
-    try {
-      incidents.apply((await bus.codec.decode(value, type)) as Parameters<OpenIncidents['apply']>[0]);
-    } catch {
-      // the live consumer dead-letters it with the reason
-    }
-  });
+  const { records } = await bus.readTopics(
+    incidentTypes.map((t) => bus.topics.of(t)),
+    async (topic, _partition, _offset, value) => {
+      const type = bus.topics.typeOf(topic) as (typeof incidentTypes)[number];
+      try {
+        incidents.apply((await bus.codec.decode(value, type)) as Parameters<OpenIncidents['apply']>[0]);
+      } catch {
+        // the live consumer dead-letters it with the reason
+      }
+    },
+  );
   logger.info({ records }, `${SERVICE_NAME} read the incident log`);
-  const consumer = bus.consumer({
-    groupId: options.groupId ?? serviceGroupId(bus.topics.prefix, SERVICE_NAME),
-    partitionsConsumedConcurrently: 6,
-    keyConcurrency: 8,
-    handlers: schemaValidatorHandlers({
-      connectors: getConnector,
-      scopes: options.scopes ?? scopesFromEnv({ brokers: bus.config.brokers, registryUrl: bus.config.schemaRegistryUrl }),
-      logger,
-      incidentSink,
-      incidents,
-      maxFailedRowSamples,
-      publish: (...events) => bus.producer.publish(...events),
-    }),
+  return startConsumerService(bus, logger, SERVICE_NAME, {
+    groupId: options.groupId,
+    handlers: schemaValidatorHandlers({ ...connectorServiceDeps(bus, logger, bus.producer.publish.bind(bus.producer), options.scopes), incidentSink, incidents, maxFailedRowSamples: config.maxFailedRowSamples }),
   });
-  await consumer.start();
-  logger.info(`${SERVICE_NAME} service started`);
-  return { stop: () => consumer.stop() };
 }
