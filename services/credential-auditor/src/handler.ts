@@ -3,7 +3,7 @@ import type { ConnectorEvent, ConnectorHandshake, ConnectorSpec } from '@preflig
 import { newEvent, causedBy, failingFindings, unreachableSourceAlert } from '@preflight/events';
 import type { Handlers } from '@preflight/bus';
 import { configValue, isScopeRefusal, type ConnectorModule, type Scopes } from '@preflight/connectors';
-import { contractDatasets, parseContract } from '@preflight/contracts';
+import { applyServer, contractDatasets, parseContract } from '@preflight/contracts';
 import { judgeCredential, PRODUCER, type AuditFacts, type AuditPolicy, DEFAULT_POLICY } from './judge.js';
 
 export interface AuditorDeps {
@@ -35,7 +35,10 @@ function configPrincipal(config: Record<string, unknown>): string | null {
 export async function gatherFacts(tenantId: string, spec: ConnectorSpec, deps: Pick<AuditorDeps, 'connectors' | 'scopes'>, logger: Logger): Promise<AuditFacts> {
   const module = deps.connectors(spec.sourceType);
   const raw = JSON.parse(spec.configJson) as Record<string, unknown>;
-  const config = module.parseConfig(raw);
+  const contract = spec.contractYaml ? parseContract(spec.contractYaml) : null;
+  // The contract's server fills in what the config leaves out, as the schema check reads it.
+  const withServer = contract ? applyServer(contract, raw, { sourceType: spec.sourceType, environment: spec.environment }).config : raw;
+  const config = module.parseConfig(withServer);
   const scope = deps.scopes.forTenant(tenantId);
   const found = configSecretRef(module, raw);
   const secretRef = found?.ref ?? null;
@@ -48,9 +51,11 @@ export async function gatherFacts(tenantId: string, spec: ConnectorSpec, deps: P
       secret = { resolved: false, reason: toPreflightError(e).message, ...(isScopeRefusal(e) ? { outOfScope: true } : {}) };
     }
   }
-  const datasets = spec.contractYaml ? contractDatasets(parseContract(spec.contractYaml)) : [];
+  const datasets = contract ? contractDatasets(contract) : [];
   const access = secret && !secret.resolved ? null : await module.auditAccess(config, { scope, logger }, datasets);
-  return { sourceType: spec.sourceType, expectedPrincipal: configPrincipal(raw), secretRef, secret, access, contractDatasets: datasets };
+  const text = (key: string): string | null => (typeof withServer[key] === 'string' ? withServer[key] : null);
+  const namespace = spec.sourceType === 'postgres' ? (text('schema') ?? 'public') : spec.sourceType === 'mysql' ? text('database') : null;
+  return { sourceType: spec.sourceType, expectedPrincipal: configPrincipal(raw), secretRef, secret, access, contractDatasets: datasets, namespace };
 }
 
 export function auditorHandlers(deps: AuditorDeps): Handlers {

@@ -18,6 +18,11 @@ export interface AuditFacts {
   access: AccessFacts | null;
   /** Datasets the contract needs to read. */
   contractDatasets: string[];
+  /**
+   * Where the contract's unqualified datasets live (PostgreSQL schema, MySQL database: the config,
+   * else the contract's server), so a fix names the object exactly.
+   */
+  namespace?: string | null;
 }
 
 export interface AuditPolicy {
@@ -49,6 +54,24 @@ function covers(list: string[], dataset: string): boolean {
   });
 }
 
+/** An identifier as the source's SQL needs it written: quoted only when it has to be. */
+function ident(sourceType: string, name: string): string {
+  if (sourceType === 'mysql') return /^[A-Za-z0-9_$]+$/.test(name) ? name : `\`${name.replaceAll('`', '``')}\``;
+  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`;
+}
+
+/** `schema.table` from a contract dataset (unqualified: in the connector's namespace) or a qualified catalog name. */
+function objectName(sourceType: string, dataset: string, namespace: string | null | undefined): string {
+  const parts = dataset.includes('.') ? dataset.split('.') : namespace ? [namespace, dataset] : [dataset];
+  return parts.map((p) => ident(sourceType, p)).join('.');
+}
+
+/** The account a GRANT names: MySQL's `'user'` is `'user'@'%'`. */
+const grantee = (sourceType: string, principal: string): string => (sourceType === 'mysql' ? `'${principal.replaceAll("'", "''")}'` : ident(sourceType, principal));
+
+/** SQL sources say what fixes a missing or excess privilege as a statement an admin can run. */
+const SQL_SOURCES = new Set(['postgres', 'mysql']);
+
 /** Pure: every finding about one credential, and whether it passes. */
 export function judgeCredential(facts: AuditFacts, policy: AuditPolicy = DEFAULT_POLICY): { status: 'PASS' | 'FAIL'; findings: Finding[] } {
   const findings: Finding[] = [];
@@ -78,11 +101,21 @@ export function judgeCredential(facts: AuditFacts, policy: AuditPolicy = DEFAULT
     if (a.superuser) add('SUPERUSER', 'CRITICAL', `principal "${a.principal}" is a superuser; a preflight credential must be read-only`, `principal:${a.principal}`);
     if (a.canCreateRole) add('CREATE_ROLE', 'HIGH', `principal "${a.principal}" can create roles`, `principal:${a.principal}`);
     if (a.canCreateDb) add('CREATE_DB', 'HIGH', `principal "${a.principal}" can create databases`, `principal:${a.principal}`);
+    const sql = SQL_SOURCES.has(facts.sourceType);
     if (a.writable.length > 0) {
-      add('WRITE_PRIVILEGE', 'HIGH', `principal "${a.principal}" can write to ${a.writable.length} object(s): ${a.writable.slice(0, 5).join(', ')}${a.writable.length > 5 ? ', …' : ''}`, a.writable[0] ?? null);
+      // The fix: take back what goes beyond reading, object by object, naming the privileges held.
+      const revokes = a.writable.slice(0, 5).map((o) => {
+        const privs = [...new Set(a.grants.filter((g) => g.object === o && g.privilege !== 'SELECT').map((g) => g.privilege))];
+        return `REVOKE ${privs.length ? privs.join(', ') : 'ALL PRIVILEGES'} ON ${objectName(facts.sourceType, o, null)} FROM ${grantee(facts.sourceType, a.principal)}`;
+      });
+      add('WRITE_PRIVILEGE', 'HIGH', `principal "${a.principal}" can write to ${a.writable.length} object(s): ${a.writable.slice(0, 5).join(', ')}${a.writable.length > 5 ? ', …' : ''}${sql ? `; fix: ${revokes.join('; ')}` : ''}`, a.writable[0] ?? null);
     }
     for (const ds of facts.contractDatasets) {
-      if (!covers(a.readable, ds)) add('MISSING_SELECT', 'HIGH', `principal "${a.principal}" lacks SELECT (read) on contract dataset "${ds}"`, ds);
+      if (covers(a.readable, ds)) continue;
+      // A grant the contract needs and the principal lacks: the same PERMISSION finding the schema check makes, with the statement that fixes it.
+      const object = sql ? objectName(facts.sourceType, ds, facts.namespace) : ds;
+      const fix = sql ? `: GRANT SELECT ON ${object} TO ${grantee(facts.sourceType, a.principal)}` : '';
+      add('PERMISSION', 'HIGH', `principal "${a.principal}" lacks SELECT (read) on contract dataset "${ds}"${fix}`, object);
     }
     const writeScopes = (a.tokenScopes ?? []).filter((s) => policy.writeScopePattern.test(s));
     if (writeScopes.length > 0) add('TOKEN_SCOPE', 'HIGH', `token carries scopes beyond read: ${writeScopes.join(', ')}`, 'token');

@@ -25,11 +25,25 @@ describe('judgeCredential', () => {
     expect(codes(f)).toEqual(['SUPERUSER', 'CREATE_ROLE', 'WRITE_PRIVILEGE']);
   });
 
-  it('names the contract table the credential cannot read', () => {
-    const f: AuditFacts = { ...leastPrivilege, access: { ...leastPrivilege.access!, readable: ['public.customers'] } };
+  it('a contract table the credential cannot read is a PERMISSION finding with the GRANT that fixes it', () => {
+    const f: AuditFacts = { ...leastPrivilege, contractDatasets: ['customers', 'orders', 'Payroll'], namespace: 'erp', access: { ...leastPrivilege.access!, readable: ['erp.customers'] } };
     const r = judgeCredential(f);
     expect(r.status).toBe('FAIL');
-    expect(r.findings.find((x) => x.code === 'MISSING_SELECT')).toMatchObject({ object: 'orders', message: expect.stringContaining('"orders"') });
+    expect(r.findings.filter((x) => x.code === 'PERMISSION')).toEqual([
+      { code: 'PERMISSION', severity: 'HIGH', object: 'erp.orders', message: 'principal "reader" lacks SELECT (read) on contract dataset "orders": GRANT SELECT ON erp.orders TO reader' },
+      { code: 'PERMISSION', severity: 'HIGH', object: 'erp."Payroll"', message: 'principal "reader" lacks SELECT (read) on contract dataset "Payroll": GRANT SELECT ON erp."Payroll" TO reader' },
+    ]);
+    // MySQL: the database is the namespace, the account 'user' (any host).
+    const my = judgeCredential({ ...f, sourceType: 'mysql', namespace: 'shop', contractDatasets: ['orders'], access: { ...f.access!, readable: [] } });
+    expect(my.findings.find((x) => x.code === 'PERMISSION')!.message).toMatch(/: GRANT SELECT ON shop\.orders TO 'reader'$/);
+    // A source without SQL grants names the dataset, with no statement.
+    const rest = judgeCredential({ ...f, sourceType: 'rest', contractDatasets: ['orders'], access: { ...f.access!, readable: [] } });
+    expect(rest.findings.find((x) => x.code === 'PERMISSION')).toMatchObject({ object: 'orders', message: 'principal "reader" lacks SELECT (read) on contract dataset "orders"' });
+  });
+
+  it('write grants beyond read come with the REVOKE that takes them back', () => {
+    const f: AuditFacts = { ...leastPrivilege, access: { ...leastPrivilege.access!, writable: ['public.orders'], grants: [{ object: 'public.orders', privilege: 'SELECT' }, { object: 'public.orders', privilege: 'INSERT' }, { object: 'public.orders', privilege: 'DELETE' }] } };
+    expect(judgeCredential(f).findings.find((x) => x.code === 'WRITE_PRIVILEGE')!.message).toBe('principal "reader" can write to 1 object(s): public.orders; fix: REVOKE INSERT, DELETE ON public.orders FROM reader');
   });
 
   it('enforces rotation age and flags an unknown age as a warning only', () => {

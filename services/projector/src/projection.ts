@@ -341,7 +341,10 @@ export class Projection {
   }
 
   incidents(status: 'open' | 'resolved' | 'all' = 'open'): IncidentView[] {
-    const pick = (c: ConnectorState): IncidentView[] => (status === 'open' ? c.openIncidents : status === 'resolved' ? (c.resolvedIncidents ?? []) : [...c.openIncidents, ...(c.resolvedIncidents ?? [])]);
+    // Incidents from a snapshot written before the resolved event have no status: their list says it.
+    const open = (c: ConnectorState): IncidentView[] => c.openIncidents.map((i) => (i.status ? i : { ...i, status: 'open' }));
+    const resolved = (c: ConnectorState): IncidentView[] => (c.resolvedIncidents ?? []).map((i) => (i.status ? i : { ...i, status: 'resolved' }));
+    const pick = (c: ConnectorState): IncidentView[] => (status === 'open' ? open(c) : status === 'resolved' ? resolved(c) : [...open(c), ...resolved(c)]);
     return [...this.connectors.values()].flatMap(pick).sort((a, b) => b.openedAt.localeCompare(a.openedAt));
   }
 

@@ -50,13 +50,7 @@ export interface OpenIncident {
 }
 
 /** The resolve message for an incident sink; the attempt is the one that showed the problem gone. */
-export interface IncidentResolution {
-  incidentId: string;
-  kind: string;
-  severity: string;
-  reason: 'PASSED' | 'SUPERSEDED';
-  supersededBy: string | null;
-  summary: string;
+export interface IncidentResolution extends Pick<ConnectorIncidentResolved, 'incidentId' | 'kind' | 'severity' | 'reason' | 'supersededBy' | 'summary'> {
   connectorId: string;
   connector: string;
   tenantId: string;
