@@ -39,9 +39,6 @@ const READS_ENV_FOR_A_REASON: Record<string, string> = {
   'packages/connectors/src/scope/policy.ts': 'the tenant scope\'s settings module (scopePolicyFromEnv)',
   'packages/core/src/logger.ts': 'LOG_LEVEL when a logger is created before any config (every process\'s first line)',
   'packages/core/src/telemetry.ts': 'the standard OTEL_* variables, read once at initTelemetry',
-  // Moving with issue 17's API half: packages/auth and the CLI on parseArgs.
-  'services/projector/src/auth.ts': 'auth settings; moves to packages/auth',
-  'packages/cli/src/main.ts': 'the CLI\'s settings; the CLI is being rewritten on parseArgs',
 };
 
 const CONFIG_MODULE = /\/(config|settings)\.ts$/;

@@ -14,7 +14,8 @@ import { createBus } from '@preflight/bus';
 import { createLogger } from '@preflight/core';
 import { newEvent, type ConnectorSpec, type ConnectorValidated } from '@preflight/events';
 import { dataRoot, freePort, isRunning, repoRoot, startKafkaCluster, startPostgres, stopChildren, waitFor, type DbServerHandle } from '@preflight/local-infra';
-import { ProjectorRunner, signDevToken } from '@preflight/projector';
+import { ProjectorRunner } from '@preflight/projector';
+import { signDevToken } from '@preflight/auth';
 import { startSchemaRegistry } from '@preflight/schema-registry';
 
 const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];

@@ -22,7 +22,7 @@ export const DEV_JWT_SECRET = 'preflight-local-dev-secret-not-for-production';
 
 /**
  * The auth settings among a process's variables. The caller passes them (a service reads its
- * environment once, at start): this package never reads `process.env` itself.
+ * environment once, at start): this package never reads the process environment itself.
  */
 export function authConfigFromEnv(env: Readonly<Record<string, string | undefined>>): AuthConfig {
   if (env['PREFLIGHT_JWKS_URL'] || env['PREFLIGHT_JWT_PUBLIC_KEY']) {

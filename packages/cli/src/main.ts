@@ -2,6 +2,7 @@ import { parseArgs as parseArgv } from 'node:util';
 import { ApiError, Client } from './client.js';
 import { out, type Command, type Flags } from './command.js';
 import { tokenFor } from './token.js';
+import { cliSettings } from './config.js';
 
 
 const USAGE = `preflight — connector preflight from the command line
@@ -50,7 +51,7 @@ function parseArgs(argv: string[]): { cmd: string | undefined; args: string[]; f
   const flags: Flags = {
     json: v.json,
     wait: !v['no-wait'],
-    api: v.api ?? process.env['PREFLIGHT_API_URL'] ?? 'http://127.0.0.1:8080',
+    api: v.api ?? cliSettings().apiUrl,
     timeoutS,
     ...(v.junit ? { junit: true } : {}),
     ...(v.role !== undefined ? { role: v.role } : {}),

@@ -1,4 +1,5 @@
 import { SettingsReader } from '@preflight/bus';
+import { authConfigFromEnv, type AuthConfig } from '@preflight/auth';
 import { DEFAULT_OPERATION_TIMEOUT_MS } from './projection.js';
 
 /** The projector's own settings, read once at start (docs/configuration.md). */
@@ -27,4 +28,9 @@ export function projectorConfig(env: NodeJS.ProcessEnv = process.env): Projector
     mcpAllowedOrigins: r.list('PREFLIGHT_MCP_ALLOWED_ORIGINS'),
     developmentTokens: ['PREFLIGHT_JWT_SECRET', 'PREFLIGHT_JWT_SECRET_FILE', 'PREFLIGHT_JWKS_URL', 'PREFLIGHT_JWT_PUBLIC_KEY'].every((n) => r.get(n) === undefined),
   });
+}
+
+/** The API's token verification settings (JWT key or secret, issuer, audience), read once at start. */
+export function projectorAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
+  return authConfigFromEnv(env);
 }

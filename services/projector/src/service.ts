@@ -2,9 +2,9 @@ import type { ServiceBus } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
 import { serviceGroupId } from '@preflight/events';
 import { scopesFromEnv, withPlatformEndpoints, Scopes } from '@preflight/connectors';
-import { Authenticator, authConfigFromEnv, type AuthConfig } from '@preflight/auth';
+import { Authenticator, type AuthConfig } from '@preflight/auth';
 import { buildApi } from './http.js';
-import { projectorConfig, type ProjectorConfig } from './config.js';
+import { projectorAuthConfig, projectorConfig, type ProjectorConfig } from './config.js';
 import { createPrometheus } from './prometheus.js';
 import { ProjectorRunner } from './runner.js';
 import { DeadLetterCounter, TopicStats } from './topics.js';
@@ -63,7 +63,7 @@ export async function startProjectorService(options: ProjectorServiceOptions): P
   const app = await buildApi({
     scopes: () => scopes,
     projection: () => runner.projection,
-    auth: new Authenticator(options.auth ?? authConfigFromEnv(process.env)),
+    auth: new Authenticator(options.auth ?? projectorAuthConfig()),
     publish: (...events) => bus.producer.publish(...events),
     topics,
     prometheus,
