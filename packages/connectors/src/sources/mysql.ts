@@ -1,11 +1,12 @@
 import { isIP } from 'node:net';
 import mysql from 'mysql2/promise';
-import { METRIC, PreflightError } from '@preflight/core';
+import { PreflightError } from '@preflight/core';
 import { Type } from '@sinclair/typebox';
 import { defineConfig, OneOf, Port, SecretRef, Text, type ConfigOf } from '../config.js';
-import { networkError, RETRIABLE_SOURCE_CODES, sourceError } from '../errors.js';
+import { networkError, sourceError } from '../errors.js';
 import type { AccessFacts, ConnectorManifest, ConnectorModule, DiscoveredDataset, LogicalType, OperationContext } from '../facade.js';
 import { runOperation } from '../operation.js';
+import { sqlManifest } from './sql-manifest.js';
 
 export const mysqlConfig = defineConfig(
   'mysql',
@@ -20,25 +21,15 @@ export const mysqlConfig = defineConfig(
 );
 export type MysqlConfig = ConfigOf<'mysql', typeof mysqlConfig.schema>;
 
-export const mysqlManifest: ConnectorManifest = {
+export const mysqlManifest: ConnectorManifest = sqlManifest({
   type: 'mysql',
   displayName: 'MySQL / MariaDB',
-  version: '1.0.0',
-  class: 'data-movement',
-  contract: {
-    configSchema: mysqlConfig.input,
-    secretFields: mysqlConfig.secretFields,
-    endpoints: [{ host: 'host', port: 'port', defaultPort: 3306 }],
-    paths: [],
-  },
-  retry: { retriableCodes: RETRIABLE_SOURCE_CODES, attempts: 3, initialBackoffMs: 200, maxBackoffMs: 2_000 },
-  timeouts: { handshake: 10_000, discover: 30_000, sample: 30_000, pushdown: 60_000, auditAccess: 30_000 },
-  idempotency: { description: 'host:port/database as user', key: (c) => { const x = c as MysqlConfig; return `mysql://${x.user}@${x.host}:${x.port}/${x.database}`; } },
-  approvalHook: { name: 'pii-in-production', description: 'READY needs a security_admin approval when the contract has PII and the connector targets production' },
-  audit: { fields: ['host', 'port', 'database', 'user', 'tls.mode'], redacted: ['secretRef'] },
-  observability: { spans: ['connector.mysql.handshake', 'connector.mysql.discover', 'connector.mysql.sample', 'connector.mysql.pushdown', 'connector.mysql.auditAccess'], metrics: [METRIC.handshake_duration_ms, METRIC.schema_check_duration_ms, METRIC.credential_audit_duration_ms] },
+  config: mysqlConfig,
+  defaultPort: 3306,
+  identity: 'host:port/database as user',
+  auditFields: ['host', 'port', 'database', 'user', 'tls.mode'],
   rollback: 'Read-only: the connector never writes. To remove it, REVOKE its grants, DROP USER, delete the secret.',
-};
+});
 
 function mapError(e: unknown, cfg: MysqlConfig, secret: string): PreflightError {
   if (e instanceof PreflightError) return e;

@@ -1,12 +1,13 @@
 import { isIP } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import pg from 'pg';
-import { METRIC, PreflightError } from '@preflight/core';
+import { PreflightError } from '@preflight/core';
 import { Type } from '@sinclair/typebox';
 import { defineConfig, OneOf, Port, SecretRef, Text, type ConfigOf } from '../config.js';
-import { networkError, RETRIABLE_SOURCE_CODES, sourceError } from '../errors.js';
+import { networkError, sourceError } from '../errors.js';
 import type { AccessFacts, ConnectorManifest, ConnectorModule, DiscoveredDataset, LogicalType, OperationContext } from '../facade.js';
 import { runOperation } from '../operation.js';
+import { sqlManifest } from './sql-manifest.js';
 
 const TLS_MODES = ['disable', 'prefer', 'require', 'verify-full'] as const;
 
@@ -24,25 +25,15 @@ export const postgresConfig = defineConfig(
 );
 export type PostgresConfig = ConfigOf<'postgres', typeof postgresConfig.schema>;
 
-export const postgresManifest: ConnectorManifest = {
+export const postgresManifest: ConnectorManifest = sqlManifest({
   type: 'postgres',
   displayName: 'PostgreSQL',
-  version: '1.0.0',
-  class: 'data-movement',
-  contract: {
-    configSchema: postgresConfig.input,
-    secretFields: postgresConfig.secretFields,
-    endpoints: [{ host: 'host', port: 'port', defaultPort: 5432 }],
-    paths: [],
-  },
-  retry: { retriableCodes: RETRIABLE_SOURCE_CODES, attempts: 3, initialBackoffMs: 200, maxBackoffMs: 2_000 },
-  timeouts: { handshake: 10_000, discover: 30_000, sample: 30_000, pushdown: 60_000, auditAccess: 30_000 },
-  idempotency: { description: 'host:port/database as user — one source identity per connector', key: (c) => { const x = c as PostgresConfig; return `postgres://${x.user}@${x.host}:${x.port}/${x.database}`; } },
-  approvalHook: { name: 'pii-in-production', description: 'READY needs a security_admin approval when the contract has PII and the connector targets production' },
-  audit: { fields: ['host', 'port', 'database', 'user', 'schema', 'tls.mode'], redacted: ['secretRef'] },
-  observability: { spans: ['connector.postgres.handshake', 'connector.postgres.discover', 'connector.postgres.sample', 'connector.postgres.pushdown', 'connector.postgres.auditAccess'], metrics: [METRIC.handshake_duration_ms, METRIC.schema_check_duration_ms, METRIC.credential_audit_duration_ms] },
+  config: postgresConfig,
+  defaultPort: 5432,
+  identity: 'host:port/database as user — one source identity per connector',
+  auditFields: ['host', 'port', 'database', 'user', 'schema', 'tls.mode'],
   rollback: 'Read-only: the connector never writes to the source. Removing it needs only dropping its role grants (REVOKE SELECT …) and deleting the secret.',
-};
+});
 
 function mapError(e: unknown, cfg: PostgresConfig, secret: string): PreflightError {
   if (e instanceof PreflightError) return e;
