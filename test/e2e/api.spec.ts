@@ -143,7 +143,13 @@ describe('HTTP API', () => {
     const obs = await p.token('observability_engineer', '');
     const t = await call('GET', '/api/topics', obs);
     expect(t.status).toBe(200);
-    const validated = t.body.topics.find((x: { topic: string }) => x.topic.endsWith('connector.validated'));
+    // The view is sampled in the background every 2 s (a request never waits for the broker), so
+    // the earlier tests' outcomes show in the next sample, not necessarily in the first answer.
+    const validated = await eventually('validated messages sampled', async () => {
+      const rows = (await call('GET', '/api/topics', obs)).body.topics as Array<{ topic: string; messages: number; lag: Array<{ group: string }>; deadLetters: number }>;
+      const row = rows.find((x) => x.topic.endsWith('connector.validated'));
+      return row && row.messages > 0 && row.lag.length > 0 ? row : undefined;
+    }, { timeoutMs: 15_000 });
     expect(validated.messages).toBeGreaterThan(0);
     expect(validated.lag.map((l: { group: string }) => l.group)).toContain('readiness');
     expect(validated.deadLetters).toBe(0);

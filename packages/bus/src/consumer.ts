@@ -126,49 +126,27 @@ export class EventConsumer {
    * Handles a batch with up to `limit` messages in flight, chained per key so one key's messages
    * run in order, and resolves the offset only up to the longest prefix of finished messages: a
    * crash or a stop re-delivers everything after the first unfinished one, as in order mode.
-   *
-   * One offset commit is in flight at a time, and it takes whatever prefix is resolved when it
-   * starts: messages that finish meanwhile ride on the next one, instead of queueing a commit
-   * call each (with fast handlers that queue was one commit round trip per message).
    */
   private async handleBatchByKey(payload: EachBatchPayload, limit: number): Promise<void> {
     const { batch } = payload;
     const messages = batch.messages;
-    const finished = new Uint8Array(messages.length);
+    const finished = new Array<boolean>(messages.length).fill(false);
     let prefix = 0;
     let halted = false;
     let failure: unknown;
     const tails = new Map<string, Promise<void>>();
-    let active = 0;
-    // Wakes the loop below when a message finishes (a free slot, or the last one done).
-    let wake: (() => void) | undefined;
-    const waitForOne = (): Promise<void> => new Promise<void>((r) => (wake = r));
-    let committing: Promise<void> | undefined;
-    let commitAgain = false;
-    const commit = (): void => {
-      if (committing) {
-        commitAgain = true;
-        return;
-      }
-      committing = payload
-        .commitOffsetsIfNecessary()
-        .catch(() => undefined)
-        .then(() => {
-          committing = undefined;
-          if (commitAgain) {
-            commitAgain = false;
-            commit();
-          }
-        });
-    };
-    const stopped = (): boolean => halted || !payload.isRunning() || payload.isStale() || this.stopping;
+    const inFlight = new Set<Promise<void>>();
+    // One commit at a time, each taking whatever prefix is resolved by then.
+    let commits = Promise.resolve();
     for (let i = 0; i < messages.length; i++) {
-      while (active >= limit) await waitForOne();
-      if (stopped()) break;
+      while (inFlight.size >= limit) await Promise.race(inFlight);
+      if (halted || !payload.isRunning() || payload.isStale() || this.stopping) break;
       const message = messages[i]!;
+      // A message without a key has no order to keep; it gets its own chain.
+      const key = message.key ? message.key.toString('base64') : `#${i}`;
       const run = async (): Promise<void> => {
         // Queued behind its key's previous message: re-check, the partition may have moved on.
-        if (stopped()) return;
+        if (halted || !payload.isRunning() || payload.isStale() || this.stopping) return;
         try {
           if (!(await this.handleOne(batch.topic, batch.partition, message))) {
             halted = true; // shutting down mid-retry: this message stays for the next owner
@@ -179,29 +157,24 @@ export class EventConsumer {
           failure ??= e;
           return;
         }
-        finished[i] = 1;
-        if (prefix !== i) return; // an earlier message is still running: the prefix did not move
-        while (prefix < messages.length && finished[prefix] === 1) prefix++;
-        payload.resolveOffset(messages[prefix - 1]!.offset);
-        commit();
+        finished[i] = true;
+        while (prefix < messages.length && finished[prefix]) prefix++;
+        if (prefix > 0) {
+          payload.resolveOffset(messages[prefix - 1]!.offset);
+          commits = commits.then(() => payload.commitOffsetsIfNecessary()).catch(() => undefined);
+        }
       };
-      // A message without a key has no order to keep, so it chains behind nothing.
-      const key = message.key ? message.key.toString('latin1') : undefined;
-      const previous = key === undefined ? undefined : tails.get(key);
-      const task = previous ? previous.then(run) : run();
-      if (key !== undefined) tails.set(key, task);
-      active++;
-      void task.then(() => {
-        active--;
-        if (key !== undefined && tails.get(key) === task) tails.delete(key);
-        const w = wake;
-        wake = undefined;
-        w?.();
+      const task = (tails.get(key) ?? Promise.resolve()).then(run);
+      tails.set(key, task);
+      inFlight.add(task);
+      void task.finally(() => {
+        inFlight.delete(task);
+        if (tails.get(key) === task) tails.delete(key);
       });
       await payload.heartbeat();
     }
-    while (active > 0) await waitForOne();
-    while (committing) await committing;
+    await Promise.all(inFlight);
+    await commits;
     await payload.heartbeat();
     // As in order mode, an error kafkajs should see (a dead-letter write that failed) fails the batch.
     if (failure !== undefined) throw toPreflightError(failure);
