@@ -247,12 +247,12 @@ export class Projection {
   }
 
   /** Registers an operation before its request event is published (the API's 202). */
-  createOperation(input: { connectorId: string; tenantId: string; idempotencyKey: string | null; timeoutMs: number; owner?: OperationOwner; now?: Date }): { op: Operation; created: boolean } {
+  createOperation(input: { connectorId: string; tenantId: string; idempotencyKey: string | null; timeoutMs: number; owner?: OperationOwner; now: Date }): { op: Operation; created: boolean } {
     const key = input.idempotencyKey ? `http:${input.tenantId}:${input.idempotencyKey}` : null;
     const existingId = key ? this.opByKey.get(key) : undefined;
     const existing = existingId ? this.operations.get(existingId) : undefined;
     if (existing) return { op: existing, created: false };
-    const now = input.now ?? new Date();
+    const now = input.now;
     const op: Operation = {
       id: randomUUID(),
       connectorId: input.connectorId,
@@ -295,7 +295,7 @@ export class Projection {
   }
 
   /** Marks a cancel as asked for before its event is folded back (the API's 202); the fold keeps the first. */
-  requestCancel(id: string, now = new Date()): Operation | undefined {
+  requestCancel(id: string, now: Date): Operation | undefined {
     const op = this.operations.get(id);
     if (!op || op.done) return op;
     const next = { ...op, cancelRequestedAt: op.cancelRequestedAt ?? now.toISOString(), updatedAt: now.toISOString() };
@@ -304,7 +304,7 @@ export class Projection {
   }
 
   /** Ends overdue operations as FAILED/TIMEOUT and forgets done ones past their TTL. */
-  expireOperations(now = new Date()): void {
+  expireOperations(now: Date): void {
     for (const op of this.operations.values()) {
       if (!op.done && Date.parse(op.deadline) <= now.getTime()) {
         this.countTask(

@@ -154,8 +154,8 @@ describe('projection: metrics and operations', () => {
     const p = new Projection();
     const a = p.createOperation({ connectorId: 'acme.crm', tenantId: 'acme', idempotencyKey: 'k1', timeoutMs: 60_000, now: at(0) });
     expect(a.created).toBe(true);
-    expect(p.createOperation({ connectorId: 'acme.crm', tenantId: 'acme', idempotencyKey: 'k1', timeoutMs: 60_000 }).op.id).toBe(a.op.id);
-    expect(p.createOperation({ connectorId: 'acme.crm', tenantId: 'other', idempotencyKey: 'k1', timeoutMs: 60_000 }).op.id).not.toBe(a.op.id);
+    expect(p.createOperation({ connectorId: 'acme.crm', tenantId: 'acme', idempotencyKey: 'k1', timeoutMs: 60_000, now: at(0) }).op.id).toBe(a.op.id);
+    expect(p.createOperation({ connectorId: 'acme.crm', tenantId: 'other', idempotencyKey: 'k1', timeoutMs: 60_000, now: at(0) }).op.id).not.toBe(a.op.id);
     p.apply(newEvent('connector.validated', { ...s['connector.validated'], status: 'READY' }, ctx({ correlationId: a.op.attemptId })));
     expect(p.operations.get(a.op.id)).toMatchObject({ status: 'SUCCEEDED', done: true, result: { status: 'READY' } });
     const b = p.createOperation({ connectorId: 'acme.crm', tenantId: 'acme', idempotencyKey: null, timeoutMs: 1_000, now: at(0) });

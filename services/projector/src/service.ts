@@ -73,7 +73,7 @@ export async function startProjectorService(options: ProjectorServiceOptions): P
     mcp: { allowedOrigins: config.mcpAllowedOrigins, ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}) },
     logger,
   });
-  const expiry = setInterval(() => runner.projection.expireOperations(), 500);
+  const expiry = setInterval(() => runner.projection.expireOperations(new Date()), 500);
   await app.listen({ host, port: options.http?.port ?? config.http.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : (options.http?.port ?? config.http.port);

@@ -64,7 +64,7 @@ export interface IncidentResolution extends Pick<ConnectorIncidentResolved, 'inc
  * ticket no longer describes the source) and keeps its own. A check that could not run says
  * nothing about the source and ends none.
  */
-export function resolutionsFor(input: ConnectorHandshake, outcome: SchemaCheckOutcome, ticket: IncidentTicket | null, open: readonly OpenIncident[], now: Date = new Date()): IncidentResolution[] {
+export function resolutionsFor(input: ConnectorHandshake, outcome: SchemaCheckOutcome, ticket: IncidentTicket | null, open: readonly OpenIncident[], now: Date): IncidentResolution[] {
   if (!outcome.ok) return [];
   return open
     .filter((o) => o.incidentId !== ticket?.incidentId)
@@ -177,7 +177,7 @@ export function incidentFingerprint(connectorId: string, kind: string, errors: S
 }
 
 /** Pure: the incident ticket a failed check opens, or null when nothing failed. */
-export function incidentFor(input: ConnectorHandshake, outcome: SchemaCheckOutcome, now: Date = new Date()): IncidentTicket | null {
+export function incidentFor(input: ConnectorHandshake, outcome: SchemaCheckOutcome, now: Date): IncidentTicket | null {
   const severity = severityOf(outcome);
   if (!outcome.ok || !severity) return null;
   const mismatch = schemaMismatch(outcome);

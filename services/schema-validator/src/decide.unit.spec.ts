@@ -2,13 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { newEvent, sampleEvents, type ConnectorIncidentOpened, type ConnectorIncidentResolved } from '@preflight/events';
 import { decideSchemaCheck, incidentFor, OpenIncidents, resolutionsFor, type OpenIncident, type SchemaCheckOutcome } from './decide.js';
 
+/** The decide functions take the clock; these tests pin it. */
+const NOW = new Date('2026-11-23T10:30:00Z');
 const handshake = { ...sampleEvents()['connector.handshake'], status: 'COMPLETED' as const, error: null };
 const pass: SchemaCheckOutcome = { ok: true, contractId: 'orders', contractVersion: '1.0.0', datasetsDiscovered: 1, diff: [], checkpoint: null, checkpointSeverity: null, durationMs: 12 };
 const lost = (code: string): SchemaCheckOutcome => ({ ok: false, error: { code, message: 'connection terminated unexpectedly', retriable: true }, durationMs: 30, contractId: 'orders', contractVersion: '1.0.0' });
 
 describe('decideSchemaCheck', () => {
   it('a passing check is one PASS event and opens nothing', () => {
-    expect(incidentFor(handshake, pass)).toBeNull();
+    expect(incidentFor(handshake, pass, NOW)).toBeNull();
     const events = decideSchemaCheck(handshake, pass, null, null);
     expect(events.map((e) => e.eventType)).toEqual(['connector.schema.checked']);
     expect(events[0]).toMatchObject({ status: 'PASS', error: null, causationId: handshake.eventId });
@@ -47,16 +49,16 @@ describe('decideSchemaCheck', () => {
 
   it('the same problem in a later attempt carries the same incident id; another problem another one', () => {
     const missing = (field: string): SchemaCheckOutcome => ({ ...pass, diff: [{ kind: 'MISSING_FIELD', dataset: 'orders', field, severity: 'ERROR', message: `orders.${field} is missing`, pii: false }] });
-    const first = incidentFor(handshake, missing('amount'));
-    const again = incidentFor({ ...handshake, eventId: 'another-event', correlationId: 'another-attempt' }, missing('amount'));
+    const first = incidentFor(handshake, missing('amount'), NOW);
+    const again = incidentFor({ ...handshake, eventId: 'another-event', correlationId: 'another-attempt' }, missing('amount'), NOW);
     expect(again!.incidentId).toBe(first!.incidentId);
-    expect(incidentFor(handshake, missing('currency'))!.incidentId).not.toBe(first!.incidentId);
-    expect(incidentFor({ ...handshake, connectorId: 'other' }, missing('amount'))!.incidentId).not.toBe(first!.incidentId);
+    expect(incidentFor(handshake, missing('currency'), NOW)!.incidentId).not.toBe(first!.incidentId);
+    expect(incidentFor({ ...handshake, connectorId: 'other' }, missing('amount'), NOW)!.incidentId).not.toBe(first!.incidentId);
   });
 
   it('missing grants are a PERMISSION incident; a failed rule of non-blocking severity opens none', () => {
     const denied: SchemaCheckOutcome = { ...pass, diff: [{ kind: 'PERMISSION', dataset: 'payroll', severity: 'ERROR', message: 'payroll exists but reader cannot read it: GRANT SELECT ON erp.payroll TO reader', pii: false }] };
-    expect(incidentFor(handshake, denied)).toMatchObject({ kind: 'PERMISSION', summary: expect.stringContaining('GRANT SELECT ON erp.payroll TO reader') });
+    expect(incidentFor(handshake, denied, NOW)).toMatchObject({ kind: 'PERMISSION', summary: expect.stringContaining('GRANT SELECT ON erp.payroll TO reader') });
     const warnOnly: SchemaCheckOutcome = {
       ...pass,
       checkpoint: {
@@ -66,7 +68,7 @@ describe('decideSchemaCheck', () => {
         meta: { contract_id: 'orders', contract_version: '1.0.0', run_id: null, engine: 'pushdown-sql' },
       },
     };
-    expect(incidentFor(handshake, warnOnly)).toBeNull();
+    expect(incidentFor(handshake, warnOnly, NOW)).toBeNull();
   });
 });
 
@@ -74,7 +76,7 @@ describe('incident lifecycle', () => {
   const missing = (field: string): SchemaCheckOutcome => ({ ...pass, diff: [{ kind: 'MISSING_FIELD', dataset: 'orders', field, severity: 'ERROR', message: `orders.${field} is missing`, pii: false }] });
   const later = { ...handshake, eventId: 'handshake-2', correlationId: 'attempt-2' };
   const openOf = (field: string): OpenIncident => {
-    const t = incidentFor(handshake, missing(field))!;
+    const t = incidentFor(handshake, missing(field), NOW)!;
     return { incidentId: t.incidentId, kind: t.kind, severity: t.severity, summary: t.summary, lastSeenAt: '2026-11-23T10:00:00.000Z' };
   };
 
@@ -93,13 +95,13 @@ describe('incident lifecycle', () => {
 
   it('a repeat keeps its incident open; a different failure supersedes it; a check that could not run resolves nothing', () => {
     const open = [openOf('amount')];
-    const same = incidentFor(later, missing('amount'));
-    expect(resolutionsFor(later, missing('amount'), same, open)).toEqual([]);
-    const other = incidentFor(later, missing('currency'))!;
-    expect(resolutionsFor(later, missing('currency'), other, open)).toEqual([expect.objectContaining({ incidentId: open[0]!.incidentId, reason: 'SUPERSEDED', supersededBy: other.incidentId })]);
-    const events = decideSchemaCheck(later, missing('currency'), other, 'delivered:201', resolutionsFor(later, missing('currency'), other, open).map((resolution) => ({ resolution, delivery: null })));
+    const same = incidentFor(later, missing('amount'), NOW);
+    expect(resolutionsFor(later, missing('amount'), same, open, NOW)).toEqual([]);
+    const other = incidentFor(later, missing('currency'), NOW)!;
+    expect(resolutionsFor(later, missing('currency'), other, open, NOW)).toEqual([expect.objectContaining({ incidentId: open[0]!.incidentId, reason: 'SUPERSEDED', supersededBy: other.incidentId })]);
+    const events = decideSchemaCheck(later, missing('currency'), other, 'delivered:201', resolutionsFor(later, missing('currency'), other, open, NOW).map((resolution) => ({ resolution, delivery: null })));
     expect(events.map((e) => e.eventType)).toEqual(['connector.schema.checked', 'connector.incident.resolved', 'connector.incident.opened']);
-    expect(resolutionsFor(later, lost('CONNECTIVITY'), null, open)).toEqual([]);
+    expect(resolutionsFor(later, lost('CONNECTIVITY'), null, open, NOW)).toEqual([]);
   });
 
   it('OpenIncidents: open while the newest occurrence is later than the newest resolution, in any order', () => {

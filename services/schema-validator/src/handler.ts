@@ -115,12 +115,14 @@ export function schemaValidatorHandlers(deps: SchemaValidatorDeps): Handlers {
       if (input.status !== 'COMPLETED') return;
       const log = deps.logger.child({ connectorId: input.connectorId, correlationId: input.correlationId, tenantId: input.tenantId });
       const outcome = await performSchemaCheck(input.tenantId, input.spec, input.correlationId, deps, log);
-      const ticket = incidentFor(input, outcome);
+      // The adapter reads the clock once; the decide functions take it.
+      const now = new Date();
+      const ticket = incidentFor(input, outcome, now);
       const open = incidents.of(input.connectorId);
       const repeat = ticket !== null && open.some((o) => o.incidentId === ticket.incidentId);
       const delivery = ticket ? await deps.incidentSink.deliver({ ...ticket, action: repeat ? 'update' : 'open' }) : null;
       const resolutions = await Promise.all(
-        resolutionsFor(input, outcome, ticket, open).map(async (resolution) => ({ resolution, delivery: await deps.incidentSink.deliver({ ...resolution, action: 'resolve' }) })),
+        resolutionsFor(input, outcome, ticket, open, now).map(async (resolution) => ({ resolution, delivery: await deps.incidentSink.deliver({ ...resolution, action: 'resolve' }) })),
       );
       const events = decideSchemaCheck(input, outcome, ticket, delivery, resolutions);
       if (!outcome.ok) log.error({ code: outcome.error.code, reason: outcome.error.message }, `schema check could not run: ${outcome.error.code}`);

@@ -31,7 +31,7 @@ export const operationRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) =>
       const timeoutS = req.body?.timeoutSeconds;
       const timeoutMs = timeoutS !== undefined ? timeoutS * 1000 : deps.operationTimeoutMs;
       const owner = { principal: req.principal!.subject, team: c.spec.owner };
-      const { op, created } = deps.projection().createOperation({ connectorId: c.connectorId, tenantId: c.tenantId, idempotencyKey: typeof key === 'string' ? key : null, timeoutMs, owner });
+      const { op, created } = deps.projection().createOperation({ connectorId: c.connectorId, tenantId: c.tenantId, idempotencyKey: typeof key === 'string' ? key : null, timeoutMs, owner, now: new Date() });
       if (created) {
         const reason = req.body?.reason ?? null;
         await deps.publish(
@@ -87,7 +87,7 @@ export const operationRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) =>
           newEvent('connector.cancel.requested', { operationId: op.id, reason: req.body?.reason?.slice(0, 2000) ?? null }, { producer: PRODUCER, tenantId: op.tenantId, connectorId: op.connectorId, correlationId: op.attemptId, actor: actorOf(req), idempotencyKey: `cancel:${op.id}` }),
         );
       }
-      return reply.code(202).send(operationBody(deps.projection().requestCancel(op.id) ?? op));
+      return reply.code(202).send(operationBody(deps.projection().requestCancel(op.id, new Date()) ?? op));
     },
   );
 };
