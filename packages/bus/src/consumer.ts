@@ -9,6 +9,8 @@ import { timingsFor, type GroupTimings } from './group.js';
 import { retryRetriable } from './retry.js';
 import { headerString } from './headers.js';
 import { deadLetterMessage } from './dead-letter.js';
+import { PublishedOutputs } from './published.js';
+import { readTopics } from './reader.js';
 
 export interface MessageMeta {
   topic: string;
@@ -41,6 +43,13 @@ export interface EventConsumerOptions {
   handlers: Handlers;
   logger: Logger;
   dedupe?: DedupeStore;
+  /**
+   * The event types the handlers publish in answer to a handled event, with ids derived from it
+   * (`causedBy(input, producer, { outputType })`). With them, a member that gains a partition
+   * first reads what was published for its unfinished messages, and skips those already answered:
+   * a crash between publishing and committing does not run a handler's side effects twice.
+   */
+  outputs?: readonly EventType[];
   retry?: Partial<RetryPolicy>;
   fromBeginning?: boolean;
   /** Partitions handled in parallel. */
@@ -70,10 +79,15 @@ export class EventConsumer {
   readonly consumer: Consumer;
   private readonly dlqProducer: Producer;
   private readonly dedupe: DedupeStore;
+  private readonly published: PublishedOutputs | undefined;
   private readonly retry: RetryPolicy;
   private stopping = false;
   private running = false;
   readonly stats: ConsumerStats = { handled: 0, duplicates: 0, deadLettered: 0, retries: 0 };
+  /** Partitions whose outputs were read on gaining them, and inputs skipped as already answered. */
+  get outputStats(): { reads: number; ids: number; skipped: number } | undefined {
+    return this.published?.stats;
+  }
 
   constructor(private readonly options: EventConsumerOptions) {
     this.consumer = options.kafka.consumer({
@@ -86,6 +100,17 @@ export class EventConsumer {
     this.dlqProducer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     this.dedupe = options.dedupe ?? new MemoryDedupeStore();
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    const outputs = options.outputs ?? [];
+    if (outputs.length > 0) {
+      const outputTopics = outputs.map((t) => options.topics.of(t));
+      this.published = new PublishedOutputs(outputs, async (partitions, sinceMs, onId) => {
+        await readTopics(options.kafka, outputTopics, (_t, _p, _o, _v, _k, _ts, headers) => {
+          const id = headerString(headers, 'ce_id');
+          if (id) onId(id);
+        }, { sinceMs, partitions });
+      });
+      this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => this.published?.assigned(payload.memberAssignment));
+    }
   }
 
   async start(): Promise<void> {
@@ -104,6 +129,8 @@ export class EventConsumer {
       eachBatch: (payload) =>
         keepAlive(payload, async () => {
           const { batch } = payload;
+          const first = batch.messages[0];
+          if (this.published && first) await this.readPublished(batch.topic, batch.partition, Number(first.timestamp));
           if ((this.options.keyConcurrency ?? 1) > 1) {
             await this.handleBatchByKey(payload, this.options.keyConcurrency ?? 1);
             await payload.commitOffsetsIfNecessary();
@@ -180,6 +207,20 @@ export class EventConsumer {
     if (failure !== undefined) throw toPreflightError(failure);
   }
 
+  private async readPublished(topic: string, partition: number, sinceMs: number): Promise<void> {
+    const started = performance.now();
+    try {
+      await this.published!.ready(topic, partition, sinceMs);
+    } catch (e) {
+      // Without the outputs the in-memory dedupe still holds; a redelivered message may then run
+      // its side effects again (and publish the same derived ids, which consumers drop).
+      this.options.logger.warn({ err: toPreflightError(e).toJSON(), topic, partition }, 'could not read the outputs already published for a gained partition');
+      return;
+    }
+    const ms = performance.now() - started;
+    if (ms > 1) this.options.logger.debug({ topic, partition, ms: Math.round(ms) }, 'read the outputs published for a gained partition');
+  }
+
   /** Finishes the message in hand, commits, and leaves the group. */
   async stop(): Promise<void> {
     if (!this.running) return;
@@ -228,7 +269,7 @@ export class EventConsumer {
 
   private async dispatch(event: ConnectorEvent, meta: MessageMeta, message: KafkaMessage): Promise<boolean> {
     const { logger } = this.options;
-    if (this.dedupe.has(event.eventId)) {
+    if (this.dedupe.has(event.eventId) || this.published?.answered(event.eventId)) {
       this.stats.duplicates++;
       logger.debug({ eventId: event.eventId, metric: METRIC.events_duplicate_total }, 'duplicate event skipped');
       return true;

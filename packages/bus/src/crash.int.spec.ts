@@ -92,3 +92,32 @@ describe.each([
     await bus.stop();
   });
 });
+
+describe('durable dedupe through the log (outputs)', () => {
+  it('a member that takes over after a kill -9 between publishing an answer and committing skips that input instead of handling it again', async () => {
+    const bus = await testBus({ partitions: 1 });
+    const dir = mkdtempSync(join(tmpdir(), 'crash-'));
+    const env = { PREFIX: bus.topics.prefix, GROUP: `${bus.topics.prefix}crash`, EFFECTS_FILE: join(dir, 'effects.log'), DELAY_MS: '5', KEY_CONCURRENCY: '1', OUTPUTS: '1' };
+    const events = registrations(40);
+    await bus.producer.publish(...events);
+    // No dedupe file: each process knows only the log, as a new instance on another machine.
+    const first = startChild({ ...env, CRASH_AFTER: '12' });
+    await new Promise((r) => first.child.once('exit', r));
+    const before = lines(env.EFFECTS_FILE).length;
+    expect(before).toBe(12);
+    expect(before).toBeLessThan(events.length);
+
+    const second = startChild(env);
+    await eventually('every event handled', () => new Set(lines(env.EFFECTS_FILE)).size === events.length, { timeoutMs: 90_000 });
+    second.child.kill('SIGTERM');
+    await new Promise((r) => second.child.once('exit', r));
+    const effects = lines(env.EFFECTS_FILE);
+    // The twelfth answer was on the log but its input not committed: redelivered, and skipped.
+    expect(effects).toHaveLength(events.length);
+    const stats = JSON.parse(second.out().trim().split('\n').pop()!) as { handled: number; duplicates: number; outputs: { reads: number; skipped: number } };
+    expect(stats.outputs.reads).toBeGreaterThanOrEqual(1);
+    expect(stats.outputs.skipped).toBeGreaterThanOrEqual(1);
+    expect(stats.handled).toBe(events.length - before);
+    await bus.stop();
+  });
+});

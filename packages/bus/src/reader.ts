@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
+import type { IHeaders, Kafka } from 'kafkajs';
 import { retryRetriable } from './retry.js';
 
 export interface ReadTopicsOptions {
@@ -8,9 +8,19 @@ export interface ReadTopicsOptions {
    * with the broker's time index, instead of at the start of the log.
    */
   sinceMs?: number;
+  /** Only these partitions of each topic (all when absent). */
+  partitions?: ReadonlySet<number>;
 }
 
-export type RawRecordHandler = (topic: string, partition: number, offset: string, value: Buffer | null, key: Buffer | null, timestampMs: number) => Promise<void> | void;
+export type RawRecordHandler = (
+  topic: string,
+  partition: number,
+  offset: string,
+  value: Buffer | null,
+  key: Buffer | null,
+  timestampMs: number,
+  headers: IHeaders,
+) => Promise<void> | void;
 
 /**
  * Reads topics up to the end they had when the call started, with a throwaway consumer group
@@ -30,7 +40,9 @@ export async function readTopics(kafka: Kafka, topics: string[], onMessage: RawR
         options.sinceMs === undefined ? undefined : await retryRetriable(() => admin.fetchTopicOffsetsByTimestamp(topic, options.sinceMs));
       for (const p of ends) {
         const high = BigInt(p.high);
+        // Partitions not asked for start at their end, so the reader fetches nothing of them.
         highs.set(`${topic}:${p.partition}`, high);
+        if (options.partitions && !options.partitions.has(p.partition)) continue;
         let low = BigInt(p.low);
         const fromTime = starts?.find((s) => s.partition === p.partition);
         // The broker answers -1 (or the end) when nothing was written since `sinceMs`.
@@ -72,7 +84,7 @@ export async function readTopics(kafka: Kafka, topics: string[], onMessage: RawR
               const offset = BigInt(m.offset);
               if (offset < range[0] || offset >= range[1]) continue;
               records++;
-              await onMessage(batch.topic, batch.partition, m.offset, m.value, m.key, Number(m.timestamp));
+              await onMessage(batch.topic, batch.partition, m.offset, m.value, m.key, Number(m.timestamp), m.headers ?? {});
               if (offset + 1n >= range[1]) pending.delete(key);
             }
             if (pending.size === 0) resolve();

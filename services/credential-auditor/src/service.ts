@@ -13,6 +13,9 @@ export async function startCredentialAuditorService(options: AuditorServiceOptio
   const { bus, logger } = options;
   return startConsumerService(bus, logger, SERVICE_NAME, {
     groupId: options.groupId,
+    // Its answer to each input carries an id derived from the input: what makes a redelivery
+    // after a crash a no-op instead of a second session on the source.
+    outputs: ['connector.credentials.audited'],
     handlers: auditorHandlers({ ...connectorServiceDeps(bus, logger, bus.producer.publish.bind(bus.producer), options.scopes), ...(options.policy ? { policy: options.policy } : {}) }),
   });
 }

@@ -25,6 +25,9 @@ export async function startHandshakeService(options: HandshakeServiceOptions): P
   });
   return startConsumerService(bus, logger, SERVICE_NAME, {
     groupId: options.groupId,
+    // Its answer to each input carries an id derived from the input: what makes a redelivery
+    // after a crash a no-op instead of a second session on the source.
+    outputs: ['connector.handshake'],
     dedupe: options.dedupe,
     handlers: handshakeHandlers({ ...connectorServiceDeps(bus, logger, bus.producer.publish.bind(bus.producer), options.scopes), retired }),
   });

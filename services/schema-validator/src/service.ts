@@ -37,6 +37,9 @@ export async function startSchemaValidatorService(options: SchemaValidatorServic
   logger.info({ records }, `${SERVICE_NAME} read the incident log`);
   return startConsumerService(bus, logger, SERVICE_NAME, {
     groupId: options.groupId,
+    // Its answer to each input carries an id derived from the input: what makes a redelivery
+    // after a crash a no-op instead of a second session on the source.
+    outputs: ['connector.schema.checked'],
     handlers: schemaValidatorHandlers({ ...connectorServiceDeps(bus, logger, bus.producer.publish.bind(bus.producer), options.scopes), incidentSink, incidents, maxFailedRowSamples: config.maxFailedRowSamples }),
   });
 }

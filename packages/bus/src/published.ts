@@ -1,0 +1,93 @@
+import { derivedEventId, type EventType } from '@preflight/events';
+import { MemoryDedupeStore } from './dedupe.js';
+
+/**
+ * Reads the ids (`ce_id`) of the output records written on some partitions of the output topics
+ * since an instant.
+ */
+export type OutputIdReader = (partitions: ReadonlySet<number>, sinceMs: number, onId: (eventId: string) => void) => Promise<void>;
+
+/**
+ * How much earlier than the first redelivered input an output may be stamped: producers' clocks
+ * and the broker's differ a little. A wider window only reads a few more records.
+ */
+export const CLOCK_SKEW_MS = 60_000;
+
+/**
+ * Durable dedupe, with the log as the store. A service's outputs carry ids derived from the input
+ * they answer (`causedBy(input, …, { outputType })`), so "was this input already handled?" is
+ * "is its derived id on the output topic?". A member that takes over a partition (a restart, a
+ * crash of the previous owner) reads the outputs written since the first message it is handed,
+ * before handling any of them: an input the previous owner handled and published but had not
+ * committed is skipped instead of running its side effects (a session on the tenant's source)
+ * again. The cost is bounded by what was written since that first uncommitted input, not by a
+ * time window, and paid once per partition gained.
+ *
+ * Output topics are co-partitioned with the inputs (same partition count, keyed by connector id),
+ * so the outputs of input partition p are on partition p.
+ */
+export class PublishedOutputs {
+  private readonly published = new MemoryDedupeStore(200_000);
+  /** Input partitions gained since their outputs were last read: `topic:partition`. */
+  private readonly unread = new Set<string>();
+  private assignment = new Set<string>();
+  private pending: { partition: number; sinceMs: number; done: { resolve: () => void; reject: (e: unknown) => void } }[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+  readonly stats = { reads: 0, ids: 0, skipped: 0 };
+
+  constructor(
+    private readonly outputs: readonly EventType[],
+    private readonly read: OutputIdReader,
+    /** Requests for several partitions that arrive within this many ms share one read. */
+    private readonly gatherMs = 20,
+  ) {}
+
+  /** A new assignment (`topic` → partitions): the partitions not held before must be read. */
+  assigned(assignment: Record<string, number[]>): void {
+    const next = new Set(Object.entries(assignment).flatMap(([t, ps]) => ps.map((p) => `${t}:${p}`)));
+    for (const key of next) if (!this.assignment.has(key)) this.unread.add(key);
+    for (const key of this.unread) if (!next.has(key)) this.unread.delete(key);
+    this.assignment = next;
+  }
+
+  /**
+   * Before the first message of a gained partition is handled: reads its outputs since that
+   * message was written. Concurrent calls for different partitions share one read.
+   */
+  async ready(topic: string, partition: number, firstMessageTimestampMs: number): Promise<void> {
+    const key = `${topic}:${partition}`;
+    if (!this.unread.has(key)) return;
+    await new Promise<void>((resolve, reject) => {
+      this.pending.push({ partition, sinceMs: firstMessageTimestampMs - CLOCK_SKEW_MS, done: { resolve, reject } });
+      this.flushTimer ??= setTimeout(() => void this.flush(), this.gatherMs);
+    });
+    this.unread.delete(key);
+  }
+
+  /** Whether an output answering this input is already on the log. */
+  answered(inputEventId: string): boolean {
+    if (this.stats.ids === 0) return false;
+    const hit = this.outputs.some((t) => this.published.has(derivedEventId(inputEventId, t)));
+    if (hit) this.stats.skipped++;
+    return hit;
+  }
+
+  private async flush(): Promise<void> {
+    this.flushTimer = undefined;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    const partitions = new Set(batch.map((b) => b.partition));
+    const sinceMs = Math.min(...batch.map((b) => b.sinceMs));
+    try {
+      this.stats.reads++;
+      await this.read(partitions, sinceMs, (id) => {
+        this.published.add(id);
+        this.stats.ids++;
+      });
+      for (const b of batch) b.done.resolve();
+    } catch (e) {
+      for (const b of batch) b.done.reject(e);
+    }
+  }
+}
