@@ -11,6 +11,8 @@ import { readTopics } from './reader.js';
 export interface CompactedRecord<T> {
   key: string;
   value: T | null;
+  /** Written to this partition instead of the key's (a changelog co-partitioned with its inputs). */
+  partition?: number;
 }
 
 /** Stays well under the broker's 1 MiB record-batch limit, whatever the number of records. */
@@ -55,7 +57,7 @@ export class CompactedTopic<T> {
         chunk = [];
         size = 0;
       }
-      chunk.push({ key: r.key, value });
+      chunk.push(r.partition === undefined ? { key: r.key, value } : { key: r.key, value, partition: r.partition });
       size += value?.length ?? 0;
     }
     if (chunk.length > 0) await this.deps.producer.send(this.topic, chunk);
@@ -66,8 +68,12 @@ export class CompactedTopic<T> {
    * decoded goes to `onUndecodable` (to be dead-lettered) and the read goes on; a registry that
    * cannot be reached fails the read.
    */
-  async read(onRecord: (r: CompactedRecord<T>, source: DeadLetterSource) => void | Promise<void>, onUndecodable: (source: DeadLetterSource, reason: PreflightError) => Promise<void>): Promise<void> {
-    await readTopics(this.deps.kafka, [this.topic], async (topic, partition, offset, value, key) => {
+  async read(
+    onRecord: (r: CompactedRecord<T>, source: DeadLetterSource) => void | Promise<void>,
+    onUndecodable: (source: DeadLetterSource, reason: PreflightError) => Promise<void>,
+    options: { partitions?: ReadonlySet<number> } = {},
+  ): Promise<{ records: number }> {
+    return readTopics(this.deps.kafka, [this.topic], async (topic, partition, offset, value, key) => {
       const k = key?.toString() ?? '';
       if (!value) return onRecord({ key: k, value: null }, { topic, partition, offset, key, value });
       let decoded: T;
@@ -79,6 +85,6 @@ export class CompactedTopic<T> {
         return onUndecodable({ topic, partition, offset, key, value }, reason);
       }
       await onRecord({ key: k, value: decoded }, { topic, partition, offset, key, value });
-    });
+    }, options.partitions ? { partitions: options.partitions } : {});
   }
 }

@@ -80,7 +80,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   // Service behaviour.
   { name: 'PREFLIGHT_TIMEOUT_MS', default: '60000', readBy: 'readiness', doc: 'How long readiness waits for all of one attempt\'s results before FAILED (timeout).', check: 'int' },
   { name: 'APPROVAL_TIMEOUT_MS', default: '86400000', readBy: 'readiness', doc: 'How long an approval may stay pending.', check: 'int' },
-  { name: 'READINESS_RECOVERY_WINDOW_MS', default: 'max(the two timeouts) + 5 min', readBy: 'readiness', doc: 'How far back readiness re-reads at start to recover open attempts.', check: 'int' },
+  { name: 'READINESS_RECOVERY_WINDOW_MS', default: 'unset (the changelog alone)', readBy: 'readiness', doc: 'Upgrades only: also re-read this window of the input topics when restoring attempts (for a group that ran a version without the attempts changelog).', check: 'int' },
   { name: 'PREFLIGHT_FAILED_ROW_SAMPLES_MAX', default: '20', readBy: 'schema-validator', doc: 'The most failed-row samples per failed expectation a contract may ask for (`customProperties: failedRowSamples`); 0 turns them off.', check: 'int' },
   { name: 'INCIDENT_WEBHOOK_URL', default: '- (log only)', readBy: 'schema-validator', doc: 'Incidents are POSTed here as JSON.', secret: true, fileVariant: true },
   { name: 'OPERATION_TIMEOUT_MS', default: '120000', readBy: 'projector', doc: 'An operation still running after this is reported TIMED_OUT.', check: 'int' },

@@ -67,6 +67,14 @@ export function platformTopics(topics: Topics, partitions = 6): TopicSpec[] {
     partitions,
     config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0', 'segment.ms': String(60 * 60 * 1000) },
   });
+  // Readiness's attempts in flight: the same partition count as the inputs, because each record
+  // lives on its attempt's input partition. Segments roll often so compaction keeps a restore
+  // close to the open attempts rather than to the last hour of updates.
+  specs.push({
+    topic: topics.attempts,
+    partitions,
+    config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0', 'segment.ms': String(5 * 60 * 1000), 'min.cleanable.dirty.ratio': '0.1' },
+  });
   // Snapshot records the projector cannot decode are set aside here instead of blocking its start.
   specs.push({ topic: topics.dlq(topics.state), partitions: 1, config: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * DAY_MS) } });
   return specs;

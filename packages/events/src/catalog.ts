@@ -64,6 +64,8 @@ export interface Topics {
   of(type: EventType): string;
   dlq(topic: string): string;
   state: string;
+  /** Readiness's changelog of attempts in flight (compacted, co-partitioned with its inputs). */
+  attempts: string;
   all(): string[];
   /** The event type a topic carries, or undefined for topics outside the catalog. */
   typeOf(topic: string): EventType | undefined;
@@ -77,6 +79,7 @@ export function topicsFor(prefix = ''): Topics {
     of,
     dlq: (topic) => `${topic}.dlq`,
     state: `${prefix}connector.state`,
+    attempts: `${prefix}preflight.readiness.attempts`,
     all: () => EVENT_TYPES.map(of),
     typeOf: (topic) => byTopic.get(topic),
   };

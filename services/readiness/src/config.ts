@@ -4,7 +4,7 @@ import { SettingsReader } from '@preflight/bus';
 export interface ReadinessConfig {
   preflightTimeoutMs: number;
   approvalTimeoutMs: number;
-  /** How far back a start re-reads the inputs; absent: the longer timeout plus five minutes. */
+  /** Upgrades only: a window of the inputs re-read besides the changelog; absent: the changelog alone. */
   recoveryWindowMs: number | undefined;
 }
 

@@ -3,6 +3,7 @@ import { createBus, readTopics, type Bus } from '@preflight/bus';
 import { sampleEvents, type ConnectorValidated } from '@preflight/events';
 import { eventually, testBusConfig, testLogger } from '@preflight/testkit';
 import { startReadinessService } from './service.js';
+import { evolve, type Attempt, type ReadinessInput } from './attempt.js';
 
 /** One attempt's three passing check results, stamped now, on a non-production, non-PII connector. */
 function inputs(correlationId: string): ReturnType<typeof pick> {
@@ -52,6 +53,16 @@ describe('readiness on a real broker', () => {
     expect(recovered?.schema?.eventId).toBe(b.schema.eventId);
     expect(recovered?.outcome).toBeUndefined();
     expect(second.attempts.get('att-a')?.outcome).toBe('READY');
+    // Restored from its changelog alone, not by re-reading input topics, and equal to a rebuild
+    // of the attempt from the inputs on the log.
+    expect(second.recovery.inputRecords).toBe(0);
+    expect(second.recovery.changelogRecords).toBeGreaterThan(0);
+    let rebuilt: Attempt | undefined;
+    await readTopics(bus.kafka, [bus.topics.of('connector.handshake'), bus.topics.of('connector.schema.checked')], async (topic, partition, offset, value) => {
+      const e = (await bus.codec.decode(value, bus.topics.typeOf(topic)!)) as ReadinessInput;
+      if (e.correlationId === 'att-b') rebuilt = evolve(rebuilt, e, `kafka://${topic}/${partition}/${offset}`);
+    });
+    expect(recovered).toEqual(rebuilt);
 
     await bus.producer.publish(b.credentials);
     const outcomeB = await eventually('B decided', () => outcomes.find((o) => o.correlationId === 'att-b'), { timeoutMs: 60_000 });

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import type avro from 'avsc';
 import type { ServiceBus, MessageMeta } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
 import { serviceGroupId } from '@preflight/events';
@@ -15,8 +17,9 @@ export interface ReadinessServiceOptions {
   /** How often pending attempts are checked against their timeouts. */
   tickMs?: number;
   /**
-   * How far back, at start, the input topics are re-read to rebuild the attempts still in flight.
-   * Default: the longest an attempt can stay open (preflight or approval timeout) plus five minutes.
+   * Besides the changelog, how far back a start re-reads the input topics: only for upgrading a
+   * group from a version without the changelog (attempts it left open are on no changelog yet).
+   * Absent: the changelog alone.
    */
   recoveryWindowMs?: number;
   /** Readiness's settings, read once at start (main passes them); `settings` and `recoveryWindowMs` win over them. */
@@ -45,7 +48,17 @@ export const DEFAULT_SETTINGS: ReadinessSettings = {
 /** Finished attempts are forgotten after this long; late duplicates are still caught by eventId. */
 const RETAIN_FINISHED_MS = 10 * 60 * 1000;
 
-export async function startReadinessService(options: ReadinessServiceOptions): Promise<{ stop(): Promise<void>; attempts: Map<string, Attempt> }> {
+/** One attempt on the changelog (schemas/state/readiness-attempt.v1.avsc). */
+interface AttemptRecord {
+  correlationId: string;
+  connectorId: string;
+  partition: number;
+  finishedAtMs: number | null;
+  attemptJson: string;
+}
+const ATTEMPT_SCHEMA = JSON.parse(readFileSync(new URL('../../../schemas/state/readiness-attempt.v1.avsc', import.meta.url), 'utf8')) as avro.Schema;
+
+export async function startReadinessService(options: ReadinessServiceOptions): Promise<{ stop(): Promise<void>; attempts: Map<string, Attempt>; recovery: RecoveryStats }> {
   const { bus, logger } = options;
   const config = options.config ?? readinessConfig();
   const settings: ReadinessSettings = { ...DEFAULT_SETTINGS, preflightTimeoutMs: config.preflightTimeoutMs, approvalTimeoutMs: config.approvalTimeoutMs, ...options.settings };
@@ -59,14 +72,32 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
    */
   const partitionOf = new Map<string, number>();
   let owned: Set<number> | undefined;
+  const recovery: RecoveryStats = { restores: 0, changelogRecords: 0, inputRecords: 0 };
   await bus.producer.start();
 
+  // Attempts live in memory; the changelog makes them survive a crash and follow their
+  // partition to another instance. Every change of an attempt is written there (on its input
+  // partition) before the input's offset can be committed, so what the group committed past is
+  // always on the changelog.
+  const changelog = bus.compacted<AttemptRecord>(bus.topics.attempts, ATTEMPT_SCHEMA);
+  await changelog.start();
+  const persist = async (id: string): Promise<void> => {
+    const partition = partitionOf.get(id);
+    if (partition === undefined) return;
+    const a = attempts.get(id);
+    await changelog.write([
+      a
+        ? { key: id, partition, value: { correlationId: id, connectorId: a.connectorId, partition, finishedAtMs: finishedAt.get(id) ?? null, attemptJson: JSON.stringify(a) } }
+        : { key: id, partition, value: null },
+    ]);
+  };
+
   /** Decides one attempt; the new state is stored before publishing so a concurrent step sees it. */
-  const step = async (id: string): Promise<void> => {
+  const step = async (id: string): Promise<boolean> => {
     const before = attempts.get(id);
-    if (!before || before.outcome) return;
+    if (!before || before.outcome) return false;
     const { attempt, events } = decide(before, new Date(), settings);
-    if (events.length === 0) return;
+    if (events.length === 0) return false;
     attempts.set(id, attempt);
     try {
       await bus.producer.publish(...events);
@@ -82,35 +113,62 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
         else log.error({ reason: e.reason, validatedBy: e.validatedBy }, `connector FAILED: ${e.reason}`);
       } else log.warn({ policy: e.eventType === 'connector.approval.requested' ? e.policy : undefined }, 'approval requested');
     }
+    return true;
+  };
+
+  const fold = (event: ReadinessInput, partition: number, ref: string): void => {
+    const id = event.correlationId;
+    partitionOf.set(id, partition);
+    attempts.set(id, evolve(attempts.get(id), event, ref));
+    if (event.eventType === 'connector.validated' && !finishedAt.has(id)) finishedAt.set(id, Date.now());
   };
 
   const apply = async (event: ReadinessInput, meta: MessageMeta): Promise<void> => {
     await restoring;
     if (!foldsInto(event)) return;
-    const id = event.correlationId;
-    partitionOf.set(id, meta.partition);
-    attempts.set(id, evolve(attempts.get(id), event, `kafka://${meta.topic}/${meta.partition}/${meta.offset}`));
-    if (event.eventType === 'connector.validated') finishedAt.set(id, Date.now());
-    await step(id);
+    fold(event, meta.partition, `kafka://${meta.topic}/${meta.partition}/${meta.offset}`);
+    await step(event.correlationId);
+    // A crash after the decision was published and before this write restores the attempt
+    // undecided: deciding it again publishes the same derived eventId, which consumers drop.
+    await persist(event.correlationId);
   };
 
-  // Attempts live in memory, and the group's committed offsets have moved past the inputs of
-  // attempts that were still open when the previous instance stopped. The topics are the store:
-  // re-reading the recent window rebuilds exactly those attempts (evolve is idempotent, and our
-  // own approval requests and outcomes mark what was already done), so nothing in flight is
-  // forgotten and nothing decided is decided again.
-  // A group that never committed starts at the beginning of its topics and sees everything
-  // anyway; only a restarted one has inputs behind its offsets.
+  /** Restores the attempts of some partitions from the changelog: cost bounded by what is open (or just finished) there. */
+  const restore = async (partitions: Set<number>): Promise<void> => {
+    const started = performance.now();
+    recovery.restores++;
+    const { records } = await changelog.read(
+      ({ key, value }) => {
+        if (!value) {
+          attempts.delete(key);
+          finishedAt.delete(key);
+          partitionOf.delete(key);
+          return;
+        }
+        attempts.set(key, JSON.parse(value.attemptJson) as Attempt);
+        partitionOf.set(key, value.partition);
+        if (value.finishedAtMs !== null) finishedAt.set(key, value.finishedAtMs);
+      },
+      async (source, reason) => {
+        // One bad record must not keep readiness from starting; it is set aside with the reason.
+        await bus.deadLetter(source, reason, groupId);
+      },
+      { partitions },
+    );
+    recovery.changelogRecords += records;
+    if (recoveryWindowMs !== undefined) await recoverInputs(partitions);
+    const open = [...attempts.values()].filter((a) => !a.outcome).length;
+    logger.info({ records, attempts: attempts.size, open, partitions: [...partitions], ms: Math.round(performance.now() - started) }, `${SERVICE_NAME} restored ${open} open attempt(s) from its changelog`);
+  };
+
   const groupId = options.groupId ?? serviceGroupId(bus.topics.prefix, SERVICE_NAME);
   const inputTopics = INPUTS.map((t) => bus.topics.of(t));
-  const recoveryWindowMs = options.recoveryWindowMs ?? config.recoveryWindowMs ?? Math.max(settings.preflightTimeoutMs, settings.approvalTimeoutMs) + 5 * 60_000;
-  /** Rebuilds the attempts of some partitions (all when omitted) from the recent window of the inputs. */
-  const recover = async (partitions?: Set<number>): Promise<void> => {
-    const recoveryStarted = performance.now();
+  const recoveryWindowMs = options.recoveryWindowMs ?? config.recoveryWindowMs;
+  /** Upgrades only: rebuilds attempts of some partitions from a window of the input topics. */
+  const recoverInputs = async (partitions: Set<number>): Promise<void> => {
     const { records } = await bus.readTopics(
       inputTopics,
       async (topic, partition, offset, value) => {
-        if (partitions && !partitions.has(partition)) return;
         const type = bus.topics.typeOf(topic) as ReadinessInput['eventType'];
         let event: ReadinessInput;
         try {
@@ -118,19 +176,12 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
         } catch {
           return; // the live consumer dead-letters it with the reason
         }
-        if (!foldsInto(event)) return;
-        const id = event.correlationId;
-        partitionOf.set(id, partition);
-        attempts.set(id, evolve(attempts.get(id), event, `kafka://${topic}/${partition}/${offset}`));
-        if (event.eventType === 'connector.validated') finishedAt.set(id, Date.now());
+        if (foldsInto(event)) fold(event, partition, `kafka://${topic}/${partition}/${offset}`);
       },
-      { sinceMs: Date.now() - recoveryWindowMs },
+      { sinceMs: Date.now() - (recoveryWindowMs ?? 0), partitions },
     );
-    const open = [...attempts.values()].filter((a) => !a.outcome).length;
-    logger.info({ records, attempts: attempts.size, open, partitions: partitions ? [...partitions] : 'all', recoveryWindowMs, ms: Math.round(performance.now() - recoveryStarted) }, `${SERVICE_NAME} recovered ${open} open attempt(s) from the log`);
+    recovery.inputRecords += records;
   };
-  // A group that never committed starts at the beginning of its topics and sees everything anyway.
-  const committed = await bus.groupHasCommitted(groupId, inputTopics);
 
   const handlers = Object.fromEntries(INPUTS.map((t) => [t, apply])) as { [T in (typeof INPUTS)[number]]: typeof apply };
   const consumer = bus.consumer({
@@ -139,19 +190,17 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
     keyConcurrency: 8,
     handlers,
   });
-  // Every partition this instance gets (at its first join too: between a recovery before joining
-  // and the join, another instance may have consumed and committed inputs of its attempts) arrives
-  // with attempts whose earlier inputs were consumed elsewhere: rebuild them before handling its
-  // messages.
+  // Every partition this instance gets (at its first join too) may hold attempts whose earlier
+  // inputs were consumed by another instance or before a restart: restore them before handling
+  // the partition's messages.
   let restoring: Promise<void> = Promise.resolve();
   let joined!: () => void;
   const firstJoin = new Promise<void>((r) => (joined = r));
   consumer.consumer.on(consumer.consumer.events.GROUP_JOIN, ({ payload }) => {
     const next = new Set(Object.entries(payload.memberAssignment).filter(([t]) => inputTopics.includes(t)).flatMap(([, ps]) => ps));
     const gained = [...next].filter((p) => !owned?.has(p));
-    const first = owned === undefined;
     owned = next;
-    if (gained.length > 0 && (committed || !first)) restoring = restoring.then(() => recover(new Set(gained))).catch((e: unknown) => logger.warn({ err: e, partitions: gained }, 'could not rebuild the attempts of newly assigned partitions'));
+    if (gained.length > 0) restoring = restoring.then(() => restore(new Set(gained))).catch((e: unknown) => logger.warn({ err: e, partitions: gained }, 'could not restore the attempts of newly assigned partitions'));
     joined();
   });
   await consumer.start();
@@ -165,17 +214,24 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
     void (async () => {
       const now = Date.now();
       for (const [id, a] of attempts) {
+        const partition = partitionOf.get(id);
+        const mine = owned !== undefined && (partition === undefined || owned.has(partition));
         if (a.outcome) {
           if (now - (finishedAt.get(id) ?? now) > RETAIN_FINISHED_MS) {
             attempts.delete(id);
             finishedAt.delete(id);
+            // The owner tombstones it, so compaction drops it from the changelog.
+            if (mine && partition !== undefined) await changelog.write([{ key: id, partition, value: null }]).catch((e: unknown) => logger.warn({ err: e, correlationId: id }, 'could not forget a finished attempt on the changelog; will on a later pass'));
             partitionOf.delete(id);
           }
           continue;
         }
-        const partition = partitionOf.get(id);
-        if (!owned || (partition !== undefined && !owned.has(partition))) continue; // another instance's attempt
-        await step(id).catch((e: unknown) => logger.warn({ err: e, correlationId: id }, 'timeout check failed; will retry'));
+        if (!mine) continue; // another instance's attempt
+        try {
+          if (await step(id)) await persist(id);
+        } catch (e) {
+          logger.warn({ err: e, correlationId: id }, 'timeout check failed; will retry');
+        }
       }
     })().finally(() => {
       ticking = false;
@@ -185,9 +241,17 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
   logger.info({ preflightTimeoutMs: settings.preflightTimeoutMs }, `${SERVICE_NAME} service started`);
   return {
     attempts,
+    recovery,
     stop: async () => {
       clearInterval(timer);
       await consumer.stop();
     },
   };
+}
+
+/** What restoring cost so far: changelog records read, and input records (upgrade window only). */
+export interface RecoveryStats {
+  restores: number;
+  changelogRecords: number;
+  inputRecords: number;
 }
