@@ -33,3 +33,4 @@ export { retryRetriable } from './retry.js';
 export { groupHasCommitted, readTopics, type ReadTopicsOptions, type RawRecordHandler } from './reader.js';
 export { groupTimings, timingsFor, shutdownDeadlineMs, type GroupTimings } from './group.js';
 export { startConsumerService, type ServiceOptions } from './service.js';
+export { publishPersistently } from './persistent.js';

@@ -1,4 +1,4 @@
-import { startConsumerService, type ServiceOptions } from '@preflight/bus';
+import { publishPersistently, startConsumerService, type ServiceOptions } from '@preflight/bus';
 import { connectorServiceDeps, type Scopes } from '@preflight/connectors';
 import { SERVICE_NAME, type AuditPolicy } from './judge.js';
 import { auditorHandlers } from './handler.js';
@@ -16,6 +16,6 @@ export async function startCredentialAuditorService(options: AuditorServiceOptio
     // Its answer to each input carries an id derived from the input: what makes a redelivery
     // after a crash a no-op instead of a second session on the source.
     outputs: ['connector.credentials.audited'],
-    handlers: auditorHandlers({ ...connectorServiceDeps(bus, logger, bus.producer.publish.bind(bus.producer), options.scopes), ...(options.policy ? { policy: options.policy } : {}) }),
+    handlers: auditorHandlers({ ...connectorServiceDeps(bus, logger, publishPersistently(bus.producer, logger), options.scopes), ...(options.policy ? { policy: options.policy } : {}) }),
   });
 }

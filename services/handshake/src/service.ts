@@ -1,4 +1,4 @@
-import { startConsumerService, type ServiceOptions, type DedupeStore } from '@preflight/bus';
+import { publishPersistently, startConsumerService, type ServiceOptions, type DedupeStore } from '@preflight/bus';
 import type { ConnectorDeregistered } from '@preflight/events';
 import { connectorServiceDeps, type Scopes } from '@preflight/connectors';
 import { handshakeHandlers, rememberRetired } from './handler.js';
@@ -29,6 +29,6 @@ export async function startHandshakeService(options: HandshakeServiceOptions): P
     // after a crash a no-op instead of a second session on the source.
     outputs: ['connector.handshake'],
     dedupe: options.dedupe,
-    handlers: handshakeHandlers({ ...connectorServiceDeps(bus, logger, bus.producer.publish.bind(bus.producer), options.scopes), retired }),
+    handlers: handshakeHandlers({ ...connectorServiceDeps(bus, logger, publishPersistently(bus.producer, logger), options.scopes), retired }),
   });
 }

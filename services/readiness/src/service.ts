@@ -38,6 +38,9 @@ const INPUTS = [
   'connector.updated',
 ] as const satisfies ReadonlyArray<ReadinessInput['eventType']>;
 
+/** What readiness publishes; read back on restore so a decision published but not yet on the changelog is not made twice. */
+const OWN_OUTPUTS = ['connector.validated', 'connector.approval.requested'] as const satisfies ReadonlyArray<ReadinessInput['eventType']>;
+
 export const DEFAULT_SETTINGS: ReadinessSettings = {
   preflightTimeoutMs: DEFAULT_PREFLIGHT_TIMEOUT_MS,
   approvalTimeoutMs: DEFAULT_APPROVAL_TIMEOUT_MS,
@@ -72,7 +75,7 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
    */
   const partitionOf = new Map<string, number>();
   let owned: Set<number> | undefined;
-  const recovery: RecoveryStats = { restores: 0, changelogRecords: 0, inputRecords: 0 };
+  const recovery: RecoveryStats = { restores: 0, changelogRecords: 0, outputRecords: 0, inputRecords: 0 };
   await bus.producer.start();
 
   // Attempts live in memory; the changelog makes them survive a crash and follow their
@@ -157,6 +160,7 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
     );
     recovery.changelogRecords += records;
     if (recoveryWindowMs !== undefined) await recoverInputs(partitions);
+    await recoverOwnOutputs(partitions);
     const open = [...attempts.values()].filter((a) => !a.outcome).length;
     logger.info({ records, attempts: attempts.size, open, partitions: [...partitions], ms: Math.round(performance.now() - started) }, `${SERVICE_NAME} restored ${open} open attempt(s) from its changelog`);
   };
@@ -181,6 +185,33 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
       { sinceMs: Date.now() - (recoveryWindowMs ?? 0), partitions },
     );
     recovery.inputRecords += records;
+  };
+
+  /**
+   * A crash between publishing a decision (an outcome, an approval request) and writing it to the
+   * changelog restores the attempt without it. Readiness's own outputs on those partitions, since
+   * the oldest open attempt began, say what was already decided: folded in, nothing is decided
+   * twice. The read is bounded by the open attempts' age, not by a fixed window.
+   */
+  const recoverOwnOutputs = async (partitions: Set<number>): Promise<void> => {
+    const open = [...attempts.values()].filter((a) => !a.outcome && partitions.has(partitionOf.get(a.correlationId) ?? -1));
+    if (open.length === 0) return;
+    const sinceMs = Math.min(...open.map((a) => a.startedAtMs)) - 60_000;
+    const ids = new Set(open.map((a) => a.correlationId));
+    const { records } = await bus.readTopics(
+      OWN_OUTPUTS.map((t) => bus.topics.of(t)),
+      async (topic, partition, offset, value) => {
+        let event: ReadinessInput;
+        try {
+          event = (await bus.codec.decode(value, bus.topics.typeOf(topic)!)) as ReadinessInput;
+        } catch {
+          return; // the live consumer dead-letters it with the reason
+        }
+        if (ids.has(event.correlationId)) fold(event, partition, `kafka://${topic}/${partition}/${offset}`);
+      },
+      { sinceMs, partitions },
+    );
+    recovery.outputRecords += records;
   };
 
   const handlers = Object.fromEntries(INPUTS.map((t) => [t, apply])) as { [T in (typeof INPUTS)[number]]: typeof apply };
@@ -249,9 +280,10 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
   };
 }
 
-/** What restoring cost so far: changelog records read, and input records (upgrade window only). */
+/** What restoring cost so far: changelog records, own outputs since the oldest open attempt, input records (upgrade window only). */
 export interface RecoveryStats {
   restores: number;
   changelogRecords: number;
+  outputRecords: number;
   inputRecords: number;
 }

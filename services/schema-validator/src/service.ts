@@ -1,4 +1,4 @@
-import { startConsumerService, type ServiceOptions } from '@preflight/bus';
+import { publishPersistently, startConsumerService, type ServiceOptions } from '@preflight/bus';
 import { connectorServiceDeps, type Scopes } from '@preflight/connectors';
 import { schemaValidatorConfig, type SchemaValidatorConfig } from './config.js';
 import { OpenIncidents, SERVICE_NAME } from './decide.js';
@@ -40,6 +40,6 @@ export async function startSchemaValidatorService(options: SchemaValidatorServic
     // Its answer to each input carries an id derived from the input: what makes a redelivery
     // after a crash a no-op instead of a second session on the source.
     outputs: ['connector.schema.checked'],
-    handlers: schemaValidatorHandlers({ ...connectorServiceDeps(bus, logger, bus.producer.publish.bind(bus.producer), options.scopes), incidentSink, incidents, maxFailedRowSamples: config.maxFailedRowSamples }),
+    handlers: schemaValidatorHandlers({ ...connectorServiceDeps(bus, logger, publishPersistently(bus.producer, logger), options.scopes), incidentSink, incidents, maxFailedRowSamples: config.maxFailedRowSamples }),
   });
 }
