@@ -70,7 +70,9 @@ export function evolve(attempt: Attempt | undefined, event: ReadinessInput, ref:
   const next: Attempt = { ...base, startedAtMs: Math.min(base.startedAtMs, startOf) };
   const own = event.eventType === 'connector.validated' || event.eventType === 'connector.approval.requested';
   if (!own && !next.evidence.some((e) => e.eventId === event.eventId)) {
-    next.evidence = [...next.evidence, { eventId: event.eventId, ref }];
+    // Kept in one order whatever the arrival order, so a restored attempt, a rebuild from the log
+    // and the live one are equal, and so are their receipts.
+    next.evidence = [...next.evidence, { eventId: event.eventId, ref }].sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
   }
   switch (event.eventType) {
     case 'connector.handshake':
