@@ -80,6 +80,8 @@ export class EventConsumer {
   private readonly dlqProducer: Producer;
   private readonly dedupe: DedupeStore;
   private readonly published: PublishedOutputs | undefined;
+  /** Events being handled in this process, by eventId. */
+  private readonly handling = new Map<string, Promise<boolean>>();
   private readonly retry: RetryPolicy;
   private stopping = false;
   private running = false;
@@ -209,13 +211,17 @@ export class EventConsumer {
 
   private async readPublished(topic: string, partition: number, sinceMs: number): Promise<void> {
     const started = performance.now();
-    try {
-      await this.published!.ready(topic, partition, sinceMs);
-    } catch (e) {
-      // Without the outputs the in-memory dedupe still holds; a redelivered message may then run
-      // its side effects again (and publish the same derived ids, which consumers drop).
-      this.options.logger.warn({ err: toPreflightError(e).toJSON(), topic, partition }, 'could not read the outputs already published for a gained partition');
-      return;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.published!.ready(topic, partition, sinceMs);
+        break;
+      } catch (e) {
+        // Past a few tries the batch goes on without them: the in-memory dedupe still holds, and a
+        // redelivered message that runs again publishes the same derived ids, which consumers drop.
+        this.options.logger.warn({ err: toPreflightError(e).toJSON(), topic, partition, attempt }, 'could not read the outputs already published for a gained partition');
+        if (attempt >= 4 || this.stopping) return;
+        await sleep(500 * 2 ** attempt);
+      }
     }
     const ms = performance.now() - started;
     if (ms > 1) this.options.logger.debug({ topic, partition, ms: Math.round(ms) }, 'read the outputs published for a gained partition');
@@ -268,6 +274,22 @@ export class EventConsumer {
   }
 
   private async dispatch(event: ConnectorEvent, meta: MessageMeta, message: KafkaMessage): Promise<boolean> {
+    // The same event can be delivered again while this process is still handling it: kafkajs
+    // restarts a consumer that crashed (a broker gone past its retries) and refetches from the
+    // committed offset while the old batch's handlers run on. Wait for that handling instead of
+    // running a second one beside it (a second session on the source).
+    const running = this.handling.get(event.eventId);
+    if (running) await running.catch(() => undefined);
+    const handled = this.handleNew(event, meta, message);
+    this.handling.set(event.eventId, handled);
+    try {
+      return await handled;
+    } finally {
+      if (this.handling.get(event.eventId) === handled) this.handling.delete(event.eventId);
+    }
+  }
+
+  private async handleNew(event: ConnectorEvent, meta: MessageMeta, message: KafkaMessage): Promise<boolean> {
     const { logger } = this.options;
     if (this.dedupe.has(event.eventId) || this.published?.answered(event.eventId)) {
       this.stats.duplicates++;

@@ -225,13 +225,27 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
   // inputs were consumed by another instance or before a restart: restore them before handling
   // the partition's messages.
   let restoring: Promise<void> = Promise.resolve();
+  let stopped = false;
+  // Handling a gained partition's messages without its attempts would decide them wrongly (time
+  // out what is done, decide twice): a restore that fails (a broker down) is retried, and the
+  // partition's messages wait for it.
+  const restoreUntilDone = async (partitions: Set<number>): Promise<void> => {
+    for (let attempt = 1; !stopped; attempt++) {
+      try {
+        return await restore(partitions);
+      } catch (e) {
+        logger.warn({ err: e, partitions: [...partitions], attempt }, 'could not restore the attempts of newly assigned partitions; retrying');
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** attempt)));
+      }
+    }
+  };
   let joined!: () => void;
   const firstJoin = new Promise<void>((r) => (joined = r));
   consumer.consumer.on(consumer.consumer.events.GROUP_JOIN, ({ payload }) => {
     const next = new Set(Object.entries(payload.memberAssignment).filter(([t]) => inputTopics.includes(t)).flatMap(([, ps]) => ps));
     const gained = [...next].filter((p) => !owned?.has(p));
     owned = next;
-    if (gained.length > 0) restoring = restoring.then(() => restore(new Set(gained))).catch((e: unknown) => logger.warn({ err: e, partitions: gained }, 'could not restore the attempts of newly assigned partitions'));
+    if (gained.length > 0) restoring = restoring.then(() => restoreUntilDone(new Set(gained)));
     joined();
   });
   await consumer.start();
@@ -274,6 +288,7 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
     attempts,
     recovery,
     stop: async () => {
+      stopped = true;
       clearInterval(timer);
       await consumer.stop();
     },
