@@ -48,7 +48,13 @@ const RETAIN_FINISHED_MS = 10 * 60 * 1000;
 export async function startReadinessService(options: ReadinessServiceOptions): Promise<{ stop(): Promise<void>; attempts: Map<string, Attempt> }> {
   const { bus, logger } = options;
   const config = options.config ?? readinessConfig();
-  const settings: ReadinessSettings = { ...DEFAULT_SETTINGS, preflightTimeoutMs: config.preflightTimeoutMs, approvalTimeoutMs: config.approvalTimeoutMs, ...options.settings };
+  const settings: ReadinessSettings = {
+    ...DEFAULT_SETTINGS,
+    contractFacts: (yaml) => contractFacts(yaml, logger),
+    preflightTimeoutMs: config.preflightTimeoutMs,
+    approvalTimeoutMs: config.approvalTimeoutMs,
+    ...options.settings,
+  };
   const attempts = new Map<string, Attempt>();
   const finishedAt = new Map<string, number>();
   /**
