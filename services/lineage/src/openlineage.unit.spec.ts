@@ -139,7 +139,7 @@ describe('OpenLineage run events', () => {
   it('a handshake written before facts were carried: the handler parses its contract once, counted', async () => {
     const { h } = attempt('READY');
     const emitted: RunEvent[] = [];
-    const handlers = lineageHandlers({ transport: { emit: async (e: RunEvent) => void emitted.push(e) } as never, settings: { namespace: 'ns' }, logger: testLogger() });
+    const handlers = lineageHandlers({ transport: { emit: async (e: RunEvent) => void emitted.push(e) }, settings: { namespace: 'ns' }, logger: testLogger() });
     const before = contractFactsFallbacks();
     await (handlers['connector.handshake'] as (e: ConnectorHandshake, m: never) => Promise<void>)({ ...h, contractFacts: null }, {} as never);
     expect(emitted[0]!.inputs.map((d) => d.name)).toEqual(['crm.public.customers', 'crm.public.orders']);
