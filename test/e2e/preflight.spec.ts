@@ -2,6 +2,7 @@ import { afterAll, expect } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { envNamespace, getConnector } from '@preflight/connectors';
+import { contractFactsOf } from '@preflight/contracts';
 import { evolveConnector, type ConnectorState } from '@preflight/projector';
 import { newEvent, type ConnectorSpec } from '@preflight/events';
 import { freePort } from '@preflight/local-infra';
@@ -260,6 +261,19 @@ const steps = new Steps<World>()
     // The events carry the same trace in their W3C traceparent.
     const ids = eventsOf(w, 'connector.validated').map((e) => e.traceparent?.split('-')[1]);
     expect(ids).toEqual([...traces]);
+  })
+  .define('the handshake carries the contract facts the upstream registration left out', async (w) => {
+    // The upstream producer does not know the field: its registrations read back without facts…
+    const registered = w.events.filter((e) => e.eventType === 'connector.registered' && e.connectorId === w.connectorId);
+    expect(registered.length).toBeGreaterThan(0);
+    expect(registered.every((e) => e.eventType === 'connector.registered' && e.contractFacts === null)).toBe(true);
+    // …so the handshake parsed the contract once and every later stage reads the facts it carries.
+    const h = await waitForEvent(w, 'connector.handshake');
+    expect(h.trigger).toBe('REGISTERED');
+    expect(h.contractFacts).toEqual(contractFactsOf(w.spec!));
+    expect(h.contractFacts).toMatchObject({ datasets: [{ name: w.table, namespace: 'public' }], piiFields: [`${w.table}.email`] });
+    expect((await waitForEvent(w, 'connector.validated')).receipt.contractVersion).toBe(h.contractFacts!.version);
+    for (const s of w.secrets) expect(JSON.stringify(h.contractFacts)).not.toContain(s);
   })
   .define('exactly one outcome is published for the attempt', async (w) => {
     await waitForEvent(w, 'connector.validated');

@@ -72,6 +72,7 @@ Feature: Connector preflight
     Given data source is registered
     When the same registration is delivered twice
     Then exactly one outcome is published for the attempt
+    And the handshake carries the contract facts the upstream registration left out
 
   Scenario: One attempt is one trace, and every log line says which
     Given data source is registered

@@ -14,7 +14,19 @@ export {
   type ContractServer,
   type Relationship,
 } from './contract.js';
-export { applyServer, pickServer, type ServerResolution } from './servers.js';
+export { applyServer, applyChosenServer, pickServer, type ServerResolution } from './servers.js';
+export {
+  deriveContractFacts,
+  contractFactsOf,
+  carriedContractFacts,
+  contractFactsFallbacks,
+  applyFactsServer,
+  type ContractFacts,
+  type ContractDatasetFacts,
+  type ContractFieldFacts,
+  type ContractServerFacts,
+  type ContractSource,
+} from './facts.js';
 export { physicalTypeMatches, parsePhysicalType, type SqlDialect } from './physical.js';
 export { diffSchema, type DiffEntry, type DiffKind, type SourceSchema } from './diff.js';
 export { compileExpectations, readOnlyQueryProblem, severityOf, SUPPORTED_EXPECTATIONS, type ContractClause, type Expectation, type Threshold } from './expectations.js';
@@ -22,4 +34,4 @@ export { runCheckpoint, checkpointSeverity, blocking, DEFAULT_MAX_FAILED_ROW_SAM
 export { slaSeconds, isoDurationSeconds, SLA_EXPECTATIONS } from './sla.js';
 export { loadContractFile } from './load.js';
 export { contractChangelog, type ContractChange, type ContractChangelog } from './changelog.js';
-export { expectationDataset } from './ownership.js';
+export { expectationDataset, expectationDatasetOf } from './ownership.js';

@@ -8,9 +8,17 @@ import { columnName, datasetName, type DataContract } from './contract.js';
  * release-readiness matrix both need this.
  */
 export function expectationDataset(contract: DataContract, kwargs: { column?: unknown; column_list?: unknown }): string | null {
-  if (contract.schema.length === 1) return datasetName(contract.schema[0]!);
+  return expectationDatasetOf(
+    contract.schema.map((o) => ({ name: datasetName(o), fields: o.properties.map((p) => ({ name: columnName(p) })) })),
+    kwargs,
+  );
+}
+
+/** `expectationDataset` over the datasets a contract's facts list (dataset and column names). */
+export function expectationDatasetOf(datasets: ReadonlyArray<{ name: string; fields: ReadonlyArray<{ name: string }> }>, kwargs: { column?: unknown; column_list?: unknown }): string | null {
+  if (datasets.length === 1) return datasets[0]!.name;
   const column = typeof kwargs.column === 'string' ? kwargs.column : Array.isArray(kwargs.column_list) && typeof kwargs.column_list[0] === 'string' ? kwargs.column_list[0] : undefined;
   if (!column) return null;
-  const owners = contract.schema.filter((o) => o.properties.some((p) => columnName(p) === column));
-  return owners.length === 1 ? datasetName(owners[0]!) : null;
+  const owners = datasets.filter((d) => d.fields.some((f) => f.name === column));
+  return owners.length === 1 ? owners[0]!.name : null;
 }

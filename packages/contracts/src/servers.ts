@@ -37,7 +37,15 @@ export interface ServerResolution {
  */
 export function applyServer(contract: DataContract, rawConfig: Record<string, unknown>, want: { sourceType: string; environment?: string | undefined }): ServerResolution {
   const name = typeof rawConfig['server'] === 'string' ? rawConfig['server'] : undefined;
-  const server = pickServer(contract, { ...want, name });
+  return applyChosenServer(pickServer(contract, { ...want, name }), rawConfig, want.sourceType);
+}
+
+/**
+ * `applyServer` once the server is chosen: what a stage that reads the contract's facts (not the
+ * contract) does with the server the facts name, so both resolve the config the same way.
+ */
+export function applyChosenServer(server: ContractServer | undefined, rawConfig: Record<string, unknown>, sourceType: string): ServerResolution {
+  const want = { sourceType };
   const { server: _omit, ...config } = rawConfig;
   const conflicts: ServerResolution['conflicts'] = [];
   if (!server || (want.sourceType !== 'postgres' && want.sourceType !== 'mysql')) return { config, server, conflicts };

@@ -4,9 +4,9 @@ import type { EventType } from './types.js';
 
 /** Every event type, its current schema version and its schema file, in one place. */
 export const EVENT_CATALOG = {
-  'connector.registered': { version: 1, file: 'registered' },
+  'connector.registered': { version: 2, file: 'registered' },
   'connector.handshake.requested': { version: 1, file: 'handshake.requested' },
-  'connector.handshake': { version: 1, file: 'handshake' },
+  'connector.handshake': { version: 2, file: 'handshake' },
   'connector.schema.checked': { version: 2, file: 'schema.checked' },
   'connector.credentials.audited': { version: 1, file: 'credentials.audited' },
   'connector.validated': { version: 1, file: 'validated' },

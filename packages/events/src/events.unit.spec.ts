@@ -49,6 +49,17 @@ describe('event schemas and TypeScript types', () => {
     expect(read.checkpoint.results[0]).toEqual({ ...oldResult, severity: 'error', ruleSeverity: null, unexpectedRows: [] });
   });
 
+  it.each(['connector.registered', 'connector.handshake'] as const)('a %s v1 (written before contract facts were carried) reads as v2 with contractFacts null', (type) => {
+    const v1 = eventAvroType(type, 1);
+    const { contractFacts: _f, ...old } = { ...samples[type], eventVersion: 1 };
+    const reader = eventAvroType(type);
+    const read = reader.fromBuffer(v1.toBuffer(old), reader.createResolver(avro.Type.forSchema(eventSchema(type, 1) as avro.Schema))) as Record<string, unknown>;
+    expect(read).toEqual({ ...old, contractFacts: null });
+    // And the v2 sample really carries them, through a round trip, nested records and all.
+    expect(samples[type].contractFacts?.server?.port).toBe(5432);
+    expect((reader.fromBuffer(reader.toBuffer(samples[type])) as typeof samples[typeof type]).contractFacts).toEqual(samples[type].contractFacts);
+  });
+
   it('rejects a sample whose field has the wrong type (the drift check can fail)', () => {
     const bad = { ...samples['connector.handshake'], attempts: 'one' };
     expect(eventAvroType('connector.handshake').isValid(bad)).toBe(false);

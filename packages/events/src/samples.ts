@@ -1,5 +1,5 @@
 import { newEvent, type EventContext } from './envelope.js';
-import type { ConnectorEvent, ConnectorSpec, DiffEntry, Envelope, EventType, PayloadOf } from './types.js';
+import type { ConnectorEvent, ConnectorSpec, ContractFactsInfo, DiffEntry, Envelope, EventType, PayloadOf } from './types.js';
 
 const spec: ConnectorSpec = {
   name: 'erp-orders',
@@ -9,6 +9,15 @@ const spec: ConnectorSpec = {
   environment: 'production',
   owner: 'team-erp',
   labels: { domain: 'sales' },
+};
+
+/** Facts as the API derives them for `spec` (whose sample contract is only a stub). */
+const contractFacts: ContractFactsInfo = {
+  id: 'erp-orders',
+  version: '1.0.0',
+  datasets: [{ name: 'customers', namespace: 'sales', fields: [{ name: 'email', type: 'string', pii: true }, { name: 'loyalty_tier', type: null, pii: false }] }],
+  piiFields: ['customers.email'],
+  server: { name: 'prod', type: 'postgres', environment: 'production', host: '127.0.0.1', port: 5432, database: 'erp', schema: 'sales' },
 };
 
 const diff: DiffEntry = {
@@ -38,7 +47,7 @@ export function sampleEvents(overrides: Partial<EventContext> = {}): { [T in Eve
     ...overrides,
   };
   return {
-    'connector.registered': newEvent('connector.registered', { spec, autoPreflight: true }, ctx),
+    'connector.registered': newEvent('connector.registered', { spec, autoPreflight: true, contractFacts }, ctx),
     'connector.handshake.requested': newEvent('connector.handshake.requested', { spec, operationId: 'op-1', reason: 'manual' }, ctx),
     'connector.handshake': newEvent(
       'connector.handshake',
@@ -56,6 +65,7 @@ export function sampleEvents(overrides: Partial<EventContext> = {}): { [T in Eve
         principal: 'reader',
         error: { code: 'CONNECTIVITY', message: 'connection refused', retriable: true },
         audit: { 'source.host': '127.0.0.1' },
+        contractFacts,
       },
       ctx,
     ),

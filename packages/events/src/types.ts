@@ -39,6 +39,17 @@ export interface ConnectorSpec {
   labels: Record<string, string>;
 }
 
+/** Mirror of the Avro ContractFacts record (and of `ContractFacts` in @preflight/contracts, which derives it). */
+export interface ContractFactsInfo {
+  id: string;
+  version: string;
+  datasets: Array<{ name: string; namespace: string | null; fields: Array<{ name: string; type: string | null; pii: boolean }> }>;
+  /** `dataset.column` of every PII/regulated property. */
+  piiFields: string[];
+  /** Where the data lives; never a credential. */
+  server: { name: string; type: string; environment: string | null; host: string | null; port: number | null; database: string | null; schema: string | null } | null;
+}
+
 export interface DiffEntry {
   kind: string;
   dataset: string;
@@ -111,6 +122,11 @@ export interface ConnectorRegistered extends Envelope {
   eventType: 'connector.registered';
   spec: ConnectorSpec;
   autoPreflight: boolean;
+  /**
+   * Since v2; null without a contract. Optional for producers: an upstream system that does not
+   * know the field leaves it out (Avro writes its default, null), and the handshake derives them.
+   */
+  contractFacts?: ContractFactsInfo | null;
 }
 
 export interface ConnectorHandshakeRequested extends Envelope {
@@ -135,6 +151,8 @@ export interface ConnectorHandshake extends Envelope {
   principal: string | null;
   error: ErrorInfo | null;
   audit: Record<string, string>;
+  /** Since v2: what the checks after the handshake read instead of parsing spec.contractYaml; null without a (valid) contract. */
+  contractFacts: ContractFactsInfo | null;
 }
 
 export interface ConnectorSchemaChecked extends Envelope {

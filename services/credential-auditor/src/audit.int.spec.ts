@@ -9,6 +9,7 @@ import { silentLogger } from '@preflight/core';
 import { devScopes, getConnector } from '@preflight/connectors';
 import { startMariadb, startPostgres, type DbServerHandle } from '@preflight/local-infra';
 import type { ConnectorSpec } from '@preflight/events';
+import { contractFactsOf } from '@preflight/contracts';
 import { gatherFacts } from './handler.js';
 import { DEFAULT_POLICY, judgeCredential } from './judge.js';
 
@@ -53,7 +54,8 @@ describe('credential audit: missing and excess grants, with the statement that f
 
   // The test's own secret store stands in for file/env/vault.
   const policy = { ...DEFAULT_POLICY, allowedSecretSchemes: [...DEFAULT_POLICY.allowedSecretSchemes, 'test'] };
-  const audit = async (spec: ConnectorSpec) => judgeCredential(await gatherFacts('acme', spec, { connectors: getConnector, scopes }, silentLogger()), policy);
+  // With the contract facts the handshake carries (the server's schema fills in the config's).
+  const audit = async (spec: ConnectorSpec) => judgeCredential(await gatherFacts('acme', spec, contractFactsOf(spec), { connectors: getConnector, scopes }, silentLogger()), policy);
   const spec = (sourceType: string, config: Record<string, unknown>, contractYaml: string): ConnectorSpec => ({ name: 'erp', sourceType, configJson: JSON.stringify(config), contractYaml, environment: 'dev', owner: null, labels: {} });
 
   it('PostgreSQL', async () => {

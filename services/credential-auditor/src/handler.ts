@@ -3,7 +3,7 @@ import type { ConnectorEvent, ConnectorHandshake, ConnectorSpec } from '@preflig
 import { newEvent, causedBy, failingFindings, unreachableSourceAlert } from '@preflight/events';
 import type { Handlers } from '@preflight/bus';
 import { configValue, isScopeRefusal, type ConnectorModule, type Scopes } from '@preflight/connectors';
-import { applyServer, contractDatasets, parseContract } from '@preflight/contracts';
+import { applyFactsServer, carriedContractFacts, type ContractFacts } from '@preflight/contracts';
 import { judgeCredential, PRODUCER, type AuditFacts, type AuditPolicy, DEFAULT_POLICY } from './judge.js';
 
 export interface AuditorDeps {
@@ -31,13 +31,15 @@ function configPrincipal(config: Record<string, unknown>): string | null {
   return null;
 }
 
-/** Gathers the facts through the facade and the secrets provider; never holds the secret longer than the call. */
-export async function gatherFacts(tenantId: string, spec: ConnectorSpec, deps: Pick<AuditorDeps, 'connectors' | 'scopes'>, logger: Logger): Promise<AuditFacts> {
+/**
+ * Gathers the facts through the facade and the secrets provider; never holds the secret longer
+ * than the call. The contract's datasets and server come from the facts the handshake carries.
+ */
+export async function gatherFacts(tenantId: string, spec: ConnectorSpec, contract: ContractFacts | null, deps: Pick<AuditorDeps, 'connectors' | 'scopes'>, logger: Logger): Promise<AuditFacts> {
   const module = deps.connectors(spec.sourceType);
   const raw = JSON.parse(spec.configJson) as Record<string, unknown>;
-  const contract = spec.contractYaml ? parseContract(spec.contractYaml) : null;
   // The contract's server fills in what the config leaves out, as the schema check reads it.
-  const withServer = contract ? applyServer(contract, raw, { sourceType: spec.sourceType, environment: spec.environment }).config : raw;
+  const withServer = contract ? applyFactsServer(contract, raw, spec.sourceType).config : raw;
   const config = module.parseConfig(withServer);
   const scope = deps.scopes.forTenant(tenantId);
   const found = configSecretRef(module, raw);
@@ -51,7 +53,7 @@ export async function gatherFacts(tenantId: string, spec: ConnectorSpec, deps: P
       secret = { resolved: false, reason: toPreflightError(e).message, ...(isScopeRefusal(e) ? { outOfScope: true } : {}) };
     }
   }
-  const datasets = contract ? contractDatasets(contract) : [];
+  const datasets = contract ? contract.datasets.map((d) => d.name) : [];
   const access = secret && !secret.resolved ? null : await module.auditAccess(config, { scope, logger }, datasets);
   const text = (key: string): string | null => (typeof withServer[key] === 'string' ? withServer[key] : null);
   const namespace = spec.sourceType === 'postgres' ? (text('schema') ?? 'public') : spec.sourceType === 'mysql' ? text('database') : null;
@@ -68,7 +70,9 @@ export function auditorHandlers(deps: AuditorDeps): Handlers {
       let event: ConnectorEvent;
       let alert: ConnectorEvent | null = null;
       try {
-        const facts = await gatherFacts(input.tenantId, input.spec, deps, log);
+        // Only a handshake written before the facts were carried makes this parse the contract.
+        const contract = carriedContractFacts(input.contractFacts, input.spec, log);
+        const facts = await gatherFacts(input.tenantId, input.spec, contract, deps, log);
         const verdict = judgeCredential(facts, deps.policy ?? DEFAULT_POLICY);
         event = newEvent(
           'connector.credentials.audited',

@@ -1,4 +1,4 @@
-import { causedBy, newEvent, unreachableSourceAlert, UPDATE_AUDIT_KEY, type ConnectorDeregistered, type ConnectorEvent, type ConnectorHandshakeRequested, type ConnectorRegistered, type ConnectorUpdated, type ErrorInfo } from '@preflight/events';
+import { causedBy, newEvent, unreachableSourceAlert, UPDATE_AUDIT_KEY, type ConnectorDeregistered, type ConnectorEvent, type ContractFactsInfo, type ConnectorHandshakeRequested, type ConnectorRegistered, type ConnectorUpdated, type ErrorInfo } from '@preflight/events';
 
 export const SERVICE_NAME = 'handshake';
 export const SERVICE_VERSION = '0.1.0';
@@ -45,8 +45,11 @@ export function refuseRetired(retired: Pick<ConnectorDeregistered, 'occurredAt' 
   };
 }
 
-/** Pure: the events that report one handshake outcome. */
-export function decideHandshake(input: HandshakeTrigger, outcome: HandshakeOutcome): ConnectorEvent[] {
+/**
+ * Pure: the events that report one handshake outcome. `contractFacts` travel on the handshake so
+ * the checks after it read them instead of parsing the contract (null: no valid contract).
+ */
+export function decideHandshake(input: HandshakeTrigger, outcome: HandshakeOutcome, contractFacts: ContractFactsInfo | null = null): ConnectorEvent[] {
   const handshake = newEvent(
     'connector.handshake',
     {
@@ -63,6 +66,7 @@ export function decideHandshake(input: HandshakeTrigger, outcome: HandshakeOutco
       principal: outcome.ok ? outcome.principal : null,
       error: outcome.ok ? null : outcome.error,
       audit: input.eventType === 'connector.updated' ? { ...outcome.audit, [UPDATE_AUDIT_KEY]: input.eventId } : outcome.audit,
+      contractFacts,
     },
     causedBy(input, PRODUCER, { outputType: 'connector.handshake' }),
   );

@@ -2,6 +2,7 @@ import { scrubText, toPreflightError, type Logger } from '@preflight/core';
 import type { ConnectorDeregistered, ConnectorEvent, ConnectorSpec } from '@preflight/events';
 import type { Handlers } from '@preflight/bus';
 import { auditFields, type ConnectorModule, type Scopes } from '@preflight/connectors';
+import { carriedContractFacts, contractFactsOf, type ContractFacts } from '@preflight/contracts';
 import { decideHandshake, refuseRetired, shouldHandshake, type HandshakeOutcome, type HandshakeTrigger } from './decide.js';
 
 export interface HandshakeDeps {
@@ -50,6 +51,21 @@ export async function performHandshake(tenantId: string, spec: ConnectorSpec, de
   }
 }
 
+/**
+ * The contract facts the handshake carries downstream, parsed here at most once per trigger: a
+ * registration from the API brings them; one an upstream producer wrote without them, a request
+ * and an update (which never carry them) are parsed. A contract that does not parse gives none:
+ * the schema check names its problems, and nothing here should fail the handshake over it.
+ */
+export function factsFor(input: HandshakeTrigger, logger: Logger): ContractFacts | null {
+  try {
+    return input.eventType === 'connector.registered' ? carriedContractFacts(input.contractFacts, input.spec, logger) : contractFactsOf(input.spec);
+  } catch (e) {
+    logger.debug({ reason: (e as Error).message }, 'the contract does not parse: the handshake carries no contract facts');
+    return null;
+  }
+}
+
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -70,7 +86,7 @@ export function handshakeHandlers(deps: HandshakeDeps): Handlers {
     const log = deps.logger.child({ connectorId: input.connectorId, correlationId: input.correlationId, tenantId: input.tenantId });
     const retired = deps.retired?.get(input.connectorId);
     const outcome = retired ? refuseRetired(retired) : await performHandshake(input.tenantId, input.spec, deps, log);
-    const events = decideHandshake(input, outcome);
+    const events = decideHandshake(input, outcome, factsFor(input, log));
     if (outcome.ok) log.info({ durationMs: outcome.durationMs, serverVersion: outcome.serverVersion, tls: outcome.tls.enabled }, 'handshake completed');
     else log.error({ code: outcome.error.code, reason: outcome.error.message, attempts: outcome.attempts }, `handshake failed: ${outcome.error.code}`);
     await deps.publish(...events);

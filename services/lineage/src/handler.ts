@@ -1,5 +1,6 @@
 import type { Handlers } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
+import { carriedContractFacts } from '@preflight/contracts';
 import type { ConnectorCredentialsAudited, ConnectorHandshake, ConnectorSchemaChecked } from '@preflight/events';
 import { finishEvent, startEvent, type LineageSettings } from './openlineage.js';
 import type { LineageTransport } from './transport.js';
@@ -13,6 +14,20 @@ interface Facts {
 /** Attempts whose outcome has not arrived yet; bounded, oldest dropped first (a run without facets is still a run). */
 const MAX_OPEN = 10_000;
 
+/**
+ * The handshake with its contract facts: as carried, or for a handshake written before they were,
+ * parsed here once (counted, at debug). A contract that does not parse names no datasets, as before.
+ */
+export function withContractFacts(h: ConnectorHandshake, logger: Logger): ConnectorHandshake {
+  if (h.contractFacts) return h;
+  const log = logger.child({ connectorId: h.connectorId, correlationId: h.correlationId });
+  try {
+    return { ...h, contractFacts: carriedContractFacts(null, h.spec, log) };
+  } catch {
+    return h;
+  }
+}
+
 export function lineageHandlers(deps: { transport: LineageTransport; settings: LineageSettings; logger: Logger }): Handlers {
   const open = new Map<string, Facts>();
   const facts = (id: string): Facts => {
@@ -25,7 +40,8 @@ export function lineageHandlers(deps: { transport: LineageTransport; settings: L
     return f;
   };
   return {
-    'connector.handshake': async (e) => {
+    'connector.handshake': async (input) => {
+      const e = withContractFacts(input, deps.logger);
       facts(e.correlationId).handshake = e;
       await deps.transport.emit(startEvent(e, deps.settings));
     },

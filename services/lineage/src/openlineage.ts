@@ -1,4 +1,4 @@
-import { columnName, datasetName, expectationDataset, parseContract, type DataContract } from '@preflight/contracts';
+import { expectationDatasetOf } from '@preflight/contracts';
 import { failingFindings, type ConnectorCredentialsAudited, type ConnectorHandshake, type ConnectorSchemaChecked, type ConnectorValidated, type ExpectationResult } from '@preflight/events';
 
 /**
@@ -63,26 +63,16 @@ export function datasetNamespace(sourceType: string, audit: Record<string, strin
   }
 }
 
-/** `database.schema.table` for SQL sources (the convention), the plain name elsewhere. */
-function qualified(sourceType: string, audit: Record<string, string>, table: string): string {
+/**
+ * `database.schema.table` for SQL sources (the convention), the plain name elsewhere. The config
+ * names database and schema (audit fields); where it leaves them out, the contract's server did
+ * (the dataset's namespace in the contract facts).
+ */
+function qualified(sourceType: string, audit: Record<string, string>, table: string, namespace: string | null): string {
   const db = audit['source.database'];
-  if (sourceType === 'postgres') return [db, audit['source.schema'] ?? 'public', table].filter(Boolean).join('.');
-  if (sourceType === 'mysql' || sourceType === 'mariadb') return [db, table].filter(Boolean).join('.');
+  if (sourceType === 'postgres') return [db, audit['source.schema'] ?? namespace ?? 'public', table].filter(Boolean).join('.');
+  if (sourceType === 'mysql' || sourceType === 'mariadb') return [db ?? namespace, table].filter(Boolean).join('.');
   return table;
-}
-
-function contractOf(yaml: string | null): DataContract | null {
-  if (!yaml) return null;
-  try {
-    return parseContract(yaml);
-  } catch {
-    return null;
-  }
-}
-
-/** Where one expectation belongs: the dataset whose contract declares its column (or the only dataset). */
-function datasetOf(contract: DataContract, r: ExpectationResult): string | null {
-  return expectationDataset(contract, JSON.parse(r.kwargsJson) as Record<string, unknown>);
 }
 
 const ASSERTION: Record<string, string> = {
@@ -98,24 +88,25 @@ const ASSERTION: Record<string, string> = {
   expect_query_result_to_meet_threshold: 'custom_sql',
 };
 
+/** The contract's datasets, from the facts the handshake carries (the handler fills them in for a handshake written without). */
 function inputs(h: ConnectorHandshake, schema: ConnectorSchemaChecked | undefined): InputDataset[] {
-  const contract = contractOf(h.spec.contractYaml);
-  if (!contract) return [];
+  const facts = h.contractFacts;
+  if (!facts) return [];
   const namespace = datasetNamespace(h.spec.sourceType, h.audit);
   const results = schema?.checkpoint?.results ?? [];
-  return contract.schema.map((o) => {
-    const ds = datasetName(o);
-    const mine = results.filter((r) => datasetOf(contract, r) === ds);
+  return facts.datasets.map((d) => {
+    const ds = d.name;
+    const mine = results.filter((r) => expectationDatasetOf(facts.datasets, JSON.parse(r.kwargsJson) as Record<string, unknown>) === ds);
     const out: InputDataset = {
       namespace,
-      name: qualified(h.spec.sourceType, h.audit, ds),
+      name: qualified(h.spec.sourceType, h.audit, ds, d.namespace),
       facets: {
         schema: facet('schema', {
-          fields: o.properties.map((p, i) => {
+          fields: d.fields.map((f, i) => {
             // The type the source actually has where the schema check saw a different one.
-            const drift = schema?.diff.find((d) => d.dataset === ds && d.field === columnName(p) && d.actual);
-            const type = drift?.actual ?? p.physicalType ?? p.logicalType;
-            return { name: columnName(p), ...(type ? { type } : {}), ordinal_position: i + 1 };
+            const drift = schema?.diff.find((x) => x.dataset === ds && x.field === f.name && x.actual);
+            const type = drift?.actual ?? f.type;
+            return { name: f.name, ...(type ? { type } : {}), ordinal_position: i + 1 };
           }),
         }),
       },

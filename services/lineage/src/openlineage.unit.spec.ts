@@ -4,7 +4,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { sampleEvents, type ConnectorHandshake, type ConnectorSchemaChecked, type ConnectorValidated } from '@preflight/events';
+import { contractFactsFallbacks, contractFactsOf } from '@preflight/contracts';
+import { testLogger } from '@preflight/testkit';
 import { datasetNamespace, finishEvent, startEvent, type RunEvent } from './openlineage.js';
+import { lineageHandlers } from './handler.js';
 
 // The spec's own JSON schemas (spec/, copied from OpenLineage), draft 2020-12.
 const specDir = fileURLToPath(new URL('../spec/', import.meta.url));
@@ -49,7 +52,9 @@ schema:
 
 function attempt(status: 'READY' | 'FAILED'): { h: ConnectorHandshake; s: ConnectorSchemaChecked; v: ConnectorValidated } {
   const ev = sampleEvents({ correlationId: randomUUID(), connectorId: 'acme.crm' });
-  const h: ConnectorHandshake = { ...ev['connector.handshake'], error: null, spec: { ...ev['connector.handshake'].spec, contractYaml: contract }, audit: { 'source.host': 'db.acme.internal', 'source.port': '5432', 'source.database': 'crm', 'source.schema': 'public' } };
+  const spec = { ...ev['connector.handshake'].spec, contractYaml: contract };
+  // The facts the handshake carries for this contract.
+  const h: ConnectorHandshake = { ...ev['connector.handshake'], error: null, spec, contractFacts: contractFactsOf(spec), audit: { 'source.host': 'db.acme.internal', 'source.port': '5432', 'source.database': 'crm', 'source.schema': 'public' } };
   const s: ConnectorSchemaChecked = {
     ...ev['connector.schema.checked'],
     diff: [{ kind: 'TYPE_MISMATCH', dataset: 'customers', field: 'id', expected: 'integer', actual: 'bigint', severity: 'WARNING', message: 'id is bigint', pii: false }],
@@ -116,6 +121,31 @@ describe('OpenLineage run events', () => {
     const { h } = attempt('READY');
     const bad = { ...startEvent(h, { namespace: 'ns' }), run: { runId: 'not-a-uuid' } };
     expect(problems(bad).join('\n')).toMatch(/runId must match format "uuid"/);
+  });
+
+  it('reads the datasets from the contract facts the handshake carries, not from its YAML', () => {
+    const { h, s, v } = attempt('READY');
+    const before = contractFactsFallbacks();
+    const e = finishEvent(v, { handshake: { ...h, spec: { ...h.spec, contractYaml: 'not: [valid' } }, schema: s }, { namespace: 'ns' });
+    expect(e.inputs.map((d) => d.name)).toEqual(['crm.public.customers', 'crm.public.orders']);
+    expect(e.inputs[1]!.inputFacets!['dataQualityAssertions']!['assertions']).toEqual([expect.objectContaining({ assertion: 'unique', column: 'order_id' })]);
+    expect(contractFactsFallbacks()).toBe(before);
+    // Where the config does not name the schema, the contract's server (the facts' namespace) does.
+    const { 'source.schema': _s, ...audit } = h.audit;
+    const facts = { ...h.contractFacts!, datasets: h.contractFacts!.datasets.map((d) => ({ ...d, namespace: 'sales' })) };
+    expect(startEvent({ ...h, audit, contractFacts: facts }, { namespace: 'ns' }).inputs.map((d) => d.name)).toEqual(['crm.sales.customers', 'crm.sales.orders']);
+  });
+
+  it('a handshake written before facts were carried: the handler parses its contract once, counted', async () => {
+    const { h } = attempt('READY');
+    const emitted: RunEvent[] = [];
+    const handlers = lineageHandlers({ transport: { emit: async (e: RunEvent) => void emitted.push(e) }, settings: { namespace: 'ns' }, logger: testLogger() });
+    const before = contractFactsFallbacks();
+    await (handlers['connector.handshake'] as (e: ConnectorHandshake, m: never) => Promise<void>)({ ...h, contractFacts: null }, {} as never);
+    expect(emitted[0]!.inputs.map((d) => d.name)).toEqual(['crm.public.customers', 'crm.public.orders']);
+    expect(contractFactsFallbacks()).toBe(before + 1);
+    await (handlers['connector.handshake'] as (e: ConnectorHandshake, m: never) => Promise<void>)({ ...h, contractFacts: null, spec: { ...h.spec, contractYaml: 'not: [valid' } }, {} as never);
+    expect(emitted[1]!.inputs).toEqual([]);
   });
 
   it('names datasets by OpenLineage conventions for every source type', () => {

@@ -243,6 +243,7 @@ describe('registration validation', () => {
     const r = validateRegistration({ name: 'bad name!', sourceType: 'postgres', config: { host: 'db', password: 'hunter2' }, contract: 'apiVersion: v3.0.2\nkind: Nope\n', environment: 'prod', tenant: 'other' }, eng);
     expect(r.issues.map((i) => i.field)).toEqual(['name', 'config.password', 'config.database', 'config.user', 'config.secretRef', 'contract.kind', 'contract.id', 'contract.version', 'contract.status', 'contract.schema', 'environment', 'tenant']);
     expect(JSON.stringify(r)).not.toContain('hunter2');
+    expect(r.contractFacts).toBeUndefined();
   });
 
   it('builds the spec for a valid registration in the caller\'s tenant', () => {
@@ -251,5 +252,7 @@ describe('registration validation', () => {
     expect(r.issues).toEqual([]);
     expect(r.tenant).toBe('acme');
     expect(JSON.parse(r.spec!.configJson)).toEqual({ type: 'files', path: '/data' });
+    // The contract parsed to validate it is not parsed again downstream: its facts go with the registration.
+    expect(r.contractFacts).toEqual({ id: 'c', version: '1.0.0', datasets: [{ name: 't', namespace: null, fields: [{ name: 'id', type: 'integer', pii: false }] }], piiFields: [], server: null });
   });
 });

@@ -1,4 +1,4 @@
-import { causedBy, CHECK_NAMES, checkFailed, derivedEventId, newEvent, UPDATE_AUDIT_KEY, type CheckName, type ConnectorEvent, type EventContext } from '@preflight/events';
+import { causedBy, CHECK_NAMES, checkFailed, derivedEventId, newEvent, UPDATE_AUDIT_KEY, type CheckName, type ConnectorEvent, type ConnectorHandshake, type EventContext } from '@preflight/events';
 import type { Attempt } from './attempt.js';
 import { matchRule, type ApprovalPolicy } from './policy.js';
 import { receiptOf, receiptYaml } from './receipt.js';
@@ -13,8 +13,24 @@ export interface ReadinessSettings {
   /** How long a human approval may take once every check has passed. */
   approvalTimeoutMs: number;
   policy: ApprovalPolicy;
-  /** What readiness knows of a contract without calling anything: PII and its version. */
-  contractFacts: (contractYaml: string | null) => { id: string | null; version: string | null; pii: boolean };
+  /**
+   * What readiness knows of a contract without calling anything (PII, id and version) when the
+   * handshake carries no contract facts: a handshake written before they were carried (v1).
+   */
+  contractFacts: (contractYaml: string | null) => ContractSummary;
+}
+
+export interface ContractSummary {
+  id: string | null;
+  version: string | null;
+  pii: boolean;
+}
+
+/** The contract facts the handshake carries; the settings' parse only for a handshake without them. */
+export function contractSummary(h: ConnectorHandshake | undefined, settings: Pick<ReadinessSettings, 'contractFacts'>): ContractSummary {
+  const f = h?.contractFacts;
+  if (f) return { id: f.id, version: f.version, pii: f.piiFields.length > 0 };
+  return settings.contractFacts(h?.spec.contractYaml ?? null);
 }
 
 export interface Decision {
@@ -26,7 +42,7 @@ export interface Decision {
 export function decide(attempt: Attempt, now: Date, settings: ReadinessSettings): Decision {
   if (attempt.outcome) return { attempt, events: [] };
   const h = attempt.handshake;
-  const facts = settings.contractFacts(h?.spec.contractYaml ?? null);
+  const facts = contractSummary(h, settings);
   const elapsed = now.getTime() - attempt.startedAtMs;
 
   // A cancel wins over whatever is still outstanding (checks or a person's approval); the outcome

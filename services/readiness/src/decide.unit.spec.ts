@@ -3,13 +3,15 @@ import { parse } from 'yaml';
 import { newEvent, sampleEvents, type ConnectorEvent } from '@preflight/events';
 import { evolve, type Attempt, type ReadinessInput } from './attempt.js';
 import { decide, type ReadinessSettings } from './decide.js';
+import { contractFacts as parseFallback, contractFactsFallbacks } from './contract-facts.js';
 import { DEFAULT_APPROVAL_POLICY } from './policy.js';
 
 const s = sampleEvents({ correlationId: 'att-1', connectorId: 'c-1' });
 const t0 = Date.parse('2026-11-22T10:00:00.000Z');
 const at = (ms: number): Date => new Date(t0 + ms);
 
-const handshake = { ...s['connector.handshake'], occurredAt: at(0).toISOString(), durationMs: 0, status: 'COMPLETED' as const, error: null, spec: { ...s['connector.handshake'].spec, environment: 'staging' } };
+// Without contract facts on the handshake, so each test's settings.contractFacts speaks for the contract.
+const handshake = { ...s['connector.handshake'], occurredAt: at(0).toISOString(), durationMs: 0, status: 'COMPLETED' as const, error: null, spec: { ...s['connector.handshake'].spec, environment: 'staging' }, contractFacts: null };
 const schemaPass = { ...s['connector.schema.checked'], occurredAt: at(100).toISOString(), status: 'PASS' as const, diff: [], checkpoint: { ...s['connector.schema.checked'].checkpoint!, success: true }, severity: null, error: null };
 const credsPass = { ...s['connector.credentials.audited'], occurredAt: at(120).toISOString(), status: 'PASS' as const, findings: [], error: null };
 
@@ -109,6 +111,28 @@ describe('readiness decide', () => {
     const reject = { ...approve, decision: 'REJECTED' as const };
     expect(outcome(decide(evolve(first.attempt, reject, 'ref'), at(400), settings(true)).events)).toMatchObject({ status: 'FAILED', reason: 'APPROVAL_REJECTED' });
     expect(outcome(decide(first.attempt, at(200 + 60_000), settings(true)).events).reason).toBe('APPROVAL_TIMEOUT');
+  });
+
+  it('reads PII, id and version from the facts the handshake carries, never calling the contract parse', () => {
+    const facts = s['connector.handshake'].contractFacts!;
+    const noParse: ReadinessSettings = { ...settings(), contractFacts: () => expect.unreachable('the handshake carries contract facts: nothing to parse') };
+    const prod = { ...handshake, contractFacts: facts, spec: { ...handshake.spec, environment: 'production', contractYaml: 'not: [valid' } };
+    const first = decide(fold([prod, schemaPass, credsPass]), at(200), noParse);
+    // The facts list customers.email as PII: production needs a security admin.
+    expect(first.events[0]).toMatchObject({ eventType: 'connector.approval.requested', policy: 'pii-in-production' });
+    const noPii = { ...prod, contractFacts: { ...facts, version: '4.2.0', piiFields: [] } };
+    const v = outcome(decide(fold([noPii, schemaPass, credsPass]), at(200), noParse).events);
+    expect(v).toMatchObject({ status: 'READY', receipt: { contractVersion: '4.2.0' } });
+  });
+
+  it('a handshake written before facts were carried falls back to parsing its contract, once per text and counted', () => {
+    const yaml = 'apiVersion: v3.0.2\nkind: DataContract\nid: fallback-c\nversion: 9.9.9\nstatus: active\nschema:\n  - name: t\n    properties:\n      - name: email\n        classification: pii\n';
+    const before = contractFactsFallbacks();
+    const prod = { ...handshake, spec: { ...handshake.spec, environment: 'production', contractYaml: yaml } };
+    const real: ReadinessSettings = { ...settings(), contractFacts: (y) => parseFallback(y) };
+    expect(decide(fold([prod, schemaPass, credsPass]), at(200), real).events[0]).toMatchObject({ eventType: 'connector.approval.requested' });
+    decide(fold([prod, schemaPass, credsPass]), at(300), real);
+    expect(contractFactsFallbacks()).toBe(before + 1);
   });
 
   it('a seen connector.validated marks the attempt decided (restart safety)', () => {

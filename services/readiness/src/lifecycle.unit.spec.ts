@@ -8,7 +8,8 @@ import { DEFAULT_APPROVAL_POLICY } from './policy.js';
 const s = sampleEvents({ correlationId: 'att-1', connectorId: 'c-1' });
 const t0 = Date.parse('2026-11-22T10:00:00.000Z');
 const at = (ms: number): Date => new Date(t0 + ms);
-const withEnv = (environment: string) => ({ ...s['connector.handshake'], occurredAt: at(10).toISOString(), durationMs: 0, status: 'COMPLETED' as const, error: null, spec: { ...s['connector.handshake'].spec, environment } });
+// Without contract facts on the handshake, so the settings' contractFacts below speak for the contract.
+const withEnv = (environment: string) => ({ ...s['connector.handshake'], occurredAt: at(10).toISOString(), durationMs: 0, status: 'COMPLETED' as const, error: null, spec: { ...s['connector.handshake'].spec, environment }, contractFacts: null });
 const schemaPass = { ...s['connector.schema.checked'], occurredAt: at(100).toISOString(), status: 'PASS' as const, diff: [], checkpoint: { ...s['connector.schema.checked'].checkpoint!, success: true }, severity: null, error: null };
 const credsPass = { ...s['connector.credentials.audited'], occurredAt: at(120).toISOString(), status: 'PASS' as const, findings: [], error: null };
 const update = (breaking: boolean) => ({ ...s['connector.updated'], occurredAt: at(0).toISOString(), changelog: { ...s['connector.updated'].changelog!, breaking, changes: s['connector.updated'].changelog!.changes.map((c) => ({ ...c, breaking })) } });

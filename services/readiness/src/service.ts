@@ -64,7 +64,13 @@ const ATTEMPT_SCHEMA = JSON.parse(readFileSync(new URL('../../../schemas/state/r
 export async function startReadinessService(options: ReadinessServiceOptions): Promise<{ stop(): Promise<void>; attempts: Map<string, Attempt>; recovery: RecoveryStats }> {
   const { bus, logger } = options;
   const config = options.config ?? readinessConfig();
-  const settings: ReadinessSettings = { ...DEFAULT_SETTINGS, preflightTimeoutMs: config.preflightTimeoutMs, approvalTimeoutMs: config.approvalTimeoutMs, ...options.settings };
+  const settings: ReadinessSettings = {
+    ...DEFAULT_SETTINGS,
+    contractFacts: (yaml) => contractFacts(yaml, logger),
+    preflightTimeoutMs: config.preflightTimeoutMs,
+    approvalTimeoutMs: config.approvalTimeoutMs,
+    ...options.settings,
+  };
   const attempts = new Map<string, Attempt>();
   const finishedAt = new Map<string, number>();
   /**

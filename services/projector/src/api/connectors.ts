@@ -113,7 +113,7 @@ export const connectorRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) =>
     const connectorId = `${v.tenant}.${v.spec.name}`;
     const prior = deps.projection().connectors.get(connectorId);
     if (prior?.retired) throw new PreflightError('CONFLICT', `connector ${connectorId} was deregistered at ${prior.retired.at}; a retired id is not reused, register under another name`, { retriable: false });
-    const event = newEvent('connector.registered', { spec: v.spec, autoPreflight: v.autoPreflight }, { producer: PRODUCER, tenantId: v.tenant, connectorId, correlationId: crypto.randomUUID(), actor: actorOf(req) });
+    const event = newEvent('connector.registered', { spec: v.spec, autoPreflight: v.autoPreflight, contractFacts: v.contractFacts ?? null }, { producer: PRODUCER, tenantId: v.tenant, connectorId, correlationId: crypto.randomUUID(), actor: actorOf(req) });
     await deps.publish(event);
     return { connectorId, eventId: event.eventId, attemptId: v.autoPreflight ? event.correlationId : null, url: `/api/connectors/${encodeURIComponent(connectorId)}` };
   };

@@ -91,6 +91,8 @@ describe('/openapi.json', () => {
     const reg = await call('POST', '/api/connectors', { name: 'crm', sourceType: 'files', config: { path: 'exports' }, contract: CONTRACT, autoPreflight: false });
     expect(reg.status).toBe(201);
     expect(conforms('/api/connectors', 'post', 201, reg.body)).toEqual([]);
+    // The registration carries the facts of the contract it parsed to validate (issue 11).
+    expect(published.find((e) => e.eventType === 'connector.registered')).toMatchObject({ contractFacts: { id: 'c', version: '1.0.0', datasets: [{ name: 'customers', namespace: null }], piiFields: [], server: null } });
     for (const e of published) projection.apply(e);
     const list = await call('GET', '/api/connectors');
     expect(list.body['total']).toBe(1);

@@ -1,6 +1,6 @@
 import { isPreflightError, type FieldIssue } from '@preflight/core';
 import { FIELD_MESSAGE, fieldRank, getConnector, listConnectors, schemaValidator, sourceTypes, type ConnectorManifest } from '@preflight/connectors';
-import { parseContract } from '@preflight/contracts';
+import { deriveContractFacts, parseContract, type ContractFacts, type DataContract } from '@preflight/contracts';
 import type { ConnectorSpec } from '@preflight/events';
 import { allTenants, type Principal } from '@preflight/auth';
 
@@ -48,7 +48,10 @@ function checks(): NonNullable<typeof compiled> {
  * order of the body's fields. The schema says what it can; code adds what it cannot (the
  * contract's own rules, who may register in which tenant).
  */
-export function validateRegistration(body: unknown, principal: Principal): { issues: FieldIssue[]; spec?: ConnectorSpec; tenant: string; autoPreflight: boolean; config?: { manifest: ConnectorManifest; value: unknown } } {
+export function validateRegistration(
+  body: unknown,
+  principal: Principal,
+): { issues: FieldIssue[]; spec?: ConnectorSpec; contractFacts?: ContractFacts; tenant: string; autoPreflight: boolean; config?: { manifest: ConnectorManifest; value: unknown } } {
   const { shape, rank } = checks();
   const b: Record<string, unknown> = isObj(body) ? structuredClone(body) : {};
   const issues: FieldIssue[] = isObj(body) ? [] : [{ field: 'body', message: 'must be a JSON object' }];
@@ -64,9 +67,10 @@ export function validateRegistration(body: unknown, principal: Principal): { iss
       issues.push(...(isPreflightError(e) && e.issues.length ? e.issues : [{ field: 'config', message: (e as Error).message }]));
     }
   }
+  let contract: DataContract | undefined;
   if (typeof b['contract'] === 'string' && !bad('contract')) {
     try {
-      parseContract(b['contract']);
+      contract = parseContract(b['contract']);
     } catch (e) {
       if (isPreflightError(e)) issues.push(...e.issues.map((i) => ({ ...i, field: `contract.${i.field}` })));
     }
@@ -80,19 +84,17 @@ export function validateRegistration(body: unknown, principal: Principal): { iss
 
   const ordered = issues.map((i, n) => ({ i, r: i.field === 'body' ? -1 : rank(i.field), n })).sort((x, y) => x.r - y.r || x.n - y.n).map((x) => x.i);
   if (ordered.length) return { issues: ordered, tenant, autoPreflight: false, ...(config ? { config } : {}) };
-  return {
-    issues: ordered,
-    tenant,
-    autoPreflight: b['autoPreflight'] !== false,
-    ...(config ? { config } : {}),
-    spec: {
-      name: b['name'] as string,
-      sourceType: b['sourceType'] as string,
-      configJson: JSON.stringify(config?.value),
-      contractYaml: b['contract'] as string,
-      environment: b['environment'] as string,
-      owner: typeof b['owner'] === 'string' ? b['owner'] : principal.subject,
-      labels: b['labels'] as Record<string, string>,
-    },
+  const spec: ConnectorSpec = {
+    name: b['name'] as string,
+    sourceType: b['sourceType'] as string,
+    configJson: JSON.stringify(config?.value),
+    contractYaml: b['contract'] as string,
+    environment: b['environment'] as string,
+    owner: typeof b['owner'] === 'string' ? b['owner'] : principal.subject,
+    labels: b['labels'] as Record<string, string>,
   };
+  // The contract was parsed and validated just above: its facts go with the registration, so no
+  // later stage parses it again. From the config as the spec carries it, as every stage reads it.
+  const contractFacts = contract ? deriveContractFacts(contract, { sourceType: spec.sourceType, environment: spec.environment, config: (config?.value ?? {}) as Record<string, unknown> }) : undefined;
+  return { issues: ordered, tenant, autoPreflight: b['autoPreflight'] !== false, ...(config ? { config } : {}), spec, ...(contractFacts ? { contractFacts } : {}) };
 }
