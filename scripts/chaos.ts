@@ -119,17 +119,25 @@ async function main(): Promise<number> {
   await waitFor('both projector APIs ready', async () => (await Promise.all(apis.map((a) => fetch(`${a}/readyz`).then((r) => r.ok, () => false)))).every(Boolean), { timeoutMs: 180_000, intervalMs: 500 });
   say(`[${since()}] 8 service instances and 2 projector replicas up (logs: ${runDir})`);
 
-  // 3. Watch outcomes and handshakes on the topics.
+  // 3. Watch outcomes and the source steps' answers on the topics.
   const outcomes = new Map<string, Array<{ e: ConnectorValidated; at: number }>>();
   const handshakes = new Map<string, Set<string>>();
+  /**
+   * Records (not distinct events) of each source step's answer per attempt: the answers carry ids
+   * derived from their input, so a step that ran again after it had answered shows up as a second
+   * record with the same id. Durable dedupe keeps these at one.
+   */
+  const STEP_TYPES = ['connector.handshake', 'connector.schema.checked', 'connector.credentials.audited'] as const;
+  const answers = new Map<string, number>();
   const watcher = bus.kafka.consumer({ groupId: `${prefix}chaos-watch`, maxWaitTimeInMs: 100 });
   await watcher.connect();
-  await watcher.subscribe({ topics: [bus.topics.of('connector.validated'), bus.topics.of('connector.handshake')], fromBeginning: true });
+  await watcher.subscribe({ topics: [bus.topics.of('connector.validated'), ...STEP_TYPES.map((t) => bus.topics.of(t))], fromBeginning: true });
   await watcher.run({
     eachMessage: async ({ topic, message }) => {
       const e = await bus.codec.decode(message.value, bus.topics.typeOf(topic)!);
       if (e.eventType === 'connector.validated') outcomes.set(e.correlationId, [...(outcomes.get(e.correlationId) ?? []), { e, at: Date.now() }]);
       if (e.eventType === 'connector.handshake') handshakes.set(e.correlationId, (handshakes.get(e.correlationId) ?? new Set()).add(e.eventId));
+      if ((STEP_TYPES as readonly string[]).includes(e.eventType)) answers.set(`${e.eventType} ${e.correlationId}`, (answers.get(`${e.eventType} ${e.correlationId}`) ?? 0) + 1);
     },
   });
   cleanups.push(() => watcher.disconnect());
@@ -242,10 +250,12 @@ async function main(): Promise<number> {
   check(notReady.length === 0, `every preflight READY (${notReady.length} not: ${[...new Set(notReady.map((o) => outcomes.get(o.attemptId)?.[0]?.e.reason ?? 'none'))].join(', ')})`);
   const handshakeTwice = ops.filter((o) => (handshakes.get(o.attemptId)?.size ?? 0) > 1);
   check(handshakeTwice.length === 0, `no handshake run twice for an attempt (${handshakeTwice.length} attempts with more than one connector.handshake)`);
+  const answeredTwice = [...answers].filter(([, n]) => n > 1).map(([k]) => k);
+  check(answeredTwice.length === 0, `no source step answered twice (${answeredTwice.length} step answers on the log more than once${answeredTwice.length ? `: ${answeredTwice.slice(0, 5).join(', ')}` : ''})`);
   let extraSessions: number | null = null;
   if (pg && sessionsPerAttempt > 0) {
-    // Measured, not asserted: a step that failed to publish (broker down or frozen) is retried
-    // whole, source I/O included, and a killed instance's in-flight message is handled again.
+    // Measured, not asserted: a step killed during its source I/O has not answered, so the next
+    // owner of its partition runs it again; that is the one repeat durable dedupe cannot prevent.
     const pgOps = ops.filter((o) => connectors.find((c) => c.connectorId === o.connectorId)!.pg).length - 1;
     const sessions = (await pgConnectionCount()) - pgBefore;
     extraSessions = sessions - pgOps * sessionsPerAttempt;

@@ -5,7 +5,8 @@ import { retryRetriable } from './retry.js';
 export interface ReadTopicsOptions {
   /**
    * Start each partition at the first record written at or after this instant (epoch ms), found
-   * with the broker's time index, instead of at the start of the log.
+   * with the broker's time index, instead of at the start of the log. A fraction is dropped (the
+   * protocol carries whole milliseconds; kafkajs throws on a fraction).
    */
   sinceMs?: number;
   /** Only these partitions of each topic (all when absent). */
@@ -37,7 +38,7 @@ export async function readTopics(kafka: Kafka, topics: string[], onMessage: RawR
     for (const topic of topics) {
       const ends = await retryRetriable(() => admin.fetchTopicOffsets(topic));
       const starts =
-        options.sinceMs === undefined ? undefined : await retryRetriable(() => admin.fetchTopicOffsetsByTimestamp(topic, options.sinceMs));
+        options.sinceMs === undefined ? undefined : await retryRetriable(() => admin.fetchTopicOffsetsByTimestamp(topic, Math.floor(options.sinceMs!)));
       for (const p of ends) {
         const high = BigInt(p.high);
         // Partitions not asked for start at their end, so the reader fetches nothing of them.

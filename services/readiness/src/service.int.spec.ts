@@ -12,7 +12,7 @@ function inputs(correlationId: string): ReturnType<typeof pick> {
 function pick(s: ReturnType<typeof sampleEvents>) {
   const spec = { ...s['connector.handshake'].spec, environment: 'staging' };
   return {
-    handshake: { ...s['connector.handshake'], durationMs: 5, status: 'COMPLETED' as const, error: null, spec },
+    handshake: { ...s['connector.handshake'], durationMs: 5.25, status: 'COMPLETED' as const, error: null, spec },
     schema: { ...s['connector.schema.checked'], status: 'PASS' as const, diff: [], checkpoint: { ...s['connector.schema.checked'].checkpoint!, success: true }, severity: null, error: null },
     credentials: { ...s['connector.credentials.audited'], status: 'PASS' as const, findings: [], error: null },
   };
