@@ -21,16 +21,15 @@ export const CLOCK_SKEW_MS = 60_000;
  * before handling any of them: an input the previous owner handled and published but had not
  * committed is skipped instead of running its side effects (a session on the tenant's source)
  * again. The cost is bounded by what was written since that first uncommitted input, not by a
- * time window, and paid once per partition gained.
+ * time window, and paid once per partition per rebalance (only for partitions with messages).
  *
  * Output topics are co-partitioned with the inputs (same partition count, keyed by connector id),
  * so the outputs of input partition p are on partition p.
  */
 export class PublishedOutputs {
   private readonly published = new MemoryDedupeStore(200_000);
-  /** Input partitions gained since their outputs were last read: `topic:partition`. */
+  /** Input partitions assigned since their outputs were last read: `topic:partition`. */
   private readonly unread = new Set<string>();
-  private assignment = new Set<string>();
   private pending: { partition: number; sinceMs: number; done: { resolve: () => void; reject: (e: unknown) => void } }[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   readonly stats = { reads: 0, ids: 0, skipped: 0 };
@@ -42,12 +41,16 @@ export class PublishedOutputs {
     private readonly gatherMs = 20,
   ) {}
 
-  /** A new assignment (`topic` → partitions): the partitions not held before must be read. */
+  /**
+   * A new assignment (`topic` → partitions): every partition in it must be read again, also one
+   * this member held before the join. A member whose session expired under load, or whose
+   * consumer crashed and rejoined, gets "its" partitions back after another member may have
+   * handled (and answered, without committing) their messages in between, and an eager rebalance
+   * resumes every partition from its committed offset.
+   */
   assigned(assignment: Record<string, number[]>): void {
-    const next = new Set(Object.entries(assignment).flatMap(([t, ps]) => ps.map((p) => `${t}:${p}`)));
-    for (const key of next) if (!this.assignment.has(key)) this.unread.add(key);
-    for (const key of this.unread) if (!next.has(key)) this.unread.delete(key);
-    this.assignment = next;
+    this.unread.clear();
+    for (const [t, ps] of Object.entries(assignment)) for (const p of ps) this.unread.add(`${t}:${p}`);
   }
 
   /**

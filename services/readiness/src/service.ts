@@ -249,7 +249,9 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
   const firstJoin = new Promise<void>((r) => (joined = r));
   consumer.consumer.on(consumer.consumer.events.GROUP_JOIN, ({ payload }) => {
     const next = new Set(Object.entries(payload.memberAssignment).filter(([t]) => inputTopics.includes(t)).flatMap(([, ps]) => ps));
-    const gained = [...next].filter((p) => !owned?.has(p));
+    // Every assigned partition, also one held before the join: a member whose session expired
+    // under load gets its partitions back after another instance may have moved their attempts on.
+    const gained = [...next];
     owned = next;
     if (gained.length > 0) restoring = restoring.then(() => restoreUntilDone(new Set(gained)));
     joined();
