@@ -3,6 +3,7 @@ import type { Kafka, KafkaMessage } from 'kafkajs';
 import { createLogger, type Logger } from '@preflight/core';
 
 export { launchChromium, type ChromiumLauncher } from './browser.js';
+export { createPostgresReader, type PostgresReaderConfig } from './postgres.js';
 
 /** A prefix no other test uses, so each test owns its topics and consumer groups. */
 export function randomPrefix(label = 't'): string {
