@@ -1,15 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import type { ContractChangelog } from '@preflight/contracts';
 import { ApiError } from '../client.js';
 import { out, type CommandContext } from '../command.js';
-
-interface Change {
-  path: string;
-  kind: string;
-  breaking: boolean;
-  detail: string;
-}
 
 /**
  * `preflight update <connector> <update.yaml>`: the YAML holds config, contract|contractFile,
@@ -23,7 +17,7 @@ export async function run({ args, flags, client }: CommandContext): Promise<numb
     body['contract'] = readFileSync(resolve(dirname(file), body['contractFile']), 'utf8');
     delete body['contractFile'];
   }
-  const r = await (await client()).call<{ connectorId: string; changed: string[]; changelog: { from: string; to: string; breaking: boolean; changes: Change[] } | null; attemptId: string | null; approvalRequired: boolean }>('PATCH', `/api/connectors/${encodeURIComponent(id)}`, body);
+  const r = await (await client()).call<{ connectorId: string; changed: string[]; changelog: ContractChangelog | null; attemptId: string | null; approvalRequired: boolean }>('PATCH', `/api/connectors/${encodeURIComponent(id)}`, body);
   if (flags.json) {
     out(JSON.stringify(r));
     return 0;
