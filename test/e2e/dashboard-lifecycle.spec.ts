@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from '@preflight/testkit';
+import { eventually, launchChromium } from '@preflight/testkit';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 
 const shots = fileURLToPath(new URL('../../test-results/', import.meta.url));
@@ -25,10 +25,7 @@ beforeAll(async () => {
   expect((await call('PATCH', '/api/connectors/acme.changed', { contract: p.contract('customers.odcs.yaml').replace('validValues: [DE, FR, NL, US]', 'validValues: [DE]'), reason: 'only German customers' })).status).toBe(202);
   expect((await call('DELETE', '/api/connectors/acme.gone?reason=source%20decommissioned')).status).toBe(202);
   await eventually('changed FAILED, gone RETIRED', async () => (await statusOf('acme.changed')) === 'FAILED' && (await statusOf('acme.gone')) === 'RETIRED', { timeoutMs: 90_000 });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium(chromium);
 }, 240_000);
 
 afterAll(async () => {

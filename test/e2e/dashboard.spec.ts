@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
-import { eventually } from '@preflight/testkit';
+import { eventually, launchChromium } from '@preflight/testkit';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 
 const shots = fileURLToPath(new URL('../../test-results/', import.meta.url));
@@ -26,10 +26,7 @@ beforeAll(async () => {
   await raw.connect();
   await raw.send({ topic: p.bus.topics.of('connector.registered'), messages: [{ key: 'acme.poison', value: Buffer.from('not avro') }] });
   await raw.disconnect();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium(chromium);
 }, 180_000);
 
 afterAll(async () => {

@@ -81,16 +81,17 @@ export class EventCodec {
   }
 
   /**
-   * Writes magic byte, schema id and Avro body into one reused scratch buffer and copies the frame
-   * out once (a pooled allocation for small events). `toBuffer` + a header + `Buffer.concat` made
-   * three buffers per event, one of them a zero-filled, unpooled one.
+   * The one writer of the wire frame, for events and non-event values alike: magic byte, schema id
+   * and Avro body go into one reused scratch buffer and the frame is copied out once (a pooled
+   * allocation for small values). `toBuffer` + a header + `Buffer.concat` made three buffers per
+   * value, one of them a zero-filled, unpooled one.
    */
-  private frame(type: avro.Type, id: number, event: ConnectorEvent): Buffer {
-    let end = type.encode(event, this.scratch, 5);
+  private frame(type: avro.Type, id: number, value: unknown): Buffer {
+    let end = type.encode(value, this.scratch, 5);
     if (end < 0) {
-      // Too small by -end bytes (a large receipt or contract): grow for this and later events.
+      // Too small by -end bytes (a large receipt or contract): grow for this and later values.
       this.scratch = Buffer.allocUnsafe(Math.max(this.scratch.length * 2, this.scratch.length - end));
-      end = type.encode(event, this.scratch, 5);
+      end = type.encode(value, this.scratch, 5);
     }
     this.scratch[0] = MAGIC;
     this.scratch.writeUInt32BE(id, 1);
@@ -104,13 +105,11 @@ export class EventCodec {
    * `registerAvro`), in the same wire format as every event.
    */
   encodeAvro(schemaId: number, type: avro.Type, value: unknown): Buffer {
-    let body: Buffer;
     try {
-      body = type.toBuffer(value);
+      return this.frame(type, schemaId, value);
     } catch (e) {
       throw new PreflightError('VALIDATION', `a ${type.name ?? 'record'} does not match its Avro schema: ${(e as Error).message}`, { cause: e, retriable: false });
     }
-    return frame(schemaId, body);
   }
 
   /**
@@ -174,13 +173,6 @@ export class EventCodec {
     }
     return pending;
   }
-}
-
-function frame(schemaId: number, body: Buffer): Buffer {
-  const header = Buffer.alloc(5);
-  header.writeUInt8(MAGIC, 0);
-  header.writeUInt32BE(schemaId, 1);
-  return Buffer.concat([header, body]);
 }
 
 /** The writer's schema id of a wire-format value; DECODE when the value is not in that format. */

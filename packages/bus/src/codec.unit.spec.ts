@@ -17,11 +17,13 @@ function memoryRegistry(): SchemaRegistry {
 }
 
 const topics = topicsFor('u.');
-const frameOf = (id: number, e: ConnectorEvent): Buffer => {
+/** The wire frame written the slow, obvious way: a zeroed 5-byte header with the id, then the body. */
+const frameOf = (id: number, type: avro.Type, value: unknown): Buffer => {
   const header = Buffer.alloc(5);
   header.writeUInt32BE(id, 1);
-  return Buffer.concat([header, eventAvroType(e.eventType).toBuffer(e)]);
+  return Buffer.concat([header, type.toBuffer(value)]);
 };
+const eventFrameOf = (id: number, e: ConnectorEvent): Buffer => frameOf(id, eventAvroType(e.eventType), e);
 
 describe('EventCodec wire format', () => {
   it('frames every event type exactly as magic byte + schema id + Avro body, and decodes it back', async () => {
@@ -29,7 +31,7 @@ describe('EventCodec wire format', () => {
     const ids = await codec.registerAll(topics, EVENT_TYPES);
     for (const e of Object.values(sampleEvents())) {
       const bytes = codec.encode(topics.of(e.eventType), e);
-      expect(bytes.equals(frameOf(ids.get(e.eventType)!, e)), e.eventType).toBe(true);
+      expect(bytes.equals(eventFrameOf(ids.get(e.eventType)!, e)), e.eventType).toBe(true);
       expect(await codec.decode(bytes, e.eventType)).toEqual(eventAvroType(e.eventType).fromBuffer(eventAvroType(e.eventType).toBuffer(e)));
     }
   });
@@ -44,11 +46,33 @@ describe('EventCodec wire format', () => {
     const large = codec.encode(topic, big);
     const after = codec.encode(topic, small);
     expect(large.length).toBeGreaterThan(300_000);
-    expect(large.equals(frameOf(ids.get('connector.registered')!, big))).toBe(true);
+    expect(large.equals(eventFrameOf(ids.get('connector.registered')!, big))).toBe(true);
     // Each frame is its own copy: encoding the next event does not change one already handed out.
-    expect(first.equals(frameOf(ids.get('connector.registered')!, small))).toBe(true);
+    expect(first.equals(eventFrameOf(ids.get('connector.registered')!, small))).toBe(true);
     expect(after.equals(first)).toBe(true);
     expect(((await codec.decode(large, 'connector.registered')) as typeof big).spec.contractYaml).toHaveLength(300_000);
+  });
+
+  it('encodeAvro writes the same frame as encode for the same schema id and value, and decodeAvro reads it back', async () => {
+    const codec = new EventCodec('http://registry.invalid', memoryRegistry());
+    const ids = await codec.registerAll(topics, EVENT_TYPES);
+    for (const e of Object.values(sampleEvents())) {
+      const viaEncodeAvro = codec.encodeAvro(ids.get(e.eventType)!, eventAvroType(e.eventType), e);
+      expect(viaEncodeAvro.equals(codec.encode(topics.of(e.eventType), e)), e.eventType).toBe(true);
+    }
+    // A non-event schema, larger than the scratch buffer, goes through the same frame.
+    const state = avro.Type.forSchema({ type: 'record', name: 'State', fields: [{ name: 'blob', type: 'string' }] });
+    const stateId = await codec.registerAvro('u.state-value', state.schema() as object);
+    const value = { blob: 'y'.repeat(200_000) };
+    const bytes = codec.encodeAvro(stateId, state, value);
+    expect(bytes.equals(frameOf(stateId, state, value))).toBe(true);
+    expect(await codec.decodeAvro<typeof value>(bytes, state)).toEqual(value);
+  });
+
+  it('encodeAvro rejects a value that does not match its schema as VALIDATION, not retriable', () => {
+    const codec = new EventCodec('http://registry.invalid', memoryRegistry());
+    const state = avro.Type.forSchema({ type: 'record', name: 'State', fields: [{ name: 'n', type: 'int' }] });
+    expect(() => codec.encodeAvro(7, state, { n: 'one' })).toThrow(expect.objectContaining({ code: 'VALIDATION', retriable: false }));
   });
 
   it('names the offending field when an event does not match its schema', async () => {

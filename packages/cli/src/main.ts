@@ -73,9 +73,9 @@ const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   token: () => import('./commands/token.js'),
   contract: () => import('./commands/contract.js'),
   incidents: () => import('./commands/incidents.js'),
-  update: async () => ({ run: (await import('./commands/lifecycle-run.js')).update }),
-  deregister: async () => ({ run: (await import('./commands/lifecycle-run.js')).deregister }),
-  gate: async () => ({ run: (await import('./commands/lifecycle-run.js')).gate }),
+  update: () => import('./commands/update.js'),
+  deregister: () => import('./commands/deregister.js'),
+  gate: () => import('./commands/gate.js'),
   // Only this command needs the MCP SDK.
   mcp: async () => ({ run: async ({ client }) => (await import('./mcp.js')).serveStdio(await client()) }),
 };

@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { createLogger, type Logger } from '@preflight/core';
 
+export { launchChromium, type ChromiumLauncher } from './browser.js';
+export { createPostgresReader, type PostgresReaderConfig } from './postgres.js';
+
 /** A prefix no other test uses, so each test owns its topics and consumer groups. */
 export function randomPrefix(label = 't'): string {
   return `${label}${randomBytes(5).toString('hex')}.`;

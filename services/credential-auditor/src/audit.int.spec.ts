@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '@preflight/core';
 import { devScopes, getConnector } from '@preflight/connectors';
 import { startMariadb, startPostgres, type DbServerHandle } from '@preflight/local-infra';
+import { createPostgresReader, type PostgresReaderConfig } from '@preflight/testkit';
 import type { ConnectorSpec } from '@preflight/events';
 import { contractFactsOf } from '@preflight/contracts';
 import { gatherFacts } from './handler.js';
@@ -42,11 +43,12 @@ describe('credential audit: missing and excess grants, with the statement that f
   const password = `pw-${randomBytes(8).toString('hex')}`;
   const scopes = devScopes({ stores: { test: async () => ({ value: password }) } });
   let pg: DbServerHandle;
+  let pgReader: PostgresReaderConfig;
   let maria: DbServerHandle;
   beforeAll(async () => {
     [pg, maria] = await Promise.all([startPostgres(), startMariadb()]);
-    await pg.exec(`CREATE SCHEMA erp; CREATE TABLE erp.orders (id int); CREATE TABLE erp."Payroll" (id int);
-      CREATE ROLE reader LOGIN PASSWORD '${password}'; GRANT USAGE ON SCHEMA erp TO reader; GRANT SELECT, INSERT, UPDATE ON erp.orders TO reader`);
+    await pg.exec(`CREATE SCHEMA erp; CREATE TABLE erp.orders (id int); CREATE TABLE erp."Payroll" (id int)`);
+    pgReader = await createPostgresReader(pg, password, 'GRANT USAGE ON SCHEMA erp TO reader; GRANT SELECT, INSERT, UPDATE ON erp.orders TO reader');
     await maria.exec(`CREATE DATABASE shop; CREATE TABLE shop.orders (id INT); CREATE TABLE shop.Payroll (id INT);
       CREATE USER 'reader'@'%' IDENTIFIED BY '${password}'; GRANT SELECT, DELETE ON shop.orders TO 'reader'@'%'`);
   }, 180_000);
@@ -59,7 +61,7 @@ describe('credential audit: missing and excess grants, with the statement that f
   const spec = (sourceType: string, config: Record<string, unknown>, contractYaml: string): ConnectorSpec => ({ name: 'erp', sourceType, configJson: JSON.stringify(config), contractYaml, environment: 'dev', owner: null, labels: {} });
 
   it('PostgreSQL', async () => {
-    const s = spec('postgres', { host: '127.0.0.1', port: pg.port, database: 'postgres', user: 'reader', secretRef: 'test:reader', tls: { mode: 'disable' } }, contract('postgres', pg.port, 'database: postgres\n    schema: erp'));
+    const s = spec('postgres', pgReader, contract('postgres', pg.port, 'database: postgres\n    schema: erp'));
     const before = await audit(s);
     expect(before.status).toBe('FAIL');
     expect(before.findings.find((f) => f.code === 'PERMISSION')).toMatchObject({ severity: 'HIGH', object: 'erp."Payroll"' });

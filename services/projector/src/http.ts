@@ -1,8 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
-import { approvalRoutes, authRoutes, connectorFor, connectorRoutes, dashboardRoutes, incidentRoutes, installErrorHandling, operationRoutes, opsRoutes, guard, type ApiDeps } from './api/index.js';
-import { lifecycleApi } from './api/lifecycle.js';
-import { releaseReadinessApi } from './api/release-readiness.js';
+import { approvalRoutes, authRoutes, connectorRoutes, dashboardRoutes, incidentRoutes, installErrorHandling, lifecycleRoutes, operationRoutes, opsRoutes, releaseReadinessRoutes, type ApiDeps } from './api/index.js';
 
 export { PRODUCER, validateRegistration, type ApiDeps } from './api/index.js';
 
@@ -29,9 +27,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(operationRoutes, deps);
   await app.register(approvalRoutes, deps);
   await app.register(incidentRoutes, deps);
-  // Lifecycle and release readiness take the API's guard and tenant-scoped lookup as options.
-  await app.register(lifecycleApi, { projection: deps.projection, publish: deps.publish, scopes: deps.scopes, guard: (perm) => guard(deps.auth, perm), connectorFor: (req, id) => connectorFor(deps, req, id) });
-  await app.register(releaseReadinessApi, { projection: deps.projection, guard: (perm) => guard(deps.auth, perm) });
+  await app.register(lifecycleRoutes, deps);
+  await app.register(releaseReadinessRoutes, deps);
   // Loaded on demand so the CLI, which imports this package for its client, does not load the SDK.
   await app.register((await import('./mcp/http.js')).mcpHttp, { auth: deps.auth, api: app, ...deps.mcp });
   await app.register(dashboardRoutes);

@@ -16,6 +16,7 @@ import { silentLogger } from '@preflight/core';
 import { devScopes, getConnector, type Scopes } from '@preflight/connectors';
 import type { ExpectationValidationResult } from '@preflight/contracts';
 import { startPostgres, type DbServerHandle } from '@preflight/local-infra';
+import { createPostgresReader } from '@preflight/testkit';
 import type { ConnectorSpec } from '@preflight/events';
 import { performSchemaCheck } from './handler.js';
 import type { SchemaCheckOutcome } from './decide.js';
@@ -120,7 +121,7 @@ describe('side by side with datacontract-cli on one PostgreSQL database', () => 
     pg = await startPostgres();
     await pg.exec(readFileSync(join(here, 'conformance/fixture.sql'), 'utf8'));
     // The reader lacks exactly one grant: SELECT on erp.payroll.
-    await pg.exec(`CREATE ROLE reader LOGIN PASSWORD '${password}'; GRANT USAGE ON SCHEMA erp TO reader; GRANT SELECT ON erp."Customers", erp.order_lines, erp.orders TO reader; GRANT USAGE, UPDATE ON SEQUENCE erp.audit_seq TO reader`);
+    const readerConfig = await createPostgresReader(pg, password, 'GRANT USAGE ON SCHEMA erp TO reader; GRANT SELECT ON erp."Customers", erp.order_lines, erp.orders TO reader; GRANT USAGE, UPDATE ON SEQUENCE erp.audit_seq TO reader');
     dir = mkdtempSync(join(tmpdir(), 'preflight-odcs-'));
     const contractYaml = readFileSync(join(here, 'conformance/main.odcs.yaml'), 'utf8').replaceAll('{{port}}', String(pg.port));
     writeFileSync(join(dir, 'contract.yaml'), contractYaml);
@@ -138,7 +139,7 @@ describe('side by side with datacontract-cli on one PostgreSQL database', () => 
     const spec: ConnectorSpec = {
       name: 'erp-conformance',
       sourceType: 'postgres',
-      configJson: JSON.stringify({ host: '127.0.0.1', port: pg.port, database: 'postgres', user: 'reader', secretRef: 'test:reader', tls: { mode: 'disable' } }),
+      configJson: JSON.stringify(readerConfig),
       contractYaml,
       environment: 'dev',
       owner: null,

@@ -13,6 +13,7 @@ import { silentLogger } from '@preflight/core';
 import { devScopes, getConnector } from '@preflight/connectors';
 import type { ExpectationValidationResult } from '@preflight/contracts';
 import { startMariadb, startPostgres, type DbServerHandle } from '@preflight/local-infra';
+import { createPostgresReader, type PostgresReaderConfig } from '@preflight/testkit';
 import type { ConnectorSpec } from '@preflight/events';
 import { performSchemaCheck } from './handler.js';
 import { toCheckpoint } from './decide.js';
@@ -110,14 +111,15 @@ describe('failed-row samples and per-rule severity', () => {
   const password = `pw-${randomBytes(8).toString('hex')}`;
   const scopes = devScopes({ stores: { test: async () => ({ value: password }) } });
   let pg: DbServerHandle;
+  let pgReader: PostgresReaderConfig;
   let maria: DbServerHandle;
   const files = mkdtempSync(join(tmpdir(), 'failed-rows-'));
 
   beforeAll(async () => {
     [pg, maria] = await Promise.all([startPostgres(), startMariadb()]);
     await pg.exec(`CREATE TABLE customers (id INT, email TEXT, api_token TEXT, country CHAR(2), note TEXT);
-      INSERT INTO customers VALUES ${sqlRows};
-      CREATE ROLE reader LOGIN PASSWORD '${password}'; GRANT SELECT ON customers TO reader`);
+      INSERT INTO customers VALUES ${sqlRows}`);
+    pgReader = await createPostgresReader(pg, password, 'GRANT SELECT ON customers TO reader');
     await maria.exec(`CREATE DATABASE erp; CREATE TABLE erp.customers (id INT, email VARCHAR(100), api_token VARCHAR(100), country CHAR(2), note VARCHAR(20));
       INSERT INTO erp.customers VALUES ${sqlRows};
       CREATE USER 'reader'@'%' IDENTIFIED BY '${password}'; GRANT SELECT ON erp.* TO 'reader'@'%'`);
@@ -132,7 +134,7 @@ describe('failed-row samples and per-rule severity', () => {
   const spec = (sourceType: string, config: Record<string, unknown>): ConnectorSpec => ({ name: 'crm', sourceType, configJson: JSON.stringify(config), contractYaml: contract(2), environment: 'dev', owner: null, labels: {} });
 
   it('PostgreSQL (pushdown)', async () => {
-    await expectSamples(spec('postgres', { host: '127.0.0.1', port: pg.port, database: 'postgres', user: 'reader', secretRef: 'test:reader', tls: { mode: 'disable' } }), scopes);
+    await expectSamples(spec('postgres', pgReader), scopes);
   });
 
   it('PostgreSQL: a composite key and a foreign key sample the offending rows too', async () => {
@@ -155,8 +157,7 @@ describe('failed-row samples and per-rule severity', () => {
           - type: foreignKey
             to: customers.id
 `;
-    const config = { host: '127.0.0.1', port: pg.port, database: 'postgres', user: 'reader', secretRef: 'test:reader', tls: { mode: 'disable' } };
-    const outcome = await performSchemaCheck('acme', { ...spec('postgres', config), contractYaml: lines }, 'keys', { connectors: getConnector, scopes }, silentLogger());
+    const outcome = await performSchemaCheck('acme', { ...spec('postgres', pgReader), contractYaml: lines }, 'keys', { connectors: getConnector, scopes }, silentLogger());
     if (!outcome.ok) throw new Error(outcome.error.message);
     const of = (type: string): ExpectationValidationResult => outcome.checkpoint!.results.find((r) => r.expectation_config.meta.dataset === 'lines' && r.expectation_config.expectation_type === type)!;
     const pairs = of('expect_compound_columns_to_be_unique').result.unexpected_rows;

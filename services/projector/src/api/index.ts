@@ -14,6 +14,8 @@ export { connectorRoutes } from './connectors.js';
 export { operationRoutes } from './operations.js';
 export { approvalRoutes } from './approvals.js';
 export { incidentRoutes } from './incidents.js';
+export { lifecycleRoutes } from './lifecycle.js';
+export { releaseReadinessRoutes } from './release-readiness.js';
 export { opsRoutes } from './ops.js';
 export { dashboardRoutes } from './dashboard.js';
 export { validateRegistration } from './registration.js';

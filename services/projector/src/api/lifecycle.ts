@@ -1,23 +1,13 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { PreflightError, type FieldIssue } from '@preflight/core';
-import { getConnector, TENANT_ID, type Scopes } from '@preflight/connectors';
+import { getConnector, TENANT_ID } from '@preflight/connectors';
 import { contractChangelog, parseContract } from '@preflight/contracts';
-import { newEvent, type ConnectorEvent, type ConnectorSpec, type ContractChangelogInfo } from '@preflight/events';
-import type { Permission, Principal } from '@preflight/auth';
-import type { Projection } from '../projection.js';
+import { newEvent, type ConnectorSpec, type ContractChangelogInfo } from '@preflight/events';
+import type { Principal } from '@preflight/auth';
 import type { ConnectorState } from '../state.js';
-import { arrayOf, bool, ERROR_STATUSES, errorBody, nullableStr, open, PRODUCER, str } from './common.js';
+import { guard } from './auth.js';
+import { actorOf, arrayOf, bool, connectorFor, ERROR_STATUSES, errorBody, idParam, nullableStr, open, PRODUCER, str, type ApiDeps } from './common.js';
 import { validateRegistration } from './registration.js';
-
-/** What the lifecycle routes need from the projector; the API passes its own guard and lookup. */
-export interface LifecycleApiOptions {
-  projection: () => Projection;
-  publish: (...events: ConnectorEvent[]) => Promise<void>;
-  scopes: () => Scopes;
-  guard: (perm: Permission) => (req: FastifyRequest) => Promise<void>;
-  /** The connector by id within the caller's tenants (404 otherwise), retired ones included. */
-  connectorFor: (req: FastifyRequest, id: string) => ConnectorState;
-}
 
 /** What a PATCH may change; name, sourceType and tenant make the connector's identity. */
 const UPDATABLE = ['config', 'contract', 'environment', 'owner', 'labels'] as const;
@@ -105,8 +95,6 @@ function refuseRetired(c: ConnectorState): void {
   if (c.retired) throw new PreflightError('CONFLICT', `connector ${c.connectorId} was deregistered at ${c.retired.at} by ${c.retired.actor}; a retired connector cannot change`, { retriable: false });
 }
 
-const idParam = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 200 } } };
-
 const change = open({ path: str, kind: str, breaking: bool, detail: str });
 const changelog = { ...open({ from: nullableStr, to: nullableStr, breaking: bool, changes: arrayOf(change) }), nullable: true };
 const updated = open({ connectorId: str, eventId: nullableStr, changed: arrayOf(str), changelog, attemptId: nullableStr, approvalRequired: bool, url: str }, ['connectorId', 'changed', 'url']);
@@ -114,11 +102,11 @@ const retirement = open({ at: str, eventId: str, actor: str, reason: nullableStr
 const deregistered = open({ connectorId: str, eventId: nullableStr, retired: retirement }, ['connectorId', 'retired']);
 
 /** PATCH and DELETE of a connector: `connector.updated` and `connector.deregistered`. */
-export const lifecycleApi: FastifyPluginAsync<LifecycleApiOptions> = async (app, opts) => {
+export const lifecycleRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   app.patch<{ Params: { id: string } }>(
     '/api/connectors/:id',
     {
-      preHandler: opts.guard('register'),
+      onRequest: guard(deps.auth, 'register'),
       schema: {
         tags: ['connectors'],
         params: idParam,
@@ -128,20 +116,20 @@ export const lifecycleApi: FastifyPluginAsync<LifecycleApiOptions> = async (app,
       },
     },
     async (req, reply) => {
-      const c = opts.connectorFor(req, req.params.id);
+      const c = connectorFor(deps, req, req.params.id);
       refuseRetired(c);
       const plan = planUpdate(c, req.body, req.principal!);
       // Secret refs, addresses and paths are checked in the connector's tenant, as at registration.
-      if (plan.spec && TENANT_ID.test(c.tenantId)) plan.issues.push(...(await opts.scopes().forTenant(c.tenantId).check(getConnector(plan.spec.sourceType).manifest, JSON.parse(plan.spec.configJson))));
+      if (plan.spec && TENANT_ID.test(c.tenantId)) plan.issues.push(...(await deps.scopes().forTenant(c.tenantId).check(getConnector(plan.spec.sourceType).manifest, JSON.parse(plan.spec.configJson))));
       if (plan.issues.length || !plan.spec) throw new PreflightError('VALIDATION', `invalid update: ${plan.issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, { issues: plan.issues, retriable: false });
       const url = `/api/connectors/${encodeURIComponent(c.connectorId)}`;
       if (plan.changed.length === 0) return reply.code(200).send({ connectorId: c.connectorId, eventId: null, changed: [], changelog: null, attemptId: null, approvalRequired: false, url });
       const e = newEvent(
         'connector.updated',
         { spec: plan.spec, changed: plan.changed, changelog: plan.changelog, reason: plan.reason, autoPreflight: plan.autoPreflight },
-        { producer: PRODUCER, tenantId: c.tenantId, connectorId: c.connectorId, correlationId: crypto.randomUUID(), actor: `user:${req.principal!.subject}` },
+        { producer: PRODUCER, tenantId: c.tenantId, connectorId: c.connectorId, correlationId: crypto.randomUUID(), actor: actorOf(req) },
       );
-      await opts.publish(e);
+      await deps.publish(e);
       return reply.code(202).send({ connectorId: c.connectorId, eventId: e.eventId, changed: plan.changed, changelog: plan.changelog, attemptId: plan.autoPreflight ? e.correlationId : null, approvalRequired: plan.approvalRequired, url });
     },
   );
@@ -149,7 +137,7 @@ export const lifecycleApi: FastifyPluginAsync<LifecycleApiOptions> = async (app,
   app.delete<{ Params: { id: string }; Querystring: { reason?: string } }>(
     '/api/connectors/:id',
     {
-      preHandler: opts.guard('register'),
+      onRequest: guard(deps.auth, 'register'),
       schema: {
         tags: ['connectors'],
         params: idParam,
@@ -159,10 +147,10 @@ export const lifecycleApi: FastifyPluginAsync<LifecycleApiOptions> = async (app,
       },
     },
     async (req, reply) => {
-      const c = opts.connectorFor(req, req.params.id);
+      const c = connectorFor(deps, req, req.params.id);
       if (c.retired) return reply.code(200).send({ connectorId: c.connectorId, eventId: null, retired: c.retired });
-      const e = newEvent('connector.deregistered', { name: c.name, reason: req.query.reason ?? null }, { producer: PRODUCER, tenantId: c.tenantId, connectorId: c.connectorId, correlationId: crypto.randomUUID(), actor: `user:${req.principal!.subject}` });
-      await opts.publish(e);
+      const e = newEvent('connector.deregistered', { name: c.name, reason: req.query.reason ?? null }, { producer: PRODUCER, tenantId: c.tenantId, connectorId: c.connectorId, correlationId: crypto.randomUUID(), actor: actorOf(req) });
+      await deps.publish(e);
       return reply.code(202).send({ connectorId: c.connectorId, eventId: e.eventId, retired: { at: e.occurredAt, eventId: e.eventId, actor: e.actor, reason: e.reason } });
     },
   );

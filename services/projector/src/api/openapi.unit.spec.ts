@@ -110,6 +110,19 @@ describe('/openapi.json', () => {
     expect(conforms('/api/connectors/{id}', 'get', 404, missing.body)).toEqual([]);
   });
 
+  it('every /api route checks the token before it reads the request: no token and a bad query or body is a 401', async () => {
+    const wrong: string[] = [];
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      if (!path.startsWith('/api/') || NOT_REST.has(path)) continue;
+      for (const method of Object.keys(ops)) {
+        const url = `${path.replace(/\{[^}]+\}/g, 'x')}?not-a-parameter=1`;
+        const res = await app.inject({ method: method.toUpperCase() as 'GET', url, ...(['post', 'put', 'patch'].includes(method) ? { payload: '[not json', headers: { 'content-type': 'application/json' } } : {}) });
+        if (res.statusCode !== 401) wrong.push(`${method} ${path}: ${res.statusCode}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
   it('bad input is a 400 naming each field and value, in the order of the body', async () => {
     const r = await call('POST', '/api/connectors', { name: 'no spaces', sourceType: 'postgres', config: { host: 'db', port: 'five' }, contract: CONTRACT, environment: 'moon', labels: { team: 7 } });
     expect(r.status).toBe(400);

@@ -1,14 +1,8 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import type { Permission } from '@preflight/auth';
 import { mayAccessTenant } from '@preflight/auth';
-import type { Projection } from '../projection.js';
 import { gate, releaseReadiness } from '../release-readiness.js';
-import { arrayOf, bool, ERROR_STATUSES, int, open, str } from './common.js';
-
-export interface ReleaseReadinessApiOptions {
-  projection: () => Projection;
-  guard: (perm: Permission) => (req: FastifyRequest) => Promise<void>;
-}
+import { guard } from './auth.js';
+import { arrayOf, bool, ERROR_STATUSES, int, open, str, type ApiDeps } from './common.js';
 
 const filters = {
   type: 'object',
@@ -28,14 +22,14 @@ const row = open({ tenant: str, dataset: str, connector: str, pass: bool }, ['da
 const matrix = open({ datasets: arrayOf(row), total: int, passing: int }, ['datasets', 'total', 'passing']);
 const gateAnswer = open({ dataset: str, pass: bool, verdict: str, rows: arrayOf(row), failing: arrayOf(open({ connector: str, dataset: str })) }, ['pass', 'verdict', 'failing']);
 
-export const releaseReadinessApi: FastifyPluginAsync<ReleaseReadinessApiOptions> = async (app, opts) => {
+export const releaseReadinessRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   const rowsFor = (req: FastifyRequest, q: { tenant?: string; connector?: string }, withRetired: boolean) =>
-    releaseReadiness([...opts.projection().connectors.values()].filter((c) => mayAccessTenant(req.principal!, c.tenantId) && (withRetired || !c.retired) && (!q.tenant || c.tenantId === q.tenant) && (!q.connector || c.connectorId === q.connector)));
+    releaseReadiness([...deps.projection().connectors.values()].filter((c) => mayAccessTenant(req.principal!, c.tenantId) && (withRetired || !c.retired) && (!q.tenant || c.tenantId === q.tenant) && (!q.connector || c.connectorId === q.connector)));
 
   app.get<{ Querystring: { tenant?: string; connector?: string; include?: 'retired' } }>(
     '/api/release-readiness',
     {
-      preHandler: opts.guard('read'),
+      onRequest: guard(deps.auth, 'read'),
       schema: { tags: ['release'], querystring: filters, response: { 200: matrix, ...ERROR_STATUSES }, description: 'Per dataset of every contract: tenant, dataset, connector, schema adherence, data quality (PASS / FAIL / UNKNOWN) from the last checkpoint, that checkpoint, the evidence links, and whether it may be released.' },
     },
     async (req) => {
@@ -47,7 +41,7 @@ export const releaseReadinessApi: FastifyPluginAsync<ReleaseReadinessApiOptions>
   app.get<{ Params: { dataset: string }; Querystring: { tenant?: string; connector?: string } }>(
     '/api/release-readiness/:dataset',
     {
-      preHandler: opts.guard('read'),
+      onRequest: guard(deps.auth, 'read'),
       schema: {
         tags: ['release'],
         params: { type: 'object', required: ['dataset'], properties: { dataset: { type: 'string', minLength: 1, maxLength: 300, description: 'a dataset name, or <connectorId>:<dataset>' } } },
