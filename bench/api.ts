@@ -31,6 +31,8 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
   const sequentialN = Number(process.env['BENCH_SEQ_N'] ?? 50);
   const loadN = Number(process.env['BENCH_API_LOAD_N'] ?? 500);
   const postN = Number(process.env['BENCH_POST_N'] ?? 1000);
+  // BENCH_API_PARTS=seq,topics,post (default all three): run only some of the API bench's parts.
+  const parts = new Set((process.env['BENCH_API_PARTS'] ?? 'seq,topics,post').split(',').map((s) => s.trim()));
   const prefix = `api${randomBytes(4).toString('hex')}.`;
   const bus = createBus({ brokers: [o.brokers], schemaRegistryUrl: o.registryUrl, topicPrefix: prefix, clientId: 'bench-api' }, o.logger);
   await bus.ensureTopics(6);
@@ -72,7 +74,7 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
   await register(`${prefix}warm`); // first-use costs (registry lookups, contract cache) are not the steady state
   const seq: number[] = [];
   const seqReceipt: number[] = [];
-  for (let i = 0; i < sequentialN; i++) {
+  for (let i = 0; parts.has('seq') && i < sequentialN; i++) {
     const r = await register(`${prefix}seq-${i}`);
     seq.push(r.ms);
     seqReceipt.push(r.receiptMs);
@@ -82,8 +84,8 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
 
   // --- GET /api/topics while loadN preflights run ---
   const topicsMs: number[] = [];
-  const load = Promise.all(Array.from({ length: loadN }, (_, i) => register(`${prefix}load-${i}`)));
-  let loading = true;
+  const load = Promise.all(Array.from({ length: parts.has('topics') ? loadN : 0 }, (_, i) => register(`${prefix}load-${i}`)));
+  let loading = parts.has('topics');
   void load.finally(() => (loading = false));
   while (loading) {
     const t = performance.now();
@@ -102,7 +104,7 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
   const p0 = performance.now();
   await Promise.all(
     Array.from({ length: 50 }, async () => {
-      while (next < postN) {
+      while (parts.has('post') && next < postN) {
         const i = next++;
         const t = performance.now();
         const res = await fetch(`${projector.url}/api/connectors`, { method: 'POST', headers, body: JSON.stringify({ ...o.body, name: `post-${prefix.slice(0, -1)}-${i}`, autoPreflight: false }) });
@@ -112,7 +114,7 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
       }
     }),
   );
-  const postRate = postN / ((performance.now() - p0) / 1000);
+  const postRate = parts.has('post') ? postN / ((performance.now() - p0) / 1000) : NaN;
   postMs.sort((a, b) => a - b);
   const rss = process.memoryUsage().rss / 2 ** 20;
 
