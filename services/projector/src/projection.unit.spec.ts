@@ -252,4 +252,20 @@ describe('registration validation', () => {
     expect(r.tenant).toBe('acme');
     expect(JSON.parse(r.spec!.configJson)).toEqual({ type: 'files', path: '/data' });
   });
+
+  it('reports a contract the same way when it was checked before, and one caller cannot change what the next is told', () => {
+    const contract = 'apiVersion: v3.0.2\nkind: Nope\nid: remembered\n';
+    const body = { name: 'crm', sourceType: 'files', config: { path: '/data' }, contract };
+    const first = validateRegistration(body, eng);
+    expect(first.issues.map((i) => i.field)).toEqual(['contract.kind', 'contract.version', 'contract.status', 'contract.schema']);
+    first.issues[0]!.message = 'tampered';
+    first.issues.length = 0;
+    const again = validateRegistration(body, eng);
+    expect(again.issues.map((i) => i.field)).toEqual(['contract.kind', 'contract.version', 'contract.status', 'contract.schema']);
+    expect(again.issues[0]!.message).toBe('must be DataContract');
+    // A valid contract checked before still yields a spec.
+    const valid = 'apiVersion: v3.0.2\nkind: DataContract\nid: c\nversion: 1.0.0\nstatus: active\nschema:\n  - name: t\n    properties:\n      - name: id\n';
+    expect(validateRegistration({ ...body, contract: valid }, eng).spec).toBeDefined();
+    expect(validateRegistration({ ...body, contract: valid }, eng).spec?.contractYaml).toBe(valid);
+  });
 });

@@ -43,6 +43,33 @@ function checks(): NonNullable<typeof compiled> {
   return compiled;
 }
 
+const CONTRACT_CACHE_MAX = 256;
+const contractChecks = new Map<string, readonly FieldIssue[]>();
+
+/**
+ * The contract's issues, named under `contract.`. Parsing and checking the YAML was most of a
+ * registration's CPU (profile in docs/performance.md), and the answer depends on the text alone:
+ * one team registers many connectors against the same contract, and a client retrying a
+ * registration sends it again. So it is remembered per exact text, the most recent few hundred.
+ */
+function contractIssues(text: string): FieldIssue[] {
+  let found = contractChecks.get(text);
+  if (found) {
+    // Most recently used last, so the oldest is the one dropped.
+    contractChecks.delete(text);
+  } else {
+    try {
+      parseContract(text);
+      found = [];
+    } catch (e) {
+      found = isPreflightError(e) ? e.issues.map((i) => ({ ...i, field: `contract.${i.field}` })) : [];
+    }
+    if (contractChecks.size >= CONTRACT_CACHE_MAX) contractChecks.delete(contractChecks.keys().next().value!);
+  }
+  contractChecks.set(text, found);
+  return found.map((i) => ({ ...i }));
+}
+
 /**
  * Validates a registration the way Kafka Connect's validate does: every problem at once, in the
  * order of the body's fields. The schema says what it can; code adds what it cannot (the
@@ -64,13 +91,7 @@ export function validateRegistration(body: unknown, principal: Principal): { iss
       issues.push(...(isPreflightError(e) && e.issues.length ? e.issues : [{ field: 'config', message: (e as Error).message }]));
     }
   }
-  if (typeof b['contract'] === 'string' && !bad('contract')) {
-    try {
-      parseContract(b['contract']);
-    } catch (e) {
-      if (isPreflightError(e)) issues.push(...e.issues.map((i) => ({ ...i, field: `contract.${i.field}` })));
-    }
-  }
+  if (typeof b['contract'] === 'string' && !bad('contract')) issues.push(...contractIssues(b['contract']));
   let tenant = principal.tenant;
   if (typeof b['tenant'] === 'string' && !bad('tenant')) {
     if (b['tenant'] !== principal.tenant && !allTenants(principal)) issues.push({ field: 'tenant', message: 'you may register connectors only in your own tenant', value: b['tenant'] });
