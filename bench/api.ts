@@ -102,6 +102,7 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
   const postMs: number[] = [];
   let next = 0;
   const p0 = performance.now();
+  const postCpu = process.cpuUsage();
   await Promise.all(
     Array.from({ length: 50 }, async () => {
       while (parts.has('post') && next < postN) {
@@ -115,6 +116,10 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
     }),
   );
   const postRate = parts.has('post') ? postN / ((performance.now() - p0) / 1000) : NaN;
+  // CPU of this whole process (client, API, the services consuming the events) per request: the
+  // figure that does not swing with the neighbours' load.
+  const postCpuUsed = process.cpuUsage(postCpu);
+  const postCpuUs = parts.has('post') ? (postCpuUsed.user + postCpuUsed.system) / postN : NaN;
   postMs.sort((a, b) => a - b);
   const rss = process.memoryUsage().rss / 2 ** 20;
 
@@ -130,6 +135,7 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
   console.log(row(['  the receipt\'s own duration', fmt(percentile(seqReceipt, 50), 1), fmt(percentile(seqReceipt, 99), 1), ''], w));
   console.log(row([`GET /api/topics while ${loadN} preflights run (${topicsMs.length})`, fmt(percentile(topicsMs, 50), 1), fmt(percentile(topicsMs, 99), 1), ''], w));
   console.log(row([`POST /api/connectors, 50 at once (${postN})`, fmt(percentile(postMs, 50), 1), fmt(percentile(postMs, 99), 1), fmt(postRate, 0)], w));
+  console.log(row(['  CPU µs per POST, whole process', fmt(postCpuUs, 0), '', ''], w));
   console.log(row(['RSS of this process after the API bench (MiB)', fmt(rss, 0), '', ''], w));
   record('single_file_preflight_p50_ms', percentile(seq, 50));
   record('single_file_preflight_p99_ms', percentile(seq, 99));
@@ -140,5 +146,6 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
   record('api_post_connectors_c50_per_s', postRate);
   record('api_post_connectors_c50_p50_ms', percentile(postMs, 50));
   record('api_post_connectors_c50_p99_ms', percentile(postMs, 99));
+  record('api_post_connectors_c50_cpu_us_per_req', postCpuUs);
   record('api_bench_rss_mib', rss);
 }
