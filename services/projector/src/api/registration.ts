@@ -43,20 +43,24 @@ function checks(): NonNullable<typeof compiled> {
   return compiled;
 }
 
+// Bounded in entries and in text held: contracts are up to a MiB each (the body limit).
 const CONTRACT_CACHE_MAX = 256;
+const CONTRACT_CACHE_MAX_CHARS = 4 * 1024 * 1024;
 const contractChecks = new Map<string, readonly FieldIssue[]>();
+let contractCacheChars = 0;
 
 /**
  * The contract's issues, named under `contract.`. Parsing and checking the YAML was most of a
  * registration's CPU (profile in docs/performance.md), and the answer depends on the text alone:
  * one team registers many connectors against the same contract, and a client retrying a
- * registration sends it again. So it is remembered per exact text, the most recent few hundred.
+ * registration sends it again. So it is remembered per exact text, the most recently used kept.
  */
 function contractIssues(text: string): FieldIssue[] {
   let found = contractChecks.get(text);
   if (found) {
     // Most recently used last, so the oldest is the one dropped.
     contractChecks.delete(text);
+    contractChecks.set(text, found);
   } else {
     try {
       parseContract(text);
@@ -64,10 +68,22 @@ function contractIssues(text: string): FieldIssue[] {
     } catch (e) {
       found = isPreflightError(e) ? e.issues.map((i) => ({ ...i, field: `contract.${i.field}` })) : [];
     }
-    if (contractChecks.size >= CONTRACT_CACHE_MAX) contractChecks.delete(contractChecks.keys().next().value!);
+    if (text.length <= CONTRACT_CACHE_MAX_CHARS / 8) {
+      contractChecks.set(text, found);
+      contractCacheChars += text.length;
+      for (const oldest of contractChecks.keys()) {
+        if (contractChecks.size <= CONTRACT_CACHE_MAX && contractCacheChars <= CONTRACT_CACHE_MAX_CHARS) break;
+        contractChecks.delete(oldest);
+        contractCacheChars -= oldest.length;
+      }
+    }
   }
-  contractChecks.set(text, found);
   return found.map((i) => ({ ...i }));
+}
+
+/** What the contract check cache holds now (its bounds are tested). */
+export function contractCheckCacheUsage(): { entries: number; chars: number } {
+  return { entries: contractChecks.size, chars: contractCacheChars };
 }
 
 /**
