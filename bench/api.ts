@@ -31,6 +31,8 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
   const sequentialN = Number(process.env['BENCH_SEQ_N'] ?? 50);
   const loadN = Number(process.env['BENCH_API_LOAD_N'] ?? 500);
   const postN = Number(process.env['BENCH_POST_N'] ?? 1000);
+  // BENCH_API_PARTS=seq,topics,post (default all three): run only some of the API bench's parts.
+  const parts = new Set((process.env['BENCH_API_PARTS'] ?? 'seq,topics,post').split(',').map((s) => s.trim()));
   const prefix = `api${randomBytes(4).toString('hex')}.`;
   const bus = createBus({ brokers: [o.brokers], schemaRegistryUrl: o.registryUrl, topicPrefix: prefix, clientId: 'bench-api' }, o.logger);
   await bus.ensureTopics(6);
@@ -72,7 +74,7 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
   await register(`${prefix}warm`); // first-use costs (registry lookups, contract cache) are not the steady state
   const seq: number[] = [];
   const seqReceipt: number[] = [];
-  for (let i = 0; i < sequentialN; i++) {
+  for (let i = 0; parts.has('seq') && i < sequentialN; i++) {
     const r = await register(`${prefix}seq-${i}`);
     seq.push(r.ms);
     seqReceipt.push(r.receiptMs);
@@ -82,8 +84,8 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
 
   // --- GET /api/topics while loadN preflights run ---
   const topicsMs: number[] = [];
-  const load = Promise.all(Array.from({ length: loadN }, (_, i) => register(`${prefix}load-${i}`)));
-  let loading = true;
+  const load = Promise.all(Array.from({ length: parts.has('topics') ? loadN : 0 }, (_, i) => register(`${prefix}load-${i}`)));
+  let loading = parts.has('topics');
   void load.finally(() => (loading = false));
   while (loading) {
     const t = performance.now();
@@ -100,9 +102,10 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
   const postMs: number[] = [];
   let next = 0;
   const p0 = performance.now();
+  const postCpu = process.cpuUsage();
   await Promise.all(
     Array.from({ length: 50 }, async () => {
-      while (next < postN) {
+      while (parts.has('post') && next < postN) {
         const i = next++;
         const t = performance.now();
         const res = await fetch(`${projector.url}/api/connectors`, { method: 'POST', headers, body: JSON.stringify({ ...o.body, name: `post-${prefix.slice(0, -1)}-${i}`, autoPreflight: false }) });
@@ -112,7 +115,11 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
       }
     }),
   );
-  const postRate = postN / ((performance.now() - p0) / 1000);
+  const postRate = parts.has('post') ? postN / ((performance.now() - p0) / 1000) : NaN;
+  // CPU of this whole process (client, API, the services consuming the events) per request: the
+  // figure that does not swing with the neighbours' load.
+  const postCpuUsed = process.cpuUsage(postCpu);
+  const postCpuUs = parts.has('post') ? (postCpuUsed.user + postCpuUsed.system) / postN : NaN;
   postMs.sort((a, b) => a - b);
   const rss = process.memoryUsage().rss / 2 ** 20;
 
@@ -128,6 +135,7 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
   console.log(row(['  the receipt\'s own duration', fmt(percentile(seqReceipt, 50), 1), fmt(percentile(seqReceipt, 99), 1), ''], w));
   console.log(row([`GET /api/topics while ${loadN} preflights run (${topicsMs.length})`, fmt(percentile(topicsMs, 50), 1), fmt(percentile(topicsMs, 99), 1), ''], w));
   console.log(row([`POST /api/connectors, 50 at once (${postN})`, fmt(percentile(postMs, 50), 1), fmt(percentile(postMs, 99), 1), fmt(postRate, 0)], w));
+  console.log(row(['  CPU µs per POST, whole process', fmt(postCpuUs, 0), '', ''], w));
   console.log(row(['RSS of this process after the API bench (MiB)', fmt(rss, 0), '', ''], w));
   record('single_file_preflight_p50_ms', percentile(seq, 50));
   record('single_file_preflight_p99_ms', percentile(seq, 99));
@@ -138,5 +146,6 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
   record('api_post_connectors_c50_per_s', postRate);
   record('api_post_connectors_c50_p50_ms', percentile(postMs, 50));
   record('api_post_connectors_c50_p99_ms', percentile(postMs, 99));
+  record('api_post_connectors_c50_cpu_us_per_req', postCpuUs);
   record('api_bench_rss_mib', rss);
 }

@@ -1,6 +1,6 @@
 // Who is calling and what they may do, for every front door (the projector's API and /mcp, the
 // CLI's dev tokens, \`npm start\`'s demo token), so none of them imports another to get it.
-import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, createSecretKey, webcrypto, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { PreflightError } from '@preflight/core';
 
@@ -55,12 +55,17 @@ export function mayAccessTenant(p: Principal, tenant: string): boolean {
 }
 
 export class Authenticator {
-  private readonly key: KeyObject | JWTVerifyGetKey;
+  private readonly key: KeyObject | JWTVerifyGetKey | Promise<webcrypto.CryptoKey>;
   private readonly alg: 'HS256' | 'RS256';
 
   constructor(private readonly config: AuthConfig) {
     if (config.mode === 'hs256') {
-      this.key = createSecretKey(Buffer.from(config.secret));
+      // A CryptoKey made once: given a secret KeyObject, jose exports and re-imports it on every
+      // verification (a tenth of a POST's CPU in the API profile, docs/performance.md).
+      const key = webcrypto.subtle.importKey('raw', Buffer.from(config.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+      // A secret it refuses fails each verification (401), as jose did, not the process.
+      key.catch(() => undefined);
+      this.key = key;
       this.alg = 'HS256';
     } else if (config.jwksUrl) {
       this.key = createRemoteJWKSet(new URL(config.jwksUrl));
@@ -83,7 +88,8 @@ export class Authenticator {
     let payload: JWTPayload;
     try {
       const opts = { algorithms: [this.alg], ...(this.config.issuer ? { issuer: this.config.issuer } : {}), ...(this.config.audience ? { audience: this.config.audience } : {}) };
-      payload = typeof this.key === 'function' ? (await jwtVerify(m[1]!, this.key, opts)).payload : (await jwtVerify(m[1]!, this.key, opts)).payload;
+      const key = this.key instanceof Promise ? await this.key : this.key;
+      payload = typeof key === 'function' ? (await jwtVerify(m[1]!, key, opts)).payload : (await jwtVerify(m[1]!, key, opts)).payload;
     } catch (e) {
       const code = (e as { code?: string }).code;
       const why = code === 'ERR_JWT_EXPIRED' ? 'the token has expired' : code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' ? 'the token signature is not valid' : `the token is not valid (${code ?? 'malformed'})`;

@@ -158,6 +158,54 @@ describe('bus on a real broker and registry', () => {
     for (const c of connectors) expect(seqs.get(c)).toEqual(Array.from({ length: perConnector }, (_, i) => i));
   });
 
+  it('concurrent publishes from many event-loop turns (like API requests) arrive exactly once, each connector in call order, in few requests', async () => {
+    const bus = await newBus(3);
+    let produceRequests = 0;
+    bus.producer.producer.on(bus.producer.producer.events.REQUEST, ({ payload }) => {
+      if (payload.apiName === 'Produce') produceRequests++;
+    });
+    const connectors = Array.from({ length: 6 }, (_, i) => `turns-${i}`);
+    const perConnector = 50;
+    const issued = new Map<string, number>();
+    const ids = new Set<string>();
+    // Each publish is issued from its own timer or immediate, in an order no one planned; the
+    // connector's sequence number is taken when the call is actually made.
+    const calls = await new Promise<Array<Promise<void>>>((done) => {
+      const out: Array<Promise<void>> = [];
+      let n = 0;
+      for (let i = 0; i < connectors.length * perConnector; i++) {
+        const c = connectors[(i * 7) % connectors.length]!;
+        const go = (): void => {
+          const seq = issued.get(c) ?? 0;
+          issued.set(c, seq + 1);
+          const e = registered(c, seq);
+          ids.add(e.eventId);
+          out.push(bus.producer.publish(e));
+          if (++n === connectors.length * perConnector) done(out);
+        };
+        if (i % 3 === 0) setImmediate(go);
+        else setTimeout(go, i % 5);
+      }
+    });
+    await Promise.all(calls);
+    expect(produceRequests).toBeLessThan(calls.length / 4);
+
+    const raw = await collectRaw(bus.kafka, [bus.topics.of('connector.registered')]);
+    await eventually('raw read', () => raw.records.length >= calls.length);
+    await new Promise((r) => setTimeout(r, 500)); // a duplicate would arrive with the rest
+    await raw.stop();
+    expect(raw.records).toHaveLength(calls.length);
+    const seqs = new Map<string, number[]>();
+    const seen = new Set<string>();
+    for (const r of raw.records) {
+      const e = (await bus.codec.decode(r.message.value, 'connector.registered')) as ConnectorRegistered;
+      seen.add(e.eventId);
+      seqs.set(e.connectorId, [...(seqs.get(e.connectorId) ?? []), Number(e.spec.labels['seq'])]);
+    }
+    expect(seen).toEqual(ids);
+    for (const c of connectors) expect(seqs.get(c)).toEqual(Array.from({ length: perConnector }, (_, i) => i));
+  });
+
   it('dead-letters garbage bytes, an unknown schema id and a non-retriable handler error; the rest is handled exactly once', async () => {
     const bus = await newBus(1);
     const topic = bus.topics.of('connector.registered');

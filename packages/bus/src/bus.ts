@@ -63,7 +63,7 @@ export function createBus(config: BusConfig, logger: Logger, options: { produces
   const kafka = createKafka(config, logger);
   const codec = new EventCodec(config.schemaRegistryUrl, undefined, config.registryClient);
   const topics = topicsFor(config.topicPrefix);
-  const producer = new EventProducer({ kafka, codec, topics, logger, types: options.produces ?? EVENT_TYPES });
+  const producer = new EventProducer({ kafka, codec, topics, logger, types: options.produces ?? EVENT_TYPES, ...(config.producerLingerMs !== undefined ? { lingerMs: config.producerLingerMs } : {}) });
   const timings = options.process?.groupTimings ?? groupTimings();
   const consumers: EventConsumer[] = [];
   const health: ConsumerHealth[] = [];

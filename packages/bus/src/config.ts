@@ -36,6 +36,8 @@ export interface BusConfig {
   /** Absent: PLAINTEXT, no SASL (the local broker). */
   kafkaSecurity?: KafkaSecurity;
   registryClient?: RegistryClientOptions;
+  /** KAFKA_PRODUCER_LINGER_MS; absent: 0 (gather within one event-loop turn). */
+  producerLingerMs?: number;
 }
 
 /** Settings of a service process beyond reaching Kafka and the registry. */
@@ -342,6 +344,7 @@ export function loadBusConfig(clientId: string, env: Env = process.env): LoadedB
   const kafkaSec = kafkaSecurity(c);
   const registry = /^https?:\/\//.test(schemaRegistryUrl) ? registryClient(c, schemaRegistryUrl) : undefined;
   const proc = readProcessSettings(c, env);
+  const producerLingerMs = c.wholeNumber('KAFKA_PRODUCER_LINGER_MS', 0);
   const strict = c.boolean('PREFLIGHT_STRICT_ENV', false);
   for (const u of unknownVariables(env)) {
     if (c.issues.some((i) => i.field === u.name)) continue;
@@ -358,6 +361,7 @@ export function loadBusConfig(clientId: string, env: Env = process.env): LoadedB
       clientId,
       ...(kafkaSec ? { kafkaSecurity: kafkaSec } : {}),
       ...(registry ? { registryClient: registry } : {}),
+      ...(producerLingerMs > 0 ? { producerLingerMs } : {}),
     },
     process: proc,
     warnings: c.warnings,

@@ -19,6 +19,12 @@ describe('loadBusConfig', () => {
     expect(warnings).toEqual([]);
   });
 
+  it('reads the producer linger as a whole number of milliseconds', () => {
+    expect(loadBusConfig('svc', { KAFKA_PRODUCER_LINGER_MS: '5' }).config.producerLingerMs).toBe(5);
+    expect(loadBusConfig('svc', { KAFKA_PRODUCER_LINGER_MS: '0' }).config.producerLingerMs).toBeUndefined();
+    expect(problems({ KAFKA_PRODUCER_LINGER_MS: '2.5' })).toEqual(['KAFKA_PRODUCER_LINGER_MS: must be a whole number']);
+  });
+
   it('lists every problem at once, each naming its variable', () => {
     const found = problems({
       KAFKA_BROKERS: 'broker-1:9092,broker-2',

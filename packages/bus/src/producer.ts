@@ -2,6 +2,7 @@ import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafka
 import { currentTraceparent, PreflightError, type Logger } from '@preflight/core';
 import { EVENT_TYPES, type ConnectorEvent, type EventType, type Topics } from '@preflight/events';
 import type { EventCodec } from './codec.js';
+import { Coalescer } from './coalesce.js';
 import { cloudEventHeaders } from './headers.js';
 
 export interface EventProducerOptions {
@@ -11,36 +12,42 @@ export interface EventProducerOptions {
   logger: Logger;
   /** Event types this producer may publish; their schemas are registered at start. */
   types?: readonly EventType[];
+  /** KAFKA_PRODUCER_LINGER_MS: 0 gathers what is published in the same event-loop turn. */
+  lingerMs?: number;
 }
 
+// Gathered requests stay well under the broker's 1 MiB record-batch limit.
 const GATHER_LIMIT_BYTES = 512 * 1024;
-
-interface Pending {
-  topicMessages: Map<string, Message[]>;
-  count: number;
-  bytes: number;
-  done: Promise<void>;
-  resolve: () => void;
-  reject: (e: unknown) => void;
-}
 
 /**
  * Idempotent producer (acks=all, one in-flight request per connection so retries cannot reorder),
  * keyed by connectorId so one connector's events stay in order on one partition.
  *
- * One request in flight means concurrent publishers (a consumer handling several partitions)
- * would each wait a full round trip in turn. Instead, what is published while a request is in
- * flight is gathered and sent as the next request, like Kafka's own producer lingering: order is
- * kept (one FIFO queue), and each publish still resolves only when the broker acknowledged it.
+ * One request in flight means concurrent publishers (API requests, a consumer handling several
+ * partitions) would each wait a full round trip in turn. Instead, publishes are gathered into
+ * requests by a {@link Coalescer}: what is published in the same event-loop turn (or within the
+ * linger), and what is published while a request is in flight, goes out together as the next
+ * request; order is kept, and each publish still resolves only when the broker acknowledged it.
  */
 export class EventProducer {
   readonly producer: Producer;
   private started = false;
-  private inFlight: Promise<void> | undefined;
-  private readonly queue: Pending[] = [];
+  private readonly gather: Coalescer<Message>;
 
   constructor(private readonly options: EventProducerOptions) {
     this.producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.gather = new Coalescer<Message>({
+      lingerMs: options.lingerMs ?? 0,
+      maxBytes: GATHER_LIMIT_BYTES,
+      send: async (request) => {
+        try {
+          await this.producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: [...request.topicMessages].map(([topic, messages]) => ({ topic, messages })) });
+        } catch (e) {
+          throw new PreflightError('BUS', `publishing ${request.count} event(s) failed: ${(e as Error).message}`, { cause: e, retriable: true });
+        }
+      },
+      abandoned: (failed, request) => new PreflightError('BUS', `publishing ${request.count} event(s) was not attempted: the request before them failed (${(failed as Error).message})`, { cause: failed, retriable: true }),
+    });
   }
 
   async start(): Promise<void> {
@@ -69,7 +76,7 @@ export class EventProducer {
       list.push({ key: event.connectorId, value, headers: cloudEventHeaders(event, schemaId) });
       byTopic.set(topic, list);
     }
-    return this.enqueue(byTopic, events.length, bytes);
+    return this.gather.add(byTopic, events.length, bytes);
   }
 
   /**
@@ -80,54 +87,13 @@ export class EventProducer {
     if (messages.length === 0) return;
     if (!this.started) throw new PreflightError('BUS', 'producer not started', { retriable: false });
     const bytes = messages.reduce((n, m) => n + (Buffer.isBuffer(m.value) ? m.value.length : 0), 0);
-    return this.enqueue(new Map([[topic, messages]]), messages.length, bytes);
-  }
-
-  private enqueue(byTopic: Map<string, Message[]>, count: number, bytes: number): Promise<void> {
-    let batch = this.queue.at(-1);
-    // Gathered requests stay well under the broker's 1 MiB record-batch limit.
-    if (!batch || batch.bytes + bytes > GATHER_LIMIT_BYTES) {
-      let resolve!: () => void;
-      let reject!: (e: unknown) => void;
-      const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
-      batch = { topicMessages: new Map(), count: 0, bytes: 0, done, resolve, reject };
-      this.queue.push(batch);
-    }
-    for (const [topic, messages] of byTopic) {
-      const list = batch.topicMessages.get(topic);
-      if (list) list.push(...messages);
-      else batch.topicMessages.set(topic, messages);
-    }
-    batch.count += count;
-    batch.bytes += bytes;
-    if (!this.inFlight) this.flush();
-    return batch.done;
-  }
-
-  /** Sends the oldest gathered batch; when it is acknowledged, the next. */
-  private flush(): void {
-    const batch = this.queue.shift();
-    if (!batch) return;
-    this.inFlight = this.producer
-      .sendBatch({
-        acks: -1,
-        compression: CompressionTypes.None,
-        topicMessages: [...batch.topicMessages].map(([topic, messages]) => ({ topic, messages })),
-      })
-      .then(
-        () => batch.resolve(),
-        (e: unknown) => batch.reject(new PreflightError('BUS', `publishing ${batch.count} event(s) failed: ${(e as Error).message}`, { cause: e, retriable: true })),
-      )
-      .finally(() => {
-        this.inFlight = undefined;
-        this.flush();
-      });
+    return this.gather.add(new Map([[topic, messages]]), messages.length, bytes);
   }
 
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
-    while (this.inFlight) await this.inFlight;
+    await this.gather.drain();
     await this.producer.disconnect();
   }
 }

@@ -4,6 +4,7 @@ import { SignJWT } from 'jose';
 import { newEvent, sampleEvents, type ConnectorEvent, type EventContext } from '@preflight/events';
 import { Authenticator, can, mayAccessTenant, signDevToken, type Principal } from '@preflight/auth';
 import { validateRegistration } from './http.js';
+import { contractCheckCacheUsage } from './api/registration.js';
 import { Projection } from './projection.js';
 import { evolveConnector, type ConnectorState } from './state.js';
 
@@ -254,5 +255,36 @@ describe('registration validation', () => {
     expect(JSON.parse(r.spec!.configJson)).toEqual({ type: 'files', path: '/data' });
     // The contract parsed to validate it is not parsed again downstream: its facts go with the registration.
     expect(r.contractFacts).toEqual({ id: 'c', version: '1.0.0', datasets: [{ name: 't', namespace: null, fields: [{ name: 'id', type: 'integer', pii: false }] }], piiFields: [], server: null });
+  });
+
+  it('reports a contract the same way when it was checked before, and one caller cannot change what the next is told', () => {
+    const contract = 'apiVersion: v3.0.2\nkind: Nope\nid: remembered\n';
+    const body = { name: 'crm', sourceType: 'files', config: { path: '/data' }, contract };
+    const first = validateRegistration(body, eng);
+    expect(first.issues.map((i) => i.field)).toEqual(['contract.kind', 'contract.version', 'contract.status', 'contract.schema']);
+    first.issues[0]!.message = 'tampered';
+    first.issues.length = 0;
+    const again = validateRegistration(body, eng);
+    expect(again.issues.map((i) => i.field)).toEqual(['contract.kind', 'contract.version', 'contract.status', 'contract.schema']);
+    expect(again.issues[0]!.message).toBe('must be DataContract');
+    // A valid contract checked before still yields a spec.
+    const valid = 'apiVersion: v3.0.2\nkind: DataContract\nid: c\nversion: 1.0.0\nstatus: active\nschema:\n  - name: t\n    properties:\n      - name: id\n';
+    expect(validateRegistration({ ...body, contract: valid }, eng).spec).toBeDefined();
+    expect(validateRegistration({ ...body, contract: valid }, eng).spec?.contractYaml).toBe(valid);
+  });
+
+  it('keeps the remembered contract checks bounded in entries and in text', () => {
+    const body = { name: 'crm', sourceType: 'files', config: { path: '/data' } };
+    for (let i = 0; i < 300; i++) validateRegistration({ ...body, contract: `apiVersion: v3.0.2\nkind: Nope\nid: c${i}\n` }, eng);
+    expect(contractCheckCacheUsage().entries).toBe(256);
+    const big = `apiVersion: v3.0.2\nkind: Nope\nid: big\ndescription: "${'x'.repeat(400_000)}"\n`;
+    for (let i = 0; i < 12; i++) validateRegistration({ ...body, contract: `${big}# ${i}\n` }, eng);
+    expect(contractCheckCacheUsage().chars).toBeLessThanOrEqual(4 * 1024 * 1024);
+    expect(contractCheckCacheUsage().entries).toBeLessThan(256);
+    // Too big to keep at all: checked, and not remembered.
+    const before = contractCheckCacheUsage();
+    const huge = `apiVersion: v3.0.2\nkind: Nope\nid: huge\ndescription: "${'x'.repeat(600_000)}"\n`;
+    expect(validateRegistration({ ...body, contract: huge }, eng).issues.map((i) => i.field)).toContain('contract.kind');
+    expect(contractCheckCacheUsage()).toEqual(before);
   });
 });

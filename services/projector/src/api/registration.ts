@@ -43,6 +43,49 @@ function checks(): NonNullable<typeof compiled> {
   return compiled;
 }
 
+// Bounded in entries and in text held: contracts are up to a MiB each (the body limit).
+const CONTRACT_CACHE_MAX = 256;
+const CONTRACT_CACHE_MAX_CHARS = 4 * 1024 * 1024;
+/** The parsed contract is kept with its issues: its facts are derived from it for every registration. */
+const contractChecks = new Map<string, { issues: readonly FieldIssue[]; contract?: DataContract }>();
+let contractCacheChars = 0;
+
+/**
+ * The contract parsed, or its issues named under `contract.`. Parsing and checking the YAML was most of a
+ * registration's CPU (profile in docs/performance.md), and the answer depends on the text alone:
+ * one team registers many connectors against the same contract, and a client retrying a
+ * registration sends it again. So it is remembered per exact text, the most recently used kept.
+ */
+function checkContract(text: string): { issues: FieldIssue[]; contract?: DataContract } {
+  let found = contractChecks.get(text);
+  if (found) {
+    // Most recently used last, so the oldest is the one dropped.
+    contractChecks.delete(text);
+    contractChecks.set(text, found);
+  } else {
+    try {
+      found = { issues: [], contract: parseContract(text) };
+    } catch (e) {
+      found = { issues: isPreflightError(e) ? e.issues.map((i) => ({ ...i, field: `contract.${i.field}` })) : [] };
+    }
+    if (text.length <= CONTRACT_CACHE_MAX_CHARS / 8) {
+      contractChecks.set(text, found);
+      contractCacheChars += text.length;
+      for (const oldest of contractChecks.keys()) {
+        if (contractChecks.size <= CONTRACT_CACHE_MAX && contractCacheChars <= CONTRACT_CACHE_MAX_CHARS) break;
+        contractChecks.delete(oldest);
+        contractCacheChars -= oldest.length;
+      }
+    }
+  }
+  return { issues: found.issues.map((i) => ({ ...i })), ...(found.contract ? { contract: found.contract } : {}) };
+}
+
+/** What the contract check cache holds now (its bounds are tested). */
+export function contractCheckCacheUsage(): { entries: number; chars: number } {
+  return { entries: contractChecks.size, chars: contractCacheChars };
+}
+
 /**
  * Validates a registration the way Kafka Connect's validate does: every problem at once, in the
  * order of the body's fields. The schema says what it can; code adds what it cannot (the
@@ -69,11 +112,9 @@ export function validateRegistration(
   }
   let contract: DataContract | undefined;
   if (typeof b['contract'] === 'string' && !bad('contract')) {
-    try {
-      contract = parseContract(b['contract']);
-    } catch (e) {
-      if (isPreflightError(e)) issues.push(...e.issues.map((i) => ({ ...i, field: `contract.${i.field}` })));
-    }
+    const checked = checkContract(b['contract']);
+    issues.push(...checked.issues);
+    contract = checked.contract;
   }
   let tenant = principal.tenant;
   if (typeof b['tenant'] === 'string' && !bad('tenant')) {
