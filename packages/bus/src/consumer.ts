@@ -163,6 +163,7 @@ export class EventConsumer {
     let prefix = 0;
     let halted = false;
     let failure: unknown;
+    let rejoin: Error | undefined;
     const tails = new Map<string, Promise<void>>();
     const inFlight = new Set<Promise<void>>();
     // One commit at a time, each taking whatever prefix is resolved by then.
@@ -170,6 +171,18 @@ export class EventConsumer {
     for (let i = 0; i < messages.length; i++) {
       while (inFlight.size >= limit) await Promise.race(inFlight);
       if (halted || !payload.isRunning() || payload.isStale() || this.stopping) break;
+      try {
+        // Before starting a message (kafkajs sends at most one per heartbeat interval).
+        await payload.heartbeat();
+      } catch (e) {
+        // A rebalance (or a lost membership) is reported here. Returning now would let kafkajs
+        // rejoin while this batch's handlers run on: the partition's next owner would handle the
+        // same messages beside them (seen in chaos: one schema check run by two instances at once).
+        // So start nothing more, let what runs finish and commit, then hand kafkajs its error.
+        rejoin = e instanceof Error ? e : new Error(String(e));
+        halted = true; // what is queued behind a running message of its key does not start either
+        break;
+      }
       const message = messages[i]!;
       // A message without a key has no order to keep; it gets its own chain.
       const key = message.key ? message.key.toString('base64') : `#${i}`;
@@ -200,10 +213,10 @@ export class EventConsumer {
         inFlight.delete(task);
         if (tails.get(key) === task) tails.delete(key);
       });
-      await payload.heartbeat();
     }
     await Promise.all(inFlight);
     await commits;
+    if (rejoin !== undefined) throw rejoin;
     await payload.heartbeat();
     // As in order mode, an error kafkajs should see (a dead-letter write that failed) fails the batch.
     if (failure !== undefined) throw toPreflightError(failure);
