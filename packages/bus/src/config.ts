@@ -7,7 +7,7 @@ import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type OauthbearerProviderResponse, type SASLOptions } from 'kafkajs';
 import { PreflightError, type FieldIssue, type Logger } from '@preflight/core';
 import { SETTINGS, unknownVariables } from './settings.js';
-import { timingsFor, type GroupTimings } from './group.js';
+import { DEFAULT_TAKEOVER_GRACE_MS, timingsFor, type GroupTimings } from './group.js';
 import { topicDurability } from './topics.js';
 
 /** kafkajs' TLS and SASL options, already read from their files, and where each came from. */
@@ -379,7 +379,7 @@ function readProcessSettings(c: SettingsReader, env: Env): ProcessSettings {
   // HEALTH_PORT and TOPIC_PARTITIONS are checked by the catalogue's `check` with the other settings.
   const healthPort = c.get('HEALTH_PORT');
   return {
-    groupTimings: timingsFor(c.wholeNumber('KAFKA_SESSION_TIMEOUT_MS', 6_000, 1), c.wholeNumber('KAFKA_REBALANCE_TIMEOUT_MS', 20_000, 1)),
+    groupTimings: { ...timingsFor(c.wholeNumber('KAFKA_SESSION_TIMEOUT_MS', 6_000, 1), c.wholeNumber('KAFKA_REBALANCE_TIMEOUT_MS', 20_000, 1)), takeoverGrace: c.wholeNumber('KAFKA_TAKEOVER_GRACE_MS', DEFAULT_TAKEOVER_GRACE_MS) },
     shutdownDeadlineMs: c.wholeNumber('SHUTDOWN_DEADLINE_MS', 10_000, 1),
     durability,
     health: healthPort === undefined ? null : { host: c.text('HEALTH_HOST', '127.0.0.1'), port: Number(healthPort) },

@@ -110,7 +110,7 @@ export class EventConsumer {
           const id = headerString(headers, 'ce_id');
           if (id) onId(id);
         }, { sinceMs, partitions });
-      });
+      }, 20, options.timings?.takeoverGrace ?? 0);
       this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => this.published?.assigned(payload.memberAssignment));
     }
   }

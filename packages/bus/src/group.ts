@@ -9,6 +9,8 @@ export interface GroupTimings {
   sessionTimeout: number;
   heartbeatInterval: number;
   rebalanceTimeout: number;
+  /** How long a member waits after gaining a partition before reading the answers already on it (see PublishedOutputs). */
+  takeoverGrace?: number;
 }
 
 function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -24,9 +26,13 @@ export function timingsFor(sessionTimeout: number, rebalanceTimeout: number): Gr
   return { sessionTimeout, heartbeatInterval: Math.max(100, Math.min(1_000, Math.floor(sessionTimeout / 3))), rebalanceTimeout };
 }
 
+/** Long enough for most steps a just-evicted member is still running to land their answer. */
+export const DEFAULT_TAKEOVER_GRACE_MS = 3_000;
+
 /** From settings (the bus config reads them once at start); without any, the defaults. */
 export function groupTimings(env: NodeJS.ProcessEnv = {}, sessionTimeoutMs?: number): GroupTimings {
-  return timingsFor(sessionTimeoutMs ?? positive(env, 'KAFKA_SESSION_TIMEOUT_MS', 6_000), positive(env, 'KAFKA_REBALANCE_TIMEOUT_MS', 20_000));
+  const grace = env['KAFKA_TAKEOVER_GRACE_MS'] === '0' ? 0 : positive(env, 'KAFKA_TAKEOVER_GRACE_MS', DEFAULT_TAKEOVER_GRACE_MS);
+  return { ...timingsFor(sessionTimeoutMs ?? positive(env, 'KAFKA_SESSION_TIMEOUT_MS', 6_000), positive(env, 'KAFKA_REBALANCE_TIMEOUT_MS', 20_000)), takeoverGrace: grace };
 }
 
 /** How long a service may take to stop before the process exits anyway (a broker that is gone must not hang it). */

@@ -30,6 +30,10 @@ export class PublishedOutputs {
   private readonly published = new MemoryDedupeStore(200_000);
   /** Input partitions assigned since their outputs were last read: `topic:partition`. */
   private readonly unread = new Set<string>();
+  /** Partitions this member did not hold before its last join, and when it got them. */
+  private readonly gainedAt = new Map<string, number>();
+  private held = new Set<string>();
+  private joined = false;
   private pending: { partition: number; sinceMs: number; done: { resolve: () => void; reject: (e: unknown) => void } }[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   readonly stats = { reads: 0, ids: 0, skipped: 0 };
@@ -39,6 +43,13 @@ export class PublishedOutputs {
     private readonly read: OutputIdReader,
     /** Requests for several partitions that arrive within this many ms share one read. */
     private readonly gatherMs = 20,
+    /**
+     * How long after gaining a partition its outputs are read. A member evicted while a handler
+     * ran (its session expired under load, a broker it fetched from hung) does not know it yet:
+     * that handler runs on and publishes its answer a little later. Reading after it lands turns
+     * what would be a second run beside it into a skip. Partitions kept across a join wait not.
+     */
+    private readonly takeoverGraceMs = 0,
   ) {}
 
   /**
@@ -48,9 +59,19 @@ export class PublishedOutputs {
    * handled (and answered, without committing) their messages in between, and an eager rebalance
    * resumes every partition from its committed offset.
    */
-  assigned(assignment: Record<string, number[]>): void {
+  assigned(assignment: Record<string, number[]>, now = Date.now()): void {
     this.unread.clear();
-    for (const [t, ps] of Object.entries(assignment)) for (const p of ps) this.unread.add(`${t}:${p}`);
+    const next = new Set(Object.entries(assignment).flatMap(([t, ps]) => ps.map((p) => `${t}:${p}`)));
+    // Not at the first join: a starting process takes partitions from a new group or a dead one,
+    // and waiting there would only slow every start.
+    const first = !this.joined;
+    this.joined = true;
+    for (const key of next) {
+      this.unread.add(key);
+      if (!first && !this.held.has(key)) this.gainedAt.set(key, now);
+    }
+    for (const key of this.gainedAt.keys()) if (!next.has(key)) this.gainedAt.delete(key);
+    this.held = next;
   }
 
   /**
@@ -60,6 +81,10 @@ export class PublishedOutputs {
   async ready(topic: string, partition: number, firstMessageTimestampMs: number): Promise<void> {
     const key = `${topic}:${partition}`;
     if (!this.unread.has(key)) return;
+    const gained = this.gainedAt.get(key);
+    const wait = gained === undefined ? 0 : gained + this.takeoverGraceMs - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    this.gainedAt.delete(key);
     await new Promise<void>((resolve, reject) => {
       this.pending.push({ partition, sinceMs: firstMessageTimestampMs - CLOCK_SKEW_MS, done: { resolve, reject } });
       this.flushTimer ??= setTimeout(() => void this.flush(), this.gatherMs);

@@ -47,4 +47,23 @@ describe('PublishedOutputs (durable dedupe through the log)', () => {
     await p.ready('in', 0, 1);
     expect(p.stats.reads).toBe(2);
   });
+
+  it('waits the takeover grace before reading a partition gained from another member, not one kept, and not at the first join', async () => {
+    const readAt: number[] = [];
+    const p = new PublishedOutputs(['connector.handshake'], () => {
+      readAt.push(Date.now());
+      return Promise.resolve();
+    }, 0, 150);
+    p.assigned({ in: [0] });
+    let t = Date.now();
+    await p.ready('in', 0, 1);
+    expect(readAt[0]! - t).toBeLessThan(100); // first join: no wait
+    p.assigned({ in: [0, 1] });
+    t = Date.now();
+    await p.ready('in', 0, 1); // kept: read again at once
+    expect(readAt[1]! - t).toBeLessThan(100);
+    t = Date.now();
+    await p.ready('in', 1, 1); // gained: after the grace
+    expect(readAt[2]! - t).toBeGreaterThanOrEqual(140);
+  });
 });
