@@ -31,6 +31,6 @@ export { type Tail, type TailBatch, type TailOptions, type TailRecord } from './
 export { type TopicAdmin, type TopicAdminClient, type PartitionOffsets, type GroupTopicOffsets } from './admin.js';
 export { retryRetriable } from './retry.js';
 export { groupHasCommitted, readTopics, type ReadTopicsOptions, type RawRecordHandler } from './reader.js';
-export { groupTimings, timingsFor, shutdownDeadlineMs, type GroupTimings } from './group.js';
+export { DEFAULT_TAKEOVER_GRACE_MS, groupTimings, timingsFor, shutdownDeadlineMs, type GroupTimings } from './group.js';
 export { startConsumerService, type ServiceOptions } from './service.js';
 export { publishPersistently } from './persistent.js';

@@ -1,4 +1,4 @@
-import { SettingsReader } from '@preflight/bus';
+import { DEFAULT_TAKEOVER_GRACE_MS, SettingsReader } from '@preflight/bus';
 
 /** Readiness's own settings, read once at start (docs/configuration.md). */
 export interface ReadinessConfig {
@@ -6,6 +6,8 @@ export interface ReadinessConfig {
   approvalTimeoutMs: number;
   /** Upgrades only: a window of the inputs re-read besides the changelog; absent: the changelog alone. */
   recoveryWindowMs: number | undefined;
+  /** After partitions move from another instance, how long before their attempts are restored (an evicted instance may still publish a decision). */
+  takeoverGraceMs: number;
 }
 
 export const DEFAULT_PREFLIGHT_TIMEOUT_MS = 60_000;
@@ -19,5 +21,6 @@ export function readinessConfig(env: NodeJS.ProcessEnv = process.env): Readiness
     preflightTimeoutMs: r.wholeNumber('PREFLIGHT_TIMEOUT_MS', DEFAULT_PREFLIGHT_TIMEOUT_MS, 1),
     approvalTimeoutMs: r.wholeNumber('APPROVAL_TIMEOUT_MS', DEFAULT_APPROVAL_TIMEOUT_MS, 1),
     recoveryWindowMs: recovery,
+    takeoverGraceMs: r.wholeNumber('KAFKA_TAKEOVER_GRACE_MS', DEFAULT_TAKEOVER_GRACE_MS),
   });
 }

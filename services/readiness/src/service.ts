@@ -22,6 +22,8 @@ export interface ReadinessServiceOptions {
    * Absent: the changelog alone.
    */
   recoveryWindowMs?: number;
+  /** See ReadinessConfig.takeoverGraceMs; wins over `config`. */
+  takeoverGraceMs?: number;
   /** Readiness's settings, read once at start (main passes them); `settings` and `recoveryWindowMs` win over them. */
   config?: ReadinessConfig;
 }
@@ -251,9 +253,17 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
     const next = new Set(Object.entries(payload.memberAssignment).filter(([t]) => inputTopics.includes(t)).flatMap(([, ps]) => ps));
     // Every assigned partition, also one held before the join: a member whose session expired
     // under load gets its partitions back after another instance may have moved their attempts on.
-    const gained = [...next];
+    const assigned = [...next];
+    // Partitions moved from another instance: an instance evicted while deciding does not know it
+    // yet and may still publish the decision; restoring after the grace folds it in instead of
+    // deciding again. Not at the first join (a start takes partitions from a new or dead group).
+    const moved = owned !== undefined && assigned.some((p) => !owned!.has(p));
     owned = next;
-    if (gained.length > 0) restoring = restoring.then(() => restoreUntilDone(new Set(gained)));
+    const grace = moved ? (options.takeoverGraceMs ?? config.takeoverGraceMs) : 0;
+    if (assigned.length > 0) restoring = restoring.then(async () => {
+      if (grace > 0) await new Promise((r) => setTimeout(r, grace));
+      await restoreUntilDone(new Set(assigned));
+    });
     joined();
   });
   await consumer.start();
