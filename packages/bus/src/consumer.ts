@@ -10,6 +10,7 @@ import { retryRetriable } from './retry.js';
 import { headerString } from './headers.js';
 import { deadLetterMessage } from './dead-letter.js';
 import { PublishedOutputs } from './published.js';
+import { isFenced, noteHeartbeatError, withLease, type Lease } from './lease.js';
 import { readTopics } from './reader.js';
 
 export interface MessageMeta {
@@ -128,13 +129,14 @@ export class EventConsumer {
       autoCommitThreshold: 1,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
-      eachBatch: (payload) =>
-        keepAlive(payload, async () => {
+      eachBatch: (payload) => {
+        const lease: Lease = { lost: false };
+        return keepAlive(payload, () => withLease(lease, async () => {
           const { batch } = payload;
           const first = batch.messages[0];
           if (this.published && first) await this.readPublished(batch.topic, batch.partition, Number(first.timestamp));
           if ((this.options.keyConcurrency ?? 1) > 1) {
-            await this.handleBatchByKey(payload, this.options.keyConcurrency ?? 1);
+            await this.handleBatchByKey(payload, this.options.keyConcurrency ?? 1, lease);
             await payload.commitOffsetsIfNecessary();
             return;
           }
@@ -147,7 +149,8 @@ export class EventConsumer {
             await payload.heartbeat();
           }
           await payload.commitOffsetsIfNecessary();
-        }),
+        }), (e) => noteHeartbeatError(lease, e));
+      },
     });
   }
 
@@ -156,7 +159,7 @@ export class EventConsumer {
    * run in order, and resolves the offset only up to the longest prefix of finished messages: a
    * crash or a stop re-delivers everything after the first unfinished one, as in order mode.
    */
-  private async handleBatchByKey(payload: EachBatchPayload, limit: number): Promise<void> {
+  private async handleBatchByKey(payload: EachBatchPayload, limit: number, lease: Lease): Promise<void> {
     const { batch } = payload;
     const messages = batch.messages;
     const finished = new Array<boolean>(messages.length).fill(false);
@@ -179,6 +182,7 @@ export class EventConsumer {
         // rejoin while this batch's handlers run on: the partition's next owner would handle the
         // same messages beside them (seen in chaos: one schema check run by two instances at once).
         // So start nothing more, let what runs finish and commit, then hand kafkajs its error.
+        noteHeartbeatError(lease, e);
         rejoin = e instanceof Error ? e : new Error(String(e));
         halted = true; // what is queued behind a running message of its key does not start either
         break;
@@ -340,6 +344,11 @@ export class EventConsumer {
         const err = toPreflightError(e);
         span.recordException(err);
         span.end();
+        if (isFenced(err)) {
+          // Not this member's message any more: no retry, no dead letter, the offset stays.
+          logger.warn({ eventId: event.eventId, topic: meta.topic, partition: meta.partition }, 'lost the partition while handling; its answer is left to the new owner');
+          return false;
+        }
         const log = logger.child({ connectorId: event.connectorId, correlationId: event.correlationId, eventId: event.eventId, topic: meta.topic });
         if (!err.retriable || attempt >= this.retry.attempts) {
           log.error({ err: err.toJSON(), attempt }, `handler failed (${err.code}); dead-lettering`);
@@ -382,8 +391,8 @@ export class EventConsumer {
  * expire and evict a live member. Heartbeats go out every second while the batch runs (kafkajs
  * sends one at most every heartbeat interval however often it is called).
  */
-export async function keepAlive<T>(payload: Pick<EachBatchPayload, 'heartbeat'>, work: () => Promise<T>): Promise<T> {
-  const timer = setInterval(() => void payload.heartbeat().catch(() => undefined), 1_000);
+export async function keepAlive<T>(payload: Pick<EachBatchPayload, 'heartbeat'>, work: () => Promise<T>, onError?: (e: unknown) => void): Promise<T> {
+  const timer = setInterval(() => void payload.heartbeat().catch((e: unknown) => onError?.(e)), 1_000);
   try {
     return await work();
   } finally {

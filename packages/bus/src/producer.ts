@@ -1,3 +1,4 @@
+import { assertLeaseHeld } from './lease.js';
 import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
 import { currentTraceparent, PreflightError, type Logger } from '@preflight/core';
 import { EVENT_TYPES, type ConnectorEvent, type EventType, type Topics } from '@preflight/events';
@@ -61,6 +62,7 @@ export class EventProducer {
   async publish(...events: ConnectorEvent[]): Promise<void> {
     if (events.length === 0) return;
     if (!this.started) throw new PreflightError('BUS', 'producer not started', { retriable: false });
+    assertLeaseHeld();
     const traceparent = currentTraceparent();
     const byTopic = new Map<string, Message[]>();
     let bytes = 0;
