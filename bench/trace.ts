@@ -54,7 +54,18 @@ export function traceBus(bus: Bus): HopTracer {
         console.log(row([r.name, fmt(r.p50, 1), fmt(r.p90, 1), r.n], w));
         record(`hop_${r.name.replace(/[^a-z0-9]+/gi, '_')}_p50_ms`, r.p50);
       }
+      const n = lines.size || 1;
+      const total = [...requests.values()].reduce((a, b) => a + b, 0);
+      console.log(`\nKafka requests per traced preflight: ${fmt(total / n, 1)} (by client and API)`);
+      for (const [k, v] of [...requests].sort((a, b) => b[1] - a[1])) console.log(row([k, fmt(v / n, 2)], [52, 10]));
+      record('single_file_preflight_kafka_requests', total / n);
     },
+  };
+  // Kafka requests by client and API while tracing: what one preflight costs the broker and the
+  // sockets, idle consumers' empty fetches included.
+  const requests = new Map<string, number>();
+  const countRequest = (who: string, api: string): void => {
+    if (tracer.on) requests.set(`${who} ${api}`, (requests.get(`${who} ${api}`) ?? 0) + 1);
   };
   const mark = (id: string, name: string): void => {
     if (!tracer.on) return;
@@ -81,9 +92,12 @@ export function traceBus(bus: Bus): HopTracer {
         },
       ]),
     );
-    return consumer({ ...options, handlers });
+    const c = consumer({ ...options, handlers });
+    c.consumer.on(c.consumer.events.REQUEST, ({ payload }) => countRequest(who, payload.apiName));
+    return c;
   };
   const producer = bus.producer;
+  producer.producer.on(producer.producer.events.REQUEST, ({ payload }) => countRequest('producer', payload.apiName));
   const publish = producer.publish.bind(producer);
   producer.publish = async (...events) => {
     for (const e of events) mark(e.correlationId, `${e.eventType.replace('connector.', '')}: publish call`);
