@@ -10,6 +10,7 @@ import { startReadinessService } from '@preflight/readiness';
 import { signDevToken } from '@preflight/auth';
 import { startProjectorService } from '@preflight/projector';
 import { fmt, percentile, record, row } from './env.js';
+import { traceBus } from './trace.js';
 
 export interface ApiBenchOptions {
   brokers: string;
@@ -37,6 +38,8 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
   const bus = createBus({ brokers: [o.brokers], schemaRegistryUrl: o.registryUrl, topicPrefix: prefix, clientId: 'bench-api' }, o.logger);
   await bus.ensureTopics(6);
   await bus.producer.start();
+  // Stamps every hop of the sequential preflights (BENCH_TRACE=0: not even the wrapper).
+  const tracer = process.env['BENCH_TRACE'] === '0' ? undefined : traceBus(bus);
   const services = [
     await startHandshakeService({ bus, logger: o.logger, scopes: o.scopes }),
     await startSchemaValidatorService({ bus, logger: o.logger, scopes: o.scopes }),
@@ -67,6 +70,7 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
   const register = (connectorId: string): Promise<{ ms: number; receiptMs: number }> => {
     const e = newEvent('connector.registered', { spec: { ...o.spec, name: connectorId }, autoPreflight: true }, { producer: 'bench@1', tenantId: o.tenant, connectorId, correlationId: randomUUID(), actor: 'system:bench' });
     const outcome = new Promise<{ ms: number; receiptMs: number }>((done) => waiting.set(connectorId, { t: performance.now(), done }));
+    tracer?.begin(e.correlationId);
     return bus.producer.publish(e).then(() => outcome);
   };
 
@@ -74,11 +78,25 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
   await register(`${prefix}warm`); // first-use costs (registry lookups, contract cache) are not the steady state
   const seq: number[] = [];
   const seqReceipt: number[] = [];
+  // What the platform burns doing nothing (consumers' empty fetches, heartbeats, timers): the
+  // floor under the CPU per sequential preflight below.
+  const idleCpu = process.cpuUsage();
+  const idleT = performance.now();
+  if (parts.has('seq')) await new Promise((r) => setTimeout(r, Number(process.env['BENCH_IDLE_MS'] ?? 2_000)));
+  const idleCpuUsed = process.cpuUsage(idleCpu);
+  const idleCpuMsPerS = (idleCpuUsed.user + idleCpuUsed.system) / (performance.now() - idleT);
+  if (tracer) tracer.on = parts.has('seq');
+  // CPU of this whole process per sequential preflight (every service's share of it): the figure
+  // that does not swing with the neighbours' load, unlike the wall-clock latency.
+  const seqCpu = process.cpuUsage();
   for (let i = 0; parts.has('seq') && i < sequentialN; i++) {
     const r = await register(`${prefix}seq-${i}`);
     seq.push(r.ms);
     seqReceipt.push(r.receiptMs);
   }
+  if (tracer) tracer.on = false;
+  const seqCpuUsed = process.cpuUsage(seqCpu);
+  const seqCpuUs = parts.has('seq') ? (seqCpuUsed.user + seqCpuUsed.system) / sequentialN : NaN;
   seq.sort((a, b) => a - b);
   seqReceipt.sort((a, b) => a - b);
 
@@ -133,14 +151,19 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
   console.log(row(['', 'p50 (ms)', 'p99 (ms)', 'rate/s'], w));
   console.log(row([`one preflight at a time (${sequentialN}), registered→validated`, fmt(percentile(seq, 50), 1), fmt(percentile(seq, 99), 1), ''], w));
   console.log(row(['  the receipt\'s own duration', fmt(percentile(seqReceipt, 50), 1), fmt(percentile(seqReceipt, 99), 1), ''], w));
+  console.log(row(['  CPU µs per sequential preflight, whole process', fmt(seqCpuUs, 0), '', ''], w));
+  console.log(row(['  CPU ms per second of the idle platform', fmt(idleCpuMsPerS, 1), '', ''], w));
   console.log(row([`GET /api/topics while ${loadN} preflights run (${topicsMs.length})`, fmt(percentile(topicsMs, 50), 1), fmt(percentile(topicsMs, 99), 1), ''], w));
   console.log(row([`POST /api/connectors, 50 at once (${postN})`, fmt(percentile(postMs, 50), 1), fmt(percentile(postMs, 99), 1), fmt(postRate, 0)], w));
   console.log(row(['  CPU µs per POST, whole process', fmt(postCpuUs, 0), '', ''], w));
   console.log(row(['RSS of this process after the API bench (MiB)', fmt(rss, 0), '', ''], w));
+  if (parts.has('seq')) tracer?.report();
   record('single_file_preflight_p50_ms', percentile(seq, 50));
   record('single_file_preflight_p99_ms', percentile(seq, 99));
   record('single_file_preflight_receipt_p50_ms', percentile(seqReceipt, 50));
   record('single_file_preflight_receipt_p99_ms', percentile(seqReceipt, 99));
+  record('single_file_preflight_cpu_us', seqCpuUs);
+  record('idle_platform_cpu_ms_per_s', idleCpuMsPerS);
   record('api_topics_under_load_p50_ms', percentile(topicsMs, 50));
   record('api_topics_under_load_p99_ms', percentile(topicsMs, 99));
   record('api_post_connectors_c50_per_s', postRate);

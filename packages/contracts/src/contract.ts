@@ -117,11 +117,50 @@ export function customProperty(c: DataContract, name: string): unknown {
 
 const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
+// Bounded in entries and in text held: a contract may be up to a MiB (the API's body limit).
+const PARSED_MAX = 256;
+const PARSED_MAX_CHARS = 4 * 1024 * 1024;
+const parsed = new Map<string, DataContract>();
+let parsedChars = 0;
+
 /**
  * Parses and validates an ODCS v3 contract. Every problem is reported at once, each with the
  * dotted path of the field and its value, as Kafka Connect's config validation does.
+ *
+ * The answer depends on the text alone, and parsing plus validating the YAML was the largest CPU
+ * cost of a file preflight (the handshake, the schema check and the API each parse the same text
+ * for every preflight; profile in docs/performance.md). So a valid contract is remembered per
+ * exact text (the most recently used kept, bounded) and each caller gets its own deep copy: a
+ * caller that changes its contract cannot change another's. An invalid one is parsed again each
+ * time, so its error is always built fresh.
  */
 export function parseContract(text: string): DataContract {
+  const hit = parsed.get(text);
+  if (hit) {
+    // Most recently used last, so the oldest is the one dropped.
+    parsed.delete(text);
+    parsed.set(text, hit);
+    return structuredClone(hit);
+  }
+  const contract = parseContractText(text);
+  if (text.length <= PARSED_MAX_CHARS / 8) {
+    parsed.set(text, structuredClone(contract));
+    parsedChars += text.length;
+    for (const oldest of parsed.keys()) {
+      if (parsed.size <= PARSED_MAX && parsedChars <= PARSED_MAX_CHARS) break;
+      parsed.delete(oldest);
+      parsedChars -= oldest.length;
+    }
+  }
+  return contract;
+}
+
+/** What the parsed-contract memo holds now (its bounds are tested). */
+export function parsedContractCacheUsage(): { entries: number; chars: number } {
+  return { entries: parsed.size, chars: parsedChars };
+}
+
+function parseContractText(text: string): DataContract {
   let doc: unknown;
   try {
     doc = parse(text);

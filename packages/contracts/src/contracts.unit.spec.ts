@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isPreflightError } from '@preflight/core';
 import { applyServer, checkpointSeverity, compileExpectations, diffSchema, parseContract, physicalTypeMatches, piiFields, readOnlyQueryProblem, runCheckpoint, type CheckpointExecutor, type SourceSchema } from './index.js';
+import { parsedContractCacheUsage } from './contract.js';
 
 const yaml = `
 apiVersion: v3.1.0
@@ -61,6 +62,37 @@ const rows = [
 const sample: CheckpointExecutor = { kind: 'rows', sample: async () => ({ rows, truncated: false }) };
 
 describe('parseContract', () => {
+  it('remembers a valid contract per text, and hands each caller its own copy', () => {
+    const text = yaml.replace('id: crm-customers', 'id: crm-customers-memo');
+    const first = parseContract(text);
+    // A caller that changes what it got (as applyServer's callers may) changes no one else's.
+    first.schema[0]!.properties.pop();
+    first.id = 'changed';
+    const second = parseContract(text);
+    const third = parseContract(text);
+    expect(second.id).toBe('crm-customers-memo');
+    expect(second.schema[0]!.properties.map((p) => p.name)).toEqual(['id', 'email', 'country', 'score']);
+    expect(third).toEqual(second);
+    expect(third).not.toBe(second);
+    expect(third.schema).not.toBe(second.schema);
+  });
+
+  it('throws for an invalid contract every time, and keeps the memo bounded', () => {
+    const bad = yaml.replace('kind: DataContract', 'kind: Contract');
+    for (let i = 0; i < 2; i++) {
+      try {
+        parseContract(bad);
+        expect.unreachable('an invalid contract parsed');
+      } catch (e) {
+        expect(isPreflightError(e) && e.issues.map((x) => x.field)).toEqual(['kind']);
+      }
+    }
+    for (let i = 0; i < 300; i++) parseContract(yaml.replace('id: crm-customers', `id: crm-customers-${i}`));
+    const usage = parsedContractCacheUsage();
+    expect(usage.entries).toBe(256);
+    expect(usage.chars).toBeLessThanOrEqual(256 * (yaml.length + 10));
+  });
+
   it('parses ODCS v3 and finds PII', () => {
     const c = parseContract(yaml);
     expect(c.id).toBe('crm-customers');

@@ -45,6 +45,8 @@ describe('readiness decide', () => {
     for (const key of ['connector', 'handshake', 'schema_check', 'credential_audit', 'validated_by', 'status', 'attempt_id', 'contract', 'checks', 'evidence']) expect(receipt).toHaveProperty(key);
     expect(receipt['status']).toBe('READY');
     expect(receipt['attempt_id']).toBe('att-1');
+    // Written out in full for people: no YAML anchors or aliases.
+    expect(v.receiptYaml).not.toMatch(/(^|\s)[&*]a\d+(\s|$)/m);
     expect((receipt['contract'] as { version: string }).version).toBe('1.0.0');
     expect(v.receipt.evidence).toHaveLength(3);
     expect(v.receipt.checks.map((c) => c.name)).toEqual(['handshake', 'schema_check', 'credential_audit']);

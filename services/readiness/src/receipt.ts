@@ -129,7 +129,10 @@ export function receiptYaml(input: ReceiptInput, receipt: Receipt = receiptOf(in
     checks: receipt.checks.map((k) => ({ name: k.name, status: k.status, duration_ms: k.durationMs === null ? null : round(k.durationMs) })),
     evidence: receipt.evidence,
   };
-  return stringify(doc, { lineWidth: 0 });
+  // No anchors: a receipt is read by people, and looking for objects used twice was a quarter
+  // of the stringify's CPU, on the path to every outcome (issue 14). The doc is built fresh here,
+  // so the text is the same unless an object was shared; then it is written out in full.
+  return stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
 }
 
 const round = (n: number): number => Math.round(n * 100) / 100;

@@ -79,6 +79,14 @@ describe('readiness on a real broker', () => {
       written.push((await bus.codec.decode(value, 'connector.validated')).correlationId);
     });
     expect(written.sort()).toEqual(['att-a', 'att-b']);
+    // One changelog record per input that changed the attempt; its own outcome folded back in
+    // (consumed by then) changed nothing and wrote nothing, before or after the restart.
+    const records = new Map<string, number>();
+    await readTopics(bus.kafka, [bus.topics.attempts], async (_t, _p, _o, _v, key) => {
+      const k = key?.toString() ?? '';
+      records.set(k, (records.get(k) ?? 0) + 1);
+    });
+    expect(Object.fromEntries(records)).toEqual({ 'att-a': 3, 'att-b': 3 });
     await second.stop();
     await bus.stop();
   });

@@ -92,15 +92,24 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
   // always on the changelog.
   const changelog = bus.compacted<AttemptRecord>(bus.topics.attempts, ATTEMPT_SCHEMA);
   await changelog.start();
+  /**
+   * What the changelog holds last for each attempt this instance wrote or restored. Folding
+   * readiness's own outcome back in changes nothing, and writing the same record again changes
+   * nothing on a compacted topic: that was one produce request per preflight (issue 14).
+   * Restoring a partition resets its entries to what the changelog says, so a record another
+   * instance wrote meanwhile is never taken for ours.
+   */
+  const written = new Map<string, string>();
+  const recordOf = (r: AttemptRecord): string => `${r.partition}\u0000${r.finishedAtMs ?? ''}\u0000${r.attemptJson}`;
   const persist = async (id: string): Promise<void> => {
     const partition = partitionOf.get(id);
     if (partition === undefined) return;
     const a = attempts.get(id);
-    await changelog.write([
-      a
-        ? { key: id, partition, value: { correlationId: id, connectorId: a.connectorId, partition, finishedAtMs: finishedAt.get(id) ?? null, attemptJson: JSON.stringify(a) } }
-        : { key: id, partition, value: null },
-    ]);
+    const value: AttemptRecord | null = a ? { correlationId: id, connectorId: a.connectorId, partition, finishedAtMs: finishedAt.get(id) ?? null, attemptJson: JSON.stringify(a) } : null;
+    if (value && written.get(id) === recordOf(value)) return;
+    await changelog.write([{ key: id, partition, value }]);
+    if (value) written.set(id, recordOf(value));
+    else written.delete(id);
   };
 
   /** Decides one attempt; the new state is stored before publishing so a concurrent step sees it. */
@@ -148,14 +157,17 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
   const restore = async (partitions: Set<number>): Promise<void> => {
     const started = performance.now();
     recovery.restores++;
+    for (const [id] of written) if (partitions.has(partitionOf.get(id) ?? -1)) written.delete(id);
     const { records } = await changelog.read(
       ({ key, value }) => {
         if (!value) {
           attempts.delete(key);
           finishedAt.delete(key);
           partitionOf.delete(key);
+          written.delete(key);
           return;
         }
+        written.set(key, recordOf(value));
         attempts.set(key, JSON.parse(value.attemptJson) as Attempt);
         partitionOf.set(key, value.partition);
         if (value.finishedAtMs !== null) finishedAt.set(key, value.finishedAtMs);
@@ -286,6 +298,7 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
             // The owner tombstones it, so compaction drops it from the changelog.
             if (mine && partition !== undefined) await changelog.write([{ key: id, partition, value: null }]).catch((e: unknown) => logger.warn({ err: e, correlationId: id }, 'could not forget a finished attempt on the changelog; will on a later pass'));
             partitionOf.delete(id);
+            written.delete(id);
           }
           continue;
         }
