@@ -46,9 +46,9 @@ export interface EventConsumerOptions {
   dedupe?: DedupeStore;
   /**
    * The event types the handlers publish in answer to a handled event, with ids derived from it
-   * (`causedBy(input, producer, { outputType })`). With them, a member that gains a partition
-   * first reads what was published for its unfinished messages, and skips those already answered:
-   * a crash between publishing and committing does not run a handler's side effects twice.
+   * (`causedBy(input, producer, { outputType })`). With them, after every join a member first
+   * reads what was published for its partitions' unfinished messages, and skips those already
+   * answered: a crash between publishing and committing does not run a handler's side effects twice.
    */
   outputs?: readonly EventType[];
   retry?: Partial<RetryPolicy>;
@@ -87,7 +87,7 @@ export class EventConsumer {
   private stopping = false;
   private running = false;
   readonly stats: ConsumerStats = { handled: 0, duplicates: 0, deadLettered: 0, retries: 0 };
-  /** Partitions whose outputs were read on gaining them, and inputs skipped as already answered. */
+  /** Output reads after joins, ids read, and inputs skipped as already answered. */
   get outputStats(): { reads: number; ids: number; skipped: number } | undefined {
     return this.published?.stats;
   }

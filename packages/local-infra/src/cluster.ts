@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureKafkaJars } from './kafka.js';
+import { clusterId, ensureKafkaJars } from './kafka.js';
 import { freePort, portOpen, waitFor } from './net.js';
 import { dataRoot } from './paths.js';
 
@@ -52,7 +52,7 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
   const voters = ids.map((id, i) => `${id}@127.0.0.1:${ports[size + i]}`).join(',');
   const rf = Math.min(3, size);
   const isr = Math.max(1, rf - 1);
-  const cluster = randomBytes(16).toString('base64url');
+  const cluster = clusterId();
   const log4jFile = join(dir, 'log4j.properties');
   writeFileSync(log4jFile, LOG4J);
   const jvm = (nodeDir: string): string[] => [`-Xms96m`, `-Xmx${options.heapMb ?? 384}m`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true', `-Dlog4j.configuration=file:${log4jFile}`, `-Dkafka.logs.dir=${nodeDir}`, '-cp', `${jars}/*`];
@@ -92,7 +92,7 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
         'delete.topic.enable=true',
       ].join('\n'),
     );
-    const fmt = spawnSync('java', [...jvm(nodeDir), 'kafka.tools.StorageTool', 'format', '-t', cluster, '-c', props], { encoding: 'utf8' });
+    const fmt = spawnSync('java', [...jvm(nodeDir), 'kafka.tools.StorageTool', 'format', `--cluster-id=${cluster}`, '-c', props], { encoding: 'utf8' });
     if (fmt.status !== 0) throw new Error(`kafka storage format failed for node ${id}: ${fmt.stdout}${fmt.stderr}`);
     let child: ChildProcess | undefined;
     let starts = 0;

@@ -88,9 +88,16 @@ export interface KafkaHandle {
   stop(): Promise<void>;
 }
 
-function clusterId(): string {
-  // StorageTool wants a base64url UUID (16 bytes, 22 chars).
-  return randomBytes(16).toString('base64url');
+/**
+ * StorageTool wants a base64url UUID (16 bytes, 22 chars). One in 64 starts with '-', which its
+ * argument parser takes for an option ("--cluster-id: expected one argument"): a random start
+ * failure; so the id is passed as `--cluster-id=<id>`, and never starts with '-' either.
+ */
+export function clusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 function serverProperties(port: number, controllerPort: number, logDir: string): string {
@@ -195,7 +202,7 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaHandl
   const alreadyFormatted = existsSync(join(logDir, 'meta.properties'));
   if (!alreadyFormatted) {
     const scram = options.saslSsl ? [brokerUser, ...options.saslSsl.scramUsers].flatMap((u) => ['--add-scram', `${u.mechanism}=[name=${u.name},password=${u.password}]`]) : [];
-    const fmt = spawnSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', propsFile, ...scram], {
+    const fmt = spawnSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId()}`, '-c', propsFile, ...scram], {
       encoding: 'utf8',
     });
     if (fmt.status !== 0) throw new Error(`kafka storage format failed: ${fmt.stdout}${fmt.stderr}`);
