@@ -63,4 +63,16 @@ describe('operations are derived from attempt facts', () => {
     expect(p.operations.get('op-1')).toEqual(rebuilt.operations.get('op-1'));
     expect(p.operations.get('op-1')).toMatchObject({ status: 'SUCCEEDED', error: null });
   });
+
+  it('an operation whose request could not be published is forgotten, so a retry with the same idempotency key creates and publishes it', () => {
+    const p = new Projection();
+    const first = p.createOperation({ connectorId: 'acme.crm', tenantId: 'acme', idempotencyKey: 'k9', timeoutMs: 60_000, now: at(0) });
+    expect(first.created).toBe(true);
+    expect(p.createOperation({ connectorId: 'acme.crm', tenantId: 'acme', idempotencyKey: 'k9', timeoutMs: 60_000, now: at(1) }).created).toBe(false);
+    p.forgetOperation(first.op.id);
+    expect(p.operations.has(first.op.id)).toBe(false);
+    const retry = p.createOperation({ connectorId: 'acme.crm', tenantId: 'acme', idempotencyKey: 'k9', timeoutMs: 60_000, now: at(2) });
+    expect(retry.created).toBe(true);
+    expect(retry.op.id).not.toBe(first.op.id);
+  });
 });

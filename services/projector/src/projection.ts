@@ -277,6 +277,20 @@ export class Projection {
     return { op, created: true };
   }
 
+  /**
+   * Undoes `createOperation` for an operation whose request could not be published: kept, a retry
+   * with the same idempotency key would find it and publish nothing, and the attempt would never
+   * start (seen in chaos: a POST during a broker kill, retried, left its operation waiting for good).
+   */
+  forgetOperation(opId: string): void {
+    const op = this.operations.get(opId);
+    if (!op || op.status !== 'PENDING') return;
+    this.operations.delete(opId);
+    this.opByAttempt.delete(op.attemptId);
+    if (op.idempotencyKey && this.opByKey.get(op.idempotencyKey) === opId) this.opByKey.delete(op.idempotencyKey);
+    this.countTask(op.owner?.team, (c) => c.started--);
+  }
+
   private countTask(team: string | null | undefined, bump: (c: TaskCounts) => void, durationMs?: number): void {
     const key = team ?? UNOWNED;
     const c = this.tasksByTeam.get(key) ?? noTasks();

@@ -34,16 +34,21 @@ export const operationRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) =>
       const { op, created } = deps.projection().createOperation({ connectorId: c.connectorId, tenantId: c.tenantId, idempotencyKey: typeof key === 'string' ? key : null, timeoutMs, owner, now: new Date() });
       if (created) {
         const reason = req.body?.reason ?? null;
-        await deps.publish(
-          newEvent('connector.handshake.requested', { spec: c.spec, operationId: op.id, reason }, {
-            producer: PRODUCER,
-            tenantId: c.tenantId,
-            connectorId: c.connectorId,
-            correlationId: op.attemptId,
-            actor: actorOf(req),
-            ...(op.idempotencyKey ? { idempotencyKey: op.idempotencyKey } : {}),
-          }),
-        );
+        const requested = newEvent('connector.handshake.requested', { spec: c.spec, operationId: op.id, reason }, {
+          producer: PRODUCER,
+          tenantId: c.tenantId,
+          connectorId: c.connectorId,
+          correlationId: op.attemptId,
+          actor: actorOf(req),
+          ...(op.idempotencyKey ? { idempotencyKey: op.idempotencyKey } : {}),
+        });
+        try {
+          await deps.publish(requested);
+        } catch (e) {
+          // Not on the log, so not started: forgotten, so a retry with the same key starts it.
+          deps.projection().forgetOperation(op.id);
+          throw e;
+        }
       }
       return reply.code(202).header('location', `/api/operations/${op.id}`).send(operationBody(op));
     },
