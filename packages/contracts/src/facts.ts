@@ -53,7 +53,7 @@ export interface ContractSource {
 const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
 /** The namespace a SQL source reads its datasets in, from the config with the server applied. */
-function namespaceOf(sourceType: string, config: Record<string, unknown>): string | null {
+export function namespaceOf(sourceType: string, config: Record<string, unknown>): string | null {
   if (sourceType === 'postgres') return text(config['schema']) ?? 'public';
   if (sourceType === 'mysql') return text(config['database']);
   return null;

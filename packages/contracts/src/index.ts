@@ -26,6 +26,7 @@ export {
   type ContractFieldFacts,
   type ContractServerFacts,
   type ContractSource,
+  namespaceOf,
 } from './facts.js';
 export { physicalTypeMatches, parsePhysicalType, type SqlDialect } from './physical.js';
 export { diffSchema, type DiffEntry, type DiffKind, type SourceSchema } from './diff.js';

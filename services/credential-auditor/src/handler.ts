@@ -3,7 +3,7 @@ import type { ConnectorEvent, ConnectorHandshake, ConnectorSpec } from '@preflig
 import { newEvent, causedBy, failingFindings, unreachableSourceAlert } from '@preflight/events';
 import type { Handlers } from '@preflight/bus';
 import { configValue, isScopeRefusal, type ConnectorModule, type Scopes } from '@preflight/connectors';
-import { applyFactsServer, carriedContractFacts, type ContractFacts } from '@preflight/contracts';
+import { applyFactsServer, carriedContractFacts, namespaceOf, type ContractFacts } from '@preflight/contracts';
 import { judgeCredential, PRODUCER, type AuditFacts, type AuditPolicy, DEFAULT_POLICY } from './judge.js';
 
 export interface AuditorDeps {
@@ -55,8 +55,7 @@ export async function gatherFacts(tenantId: string, spec: ConnectorSpec, contrac
   }
   const datasets = contract ? contract.datasets.map((d) => d.name) : [];
   const access = secret && !secret.resolved ? null : await module.auditAccess(config, { scope, logger }, datasets);
-  const text = (key: string): string | null => (typeof withServer[key] === 'string' ? withServer[key] : null);
-  const namespace = spec.sourceType === 'postgres' ? (text('schema') ?? 'public') : spec.sourceType === 'mysql' ? text('database') : null;
+  const namespace = namespaceOf(spec.sourceType, withServer);
   return { sourceType: spec.sourceType, expectedPrincipal: configPrincipal(raw), secretRef, secret, access, contractDatasets: datasets, namespace };
 }
 

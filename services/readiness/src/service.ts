@@ -189,22 +189,25 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
   const inputTopics = INPUTS.map((t) => bus.topics.of(t));
   const recoveryWindowMs = options.recoveryWindowMs ?? config.recoveryWindowMs;
   /** Upgrades only: rebuilds attempts of some partitions from a window of the input topics. */
-  const recoverInputs = async (partitions: Set<number>): Promise<void> => {
+  /** Folds readiness's events of some topics' partitions since an instant, those `keep` accepts; returns the records read. */
+  const foldFromLog = async (topics: string[], partitions: Set<number>, sinceMs: number, keep: (e: ReadinessInput) => boolean): Promise<number> => {
     const { records } = await bus.readTopics(
-      inputTopics,
+      topics,
       async (topic, partition, offset, value) => {
-        const type = bus.topics.typeOf(topic) as ReadinessInput['eventType'];
         let event: ReadinessInput;
         try {
-          event = (await bus.codec.decode(value, type)) as ReadinessInput;
+          event = (await bus.codec.decode(value, bus.topics.typeOf(topic)!)) as ReadinessInput;
         } catch {
           return; // the live consumer dead-letters it with the reason
         }
-        if (foldsInto(event)) fold(event, partition, `kafka://${topic}/${partition}/${offset}`);
+        if (keep(event)) fold(event, partition, `kafka://${topic}/${partition}/${offset}`);
       },
-      { sinceMs: Date.now() - (recoveryWindowMs ?? 0), partitions },
+      { sinceMs, partitions },
     );
-    recovery.inputRecords += records;
+    return records;
+  };
+  const recoverInputs = async (partitions: Set<number>): Promise<void> => {
+    recovery.inputRecords += await foldFromLog(inputTopics, partitions, Date.now() - (recoveryWindowMs ?? 0), foldsInto);
   };
 
   /**
@@ -218,20 +221,7 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
     if (open.length === 0) return;
     const sinceMs = Math.min(...open.map((a) => a.startedAtMs)) - 60_000;
     const ids = new Set(open.map((a) => a.correlationId));
-    const { records } = await bus.readTopics(
-      OWN_OUTPUTS.map((t) => bus.topics.of(t)),
-      async (topic, partition, offset, value) => {
-        let event: ReadinessInput;
-        try {
-          event = (await bus.codec.decode(value, bus.topics.typeOf(topic)!)) as ReadinessInput;
-        } catch {
-          return; // the live consumer dead-letters it with the reason
-        }
-        if (ids.has(event.correlationId)) fold(event, partition, `kafka://${topic}/${partition}/${offset}`);
-      },
-      { sinceMs, partitions },
-    );
-    recovery.outputRecords += records;
+    recovery.outputRecords += await foldFromLog(OWN_OUTPUTS.map((t) => bus.topics.of(t)), partitions, sinceMs, (e) => ids.has(e.correlationId));
   };
 
   const handlers = Object.fromEntries(INPUTS.map((t) => [t, apply])) as { [T in (typeof INPUTS)[number]]: typeof apply };
