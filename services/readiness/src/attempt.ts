@@ -103,3 +103,41 @@ export function evolve(attempt: Attempt | undefined, event: ReadinessInput, ref:
   }
   return next;
 }
+
+/**
+ * Two views of one attempt joined into one: what this instance folded in memory and what the
+ * changelog holds. An attempt only ever gains facts, so the join keeps every fact either side
+ * has; a restore that replaced the in-memory attempt instead dropped an input folded while the
+ * changelog was being read (a handler that had passed the restore gate before a rebalance), and
+ * the attempt then waited for a check that had already answered (issue 12, chaos N=300).
+ * Commutative and idempotent, so the order of restores and live folds does not matter.
+ */
+export function mergeAttempts(a: Attempt, b: Attempt): Attempt {
+  const evidence = [...a.evidence];
+  for (const e of b.evidence) if (!evidence.some((x) => x.eventId === e.eventId)) evidence.push(e);
+  evidence.sort((x, y) => (x.ref < y.ref ? -1 : x.ref > y.ref ? 1 : x.eventId < y.eventId ? -1 : x.eventId > y.eventId ? 1 : 0));
+  const requested = [a.approvalRequestedAtMs, b.approvalRequestedAtMs].filter((t): t is number => t !== undefined);
+  const merged: Attempt = {
+    ...b,
+    ...a,
+    startedAtMs: Math.min(a.startedAtMs, b.startedAtMs),
+    handshake: pick(a.handshake, b.handshake),
+    schema: pick(a.schema, b.schema),
+    credentials: pick(a.credentials, b.credentials),
+    approval: pick(a.approval, b.approval),
+    update: pick(a.update, b.update),
+    cancel: pick(a.cancel, b.cancel),
+    evidence,
+    outcome: a.outcome && b.outcome ? (a.outcome < b.outcome ? a.outcome : b.outcome) : (a.outcome ?? b.outcome),
+  };
+  if (requested.length > 0) merged.approvalRequestedAtMs = Math.min(...requested);
+  for (const k of Object.keys(merged) as Array<keyof Attempt>) if (merged[k] === undefined) delete merged[k];
+  return merged;
+}
+
+/** Of two reports of one step, the earlier (then the smaller id): the same pick whichever side is which. */
+function pick<E extends { occurredAt: string; eventId: string }>(x: E | undefined, y: E | undefined): E | undefined {
+  if (!x || !y) return x ?? y;
+  if (x.occurredAt !== y.occurredAt) return x.occurredAt < y.occurredAt ? x : y;
+  return x.eventId <= y.eventId ? x : y;
+}

@@ -3,7 +3,7 @@ import type avro from 'avsc';
 import type { ServiceBus, MessageMeta } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
 import { serviceGroupId } from '@preflight/events';
-import { evolve, foldsInto, type Attempt, type ReadinessInput } from './attempt.js';
+import { evolve, foldsInto, mergeAttempts, type Attempt, type ReadinessInput } from './attempt.js';
 import { contractFacts } from './contract-facts.js';
 import { decide, SERVICE_NAME, type ReadinessSettings } from './decide.js';
 import { DEFAULT_APPROVAL_POLICY } from './policy.js';
@@ -122,7 +122,12 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
     try {
       await bus.producer.publish(...events);
     } catch (e) {
-      attempts.set(id, before);
+      // Undo only the decision: facts folded or restored while the publish was pending stay.
+      const now = attempts.get(id) ?? attempt;
+      const undone: Attempt = { ...now, outcome: before.outcome, approvalRequestedAtMs: before.approvalRequestedAtMs };
+      if (undone.outcome === undefined) delete undone.outcome;
+      if (undone.approvalRequestedAtMs === undefined) delete undone.approvalRequestedAtMs;
+      attempts.set(id, undone);
       throw e;
     }
     const log = logger.child({ connectorId: attempt.connectorId, correlationId: id });
@@ -168,7 +173,11 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
           return;
         }
         written.set(key, recordOf(value));
-        attempts.set(key, JSON.parse(value.attemptJson) as Attempt);
+        // Joined, not replaced: a handler that passed the restore gate before this rebalance may
+        // have folded an input here that is not on the changelog yet (it writes it next).
+        const stored = JSON.parse(value.attemptJson) as Attempt;
+        const live = attempts.get(key);
+        attempts.set(key, live ? mergeAttempts(live, stored) : stored);
         partitionOf.set(key, value.partition);
         if (value.finishedAtMs !== null) finishedAt.set(key, value.finishedAtMs);
       },
