@@ -43,3 +43,38 @@ describe('files specifics', () => {
     await expect(filesConnector.handshake(c, { scope })).rejects.toMatchObject({ code: 'CONFIG', message: expect.stringMatching(/^config\.path/) });
   });
 });
+
+describe('files: one schema check reads each file once', () => {
+  it('discovery and the sample of one operation context share one listing and one read; a new context reads the files again', async () => {
+    const dir = demoDir();
+    const c = filesConnector.parseConfig({ type: 'files', path: dir });
+    let confined = 0;
+    // The tenant scope's path check is where every listing and file goes through (a realpath each).
+    const counting = Object.create(scope, { path: { value: (field: string, given: string) => (confined++, scope.path(field, given)) } }) as typeof scope;
+    const check = { scope: counting };
+    await filesConnector.discover(c, check);
+    const afterDiscover = confined;
+    expect(afterDiscover).toBeGreaterThan(0);
+    // The file changes between discovery and the checkpoint's sample: the check still sees one version.
+    writeFileSync(join(dir, 'customers.csv'), 'id,email\n99,z@x.io\n');
+    const s = await filesConnector.sample(c, check, 'customers', 10);
+    expect(confined).toBe(afterDiscover);
+    expect(s.rows).toHaveLength(3);
+    expect(s.rows[0]!['id']).toBe(1);
+    // The next check (a new context) lists and reads again and sees the change.
+    const next = await filesConnector.sample(c, { scope: counting }, 'customers', 10);
+    expect(confined).toBeGreaterThan(afterDiscover);
+    expect(next.rows).toEqual([{ id: 99, email: 'z@x.io' }]);
+  });
+
+  it('a read that failed is not kept: the same context reads again once the file is there', async () => {
+    mkdirSync(join(root, 'acme'), { recursive: true });
+    const dir = mkdtempSync(join(root, 'acme', 'files-'));
+    const c = filesConnector.parseConfig({ type: 'files', path: join(dir, 'later.csv') });
+    const ctx = { scope };
+    await expect(filesConnector.discover(c, ctx)).rejects.toMatchObject({ code: 'CONFIG' });
+    writeFileSync(join(dir, 'later.csv'), 'a\n1\n');
+    const d = await filesConnector.discover(c, ctx);
+    expect(d.datasets.map((x) => x.name)).toEqual(['later']);
+  });
+});

@@ -48,8 +48,30 @@ const formatOf = (file: string, cfg: FilesConfig): 'csv' | 'jsonl' | undefined =
   return ext === '.csv' ? 'csv' : ext === '.jsonl' || ext === '.ndjson' ? 'jsonl' : undefined;
 };
 
+/**
+ * What one operation context has listed and read. A schema check is one context: discovery
+ * infers the types from a file and the checkpoint then samples the same file, and each listed the
+ * path (a confined `realpath` per file) and read the file again: a third of a file source's check
+ * (issue 14). Keyed by the context, so nothing outlives the check or crosses tenants, and the
+ * checkpoint sees the very bytes discovery typed. A failed read is not kept: a retry reads again.
+ */
+const perContext = new WeakMap<OperationContext, Map<string, Promise<unknown>>>();
+function once<T>(ctx: OperationContext, key: string, load: () => Promise<T>): Promise<T> {
+  let cache = perContext.get(ctx);
+  if (!cache) perContext.set(ctx, (cache = new Map<string, Promise<unknown>>()));
+  const hit = cache.get(key) as Promise<T> | undefined;
+  if (hit) return hit;
+  const p = load();
+  cache.set(key, p);
+  p.catch(() => cache.delete(key));
+  return p;
+}
+
 /** The datasets under the configured path, each confined to the tenant's files root (a symlinked file included). */
-async function listFiles(cfg: FilesConfig, ctx: OperationContext): Promise<{ root: string; files: Map<string, string> }> {
+function listFiles(cfg: FilesConfig, ctx: OperationContext): Promise<{ root: string; files: Map<string, string> }> {
+  return once(ctx, `list\u0000${cfg.path}`, () => listFilesNow(cfg, ctx));
+}
+async function listFilesNow(cfg: FilesConfig, ctx: OperationContext): Promise<{ root: string; files: Map<string, string> }> {
   const root = await ctx.scope.path('config.path', cfg.path);
   let st;
   try {
@@ -79,8 +101,8 @@ async function head(file: string): Promise<{ text: string; complete: boolean }> 
 }
 
 /** Raw rows as read: CSV cells are strings ('' = missing); JSON Lines values as parsed. */
-async function readRows(file: string, cfg: FilesConfig, limit: number): Promise<{ rows: Array<Record<string, unknown>>; truncated: boolean; columns: string[] }> {
-  const { text, complete } = await head(file);
+async function readRows(file: string, cfg: FilesConfig, limit: number, ctx: OperationContext): Promise<{ rows: Array<Record<string, unknown>>; truncated: boolean; columns: string[] }> {
+  const { text, complete } = await once(ctx, `head\u0000${file}`, () => head(file));
   if (formatOf(file, cfg) === 'csv') {
     const { header, rows, truncated } = parseCsv(text, limit);
     return { columns: header, rows: rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] === undefined || r[i] === '' ? null : r[i]]))), truncated: truncated || !complete };
@@ -123,8 +145,8 @@ function convert(v: unknown, t: LogicalType): unknown {
   return v;
 }
 
-async function discoverFile(name: string, file: string, cfg: FilesConfig): Promise<DiscoveredDataset> {
-  const { rows, columns } = await readRows(file, cfg, INFER_ROWS);
+async function discoverFile(name: string, file: string, cfg: FilesConfig, ctx: OperationContext): Promise<DiscoveredDataset> {
+  const { rows, columns } = await readRows(file, cfg, INFER_ROWS, ctx);
   return {
     name,
     kind: 'file',
@@ -155,7 +177,7 @@ export const filesConnector: ConnectorModule<FilesConfig> = {
       const { files } = await listFiles(cfg, ctx);
       const wanted = opts?.datasets?.map((d) => d.toLowerCase());
       const out: DiscoveredDataset[] = [];
-      for (const [name, file] of files) if (!wanted || wanted.includes(name.toLowerCase())) out.push(await discoverFile(name, file, cfg));
+      for (const [name, file] of files) if (!wanted || wanted.includes(name.toLowerCase())) out.push(await discoverFile(name, file, cfg, ctx));
       return out;
     });
     return { datasets: r.value, durationMs: r.durationMs };
@@ -165,7 +187,7 @@ export const filesConnector: ConnectorModule<FilesConfig> = {
     const r = await runOperation(filesManifest, 'sample', ctx, async () => {
       const file = (await listFiles(cfg, ctx)).files.get(dataset);
       if (!file) throw new PreflightError('SOURCE', `dataset ${dataset}: no such file under ${cfg.path}`, { retriable: false });
-      const { rows, truncated, columns } = await readRows(file, cfg, limit);
+      const { rows, truncated, columns } = await readRows(file, cfg, limit, ctx);
       const types = new Map(columns.map((c) => [c, inferType(rows.map((x) => x[c]))] as const));
       return { rows: rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, convert(v, types.get(k) ?? 'string')]))), truncated };
     });
