@@ -11,6 +11,7 @@ import { signDevToken } from '@preflight/auth';
 import { startProjectorService } from '@preflight/projector';
 import { fmt, percentile, record, row } from './env.js';
 import { traceBus } from './trace.js';
+import type { BenchPostgres } from './pg.js';
 
 export interface ApiBenchOptions {
   brokers: string;
@@ -21,6 +22,15 @@ export interface ApiBenchOptions {
   scopes: Scopes;
   logger: Logger;
   tenant: string;
+  /** A PostgreSQL source for the sequential PostgreSQL preflights (part `pg`); absent: skipped. */
+  pg?: BenchPostgres | undefined;
+}
+
+/** Sorted figures of one sequential run: wall time, the receipt's duration, CPU per preflight. */
+interface Sequential {
+  ms: number[];
+  receiptMs: number[];
+  cpuUs: number;
 }
 
 /**
@@ -32,8 +42,11 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
   const sequentialN = Number(process.env['BENCH_SEQ_N'] ?? 50);
   const loadN = Number(process.env['BENCH_API_LOAD_N'] ?? 500);
   const postN = Number(process.env['BENCH_POST_N'] ?? 1000);
-  // BENCH_API_PARTS=seq,topics,post (default all three): run only some of the API bench's parts.
-  const parts = new Set((process.env['BENCH_API_PARTS'] ?? 'seq,topics,post').split(',').map((s) => s.trim()));
+  const pgN = Number(process.env['BENCH_PG_SEQ_N'] ?? sequentialN);
+  const listN = Number(process.env['BENCH_LIST_N'] ?? 10_000);
+  // BENCH_API_PARTS=seq,pg,topics,post,list (default all): run only some of the API bench's parts.
+  const parts = new Set((process.env['BENCH_API_PARTS'] ?? 'seq,pg,topics,post,list').split(',').map((s) => s.trim()));
+  if (!o.pg) parts.delete('pg');
   const prefix = `api${randomBytes(4).toString('hex')}.`;
   const bus = createBus({ brokers: [o.brokers], schemaRegistryUrl: o.registryUrl, topicPrefix: prefix, clientId: 'bench-api' }, o.logger);
   await bus.ensureTopics(6);
@@ -67,8 +80,8 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
   });
   await watch.start();
   await new Promise((r) => setTimeout(r, 1500));
-  const register = (connectorId: string): Promise<{ ms: number; receiptMs: number }> => {
-    const e = newEvent('connector.registered', { spec: { ...o.spec, name: connectorId }, autoPreflight: true }, { producer: 'bench@1', tenantId: o.tenant, connectorId, correlationId: randomUUID(), actor: 'system:bench' });
+  const register = (connectorId: string, spec: ConnectorSpec = o.spec): Promise<{ ms: number; receiptMs: number }> => {
+    const e = newEvent('connector.registered', { spec: { ...spec, name: connectorId }, autoPreflight: true }, { producer: 'bench@1', tenantId: o.tenant, connectorId, correlationId: randomUUID(), actor: 'system:bench' });
     const outcome = new Promise<{ ms: number; receiptMs: number }>((done) => waiting.set(connectorId, { t: performance.now(), done }));
     tracer?.begin(e.correlationId);
     return bus.producer.publish(e).then(() => outcome);
@@ -76,8 +89,6 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
 
   // --- one preflight at a time, on an otherwise idle platform ---
   await register(`${prefix}warm`); // first-use costs (registry lookups, contract cache) are not the steady state
-  const seq: number[] = [];
-  const seqReceipt: number[] = [];
   // What the platform burns doing nothing (consumers' empty fetches, heartbeats, timers): the
   // floor under the CPU per sequential preflight below.
   const idleCpu = process.cpuUsage();
@@ -88,17 +99,38 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
   if (tracer) tracer.on = parts.has('seq');
   // CPU of this whole process per sequential preflight (every service's share of it): the figure
   // that does not swing with the neighbours' load, unlike the wall-clock latency.
-  const seqCpu = process.cpuUsage();
-  for (let i = 0; parts.has('seq') && i < sequentialN; i++) {
-    const r = await register(`${prefix}seq-${i}`);
-    seq.push(r.ms);
-    seqReceipt.push(r.receiptMs);
-  }
+  const sequential = async (n: number, name: string, spec: ConnectorSpec): Promise<Sequential> => {
+    const out: Sequential = { ms: [], receiptMs: [], cpuUs: NaN };
+    if (n === 0) return out;
+    const cpu = process.cpuUsage();
+    for (let i = 0; i < n; i++) {
+      const r = await register(`${prefix}${name}-${i}`, spec);
+      out.ms.push(r.ms);
+      out.receiptMs.push(r.receiptMs);
+    }
+    const used = process.cpuUsage(cpu);
+    out.cpuUs = (used.user + used.system) / n;
+    out.ms.sort((a, b) => a - b);
+    out.receiptMs.sort((a, b) => a - b);
+    return out;
+  };
+  const fileSeq = await sequential(parts.has('seq') ? sequentialN : 0, 'seq', o.spec);
   if (tracer) tracer.on = false;
-  const seqCpuUsed = process.cpuUsage(seqCpu);
-  const seqCpuUs = parts.has('seq') ? (seqCpuUsed.user + seqCpuUsed.system) / sequentialN : NaN;
-  seq.sort((a, b) => a - b);
-  seqReceipt.sort((a, b) => a - b);
+  const seq = fileSeq.ms;
+  const seqReceipt = fileSeq.receiptMs;
+  const seqCpuUs = fileSeq.cpuUs;
+
+  // --- one PostgreSQL preflight at a time: the contract's two tables, ~20 pushdown expectations ---
+  let pgSeq: Sequential = { ms: [], receiptMs: [], cpuUs: NaN };
+  let pgSessions = NaN;
+  if (parts.has('pg') && o.pg) {
+    await register(`${prefix}pg-warm`, o.pg.spec);
+    const before = await o.pg.sessions();
+    pgSeq = await sequential(pgN, 'pg', o.pg.spec);
+    // pg_stat_database counts a session when it ends; give the last ones a moment.
+    await new Promise((r) => setTimeout(r, 1_000));
+    pgSessions = (await o.pg.sessions() - before) / pgN;
+  }
 
   // --- GET /api/topics while loadN preflights run ---
   const topicsMs: number[] = [];
@@ -141,6 +173,9 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
   postMs.sort((a, b) => a - b);
   const rss = process.memoryUsage().rss / 2 ** 20;
 
+  // --- GET /api/connectors, page by page, with listN connectors in the read model ---
+  const list = parts.has('list') ? await benchList(o, listN, projector.url, headers, bus) : undefined;
+
   await watch.stop();
   await projector.stop();
   for (const s of services) await s.stop();
@@ -153,6 +188,16 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
   console.log(row(['  the receipt\'s own duration', fmt(percentile(seqReceipt, 50), 1), fmt(percentile(seqReceipt, 99), 1), ''], w));
   console.log(row(['  CPU µs per sequential preflight, whole process', fmt(seqCpuUs, 0), '', ''], w));
   console.log(row(['  CPU ms per second of the idle platform', fmt(idleCpuMsPerS, 1), '', ''], w));
+  if (parts.has('pg')) {
+    console.log(row([`one PostgreSQL preflight at a time (${pgN})`, fmt(percentile(pgSeq.ms, 50), 1), fmt(percentile(pgSeq.ms, 99), 1), ''], w));
+    console.log(row(['  the receipt\'s own duration', fmt(percentile(pgSeq.receiptMs, 50), 1), fmt(percentile(pgSeq.receiptMs, 99), 1), ''], w));
+    console.log(row(['  CPU µs per PostgreSQL preflight, whole process', fmt(pgSeq.cpuUs, 0), '', ''], w));
+    console.log(row(['  source sessions per PostgreSQL preflight', fmt(pgSessions, 1), '', ''], w));
+  }
+  if (list) {
+    console.log(row([`GET /api/connectors, ${fmt(list.connectors)} connectors, ${list.pages} pages`, fmt(list.p50, 1), fmt(list.p99, 1), ''], w));
+    console.log(row(['  bytes per page (largest)', fmt(list.maxBytes), '', ''], w));
+  }
   console.log(row([`GET /api/topics while ${loadN} preflights run (${topicsMs.length})`, fmt(percentile(topicsMs, 50), 1), fmt(percentile(topicsMs, 99), 1), ''], w));
   console.log(row([`POST /api/connectors, 50 at once (${postN})`, fmt(percentile(postMs, 50), 1), fmt(percentile(postMs, 99), 1), fmt(postRate, 0)], w));
   console.log(row(['  CPU µs per POST, whole process', fmt(postCpuUs, 0), '', ''], w));
@@ -171,4 +216,62 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
   record('api_post_connectors_c50_p99_ms', percentile(postMs, 99));
   record('api_post_connectors_c50_cpu_us_per_req', postCpuUs);
   record('api_bench_rss_mib', rss);
+  record('single_pg_preflight_p50_ms', percentile(pgSeq.ms, 50));
+  record('single_pg_preflight_p99_ms', percentile(pgSeq.ms, 99));
+  record('single_pg_preflight_receipt_p50_ms', percentile(pgSeq.receiptMs, 50));
+  record('single_pg_preflight_cpu_us', pgSeq.cpuUs);
+  record('single_pg_preflight_source_sessions', pgSessions);
+  if (list) {
+    record('api_list_connectors_n', list.connectors);
+    record('api_list_connectors_p50_ms', list.p50);
+    record('api_list_connectors_p99_ms', list.p99);
+    record('api_list_connectors_page_max_bytes', list.maxBytes);
+  }
+}
+
+/**
+ * `GET /api/connectors` with `n` connectors registered (no preflight): every page walked with its
+ * cursor at the default page size, twice, and the first page 100 more times.
+ */
+async function benchList(o: ApiBenchOptions, n: number, url: string, headers: Record<string, string>, bus: { producer: { publish(...e: ReturnType<typeof newEvent>[]): Promise<void> } }): Promise<{ connectors: number; pages: number; p50: number; p99: number; maxBytes: number }> {
+  const get = async (path: string): Promise<{ ms: number; bytes: number; body: { total: number; nextCursor: string | null } }> => {
+    const t = performance.now();
+    const res = await fetch(`${url}${path}`, { headers });
+    const buf = Buffer.from(await res.arrayBuffer());
+    if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}`);
+    return { ms: performance.now() - t, bytes: buf.length, body: JSON.parse(buf.toString('utf8')) as { total: number; nextCursor: string | null } };
+  };
+  const before = (await get('/api/connectors?limit=1')).body.total;
+  for (let i = 0; i < n; i += 500) {
+    const batch = Array.from({ length: Math.min(500, n - i) }, (_, j) => {
+      const connectorId = `${o.tenant}.list-${i + j}`;
+      return newEvent('connector.registered', { spec: { ...o.spec, name: `list-${i + j}` }, autoPreflight: false }, { producer: 'bench@1', tenantId: o.tenant, connectorId, correlationId: randomUUID(), actor: 'system:bench' });
+    });
+    await bus.producer.publish(...batch);
+  }
+  // Until the projector has folded them all (besides the connectors the other parts registered).
+  let total = 0;
+  for (const deadline = Date.now() + 120_000; ; ) {
+    const { body } = await get('/api/connectors?limit=1');
+    total = body.total;
+    if (total >= before + n) break;
+    if (Date.now() > deadline) throw new Error(`the projector shows ${body.total} of ${n} connectors after 120 s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const ms: number[] = [];
+  let maxBytes = 0;
+  let pages = 0;
+  for (let walk = 0; walk < 2; walk++) {
+    let cursor: string | null = null;
+    do {
+      const r = await get(`/api/connectors${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`);
+      ms.push(r.ms);
+      maxBytes = Math.max(maxBytes, r.bytes);
+      cursor = r.body.nextCursor;
+      if (walk === 0) pages++;
+    } while (cursor);
+  }
+  for (let i = 0; i < 100; i++) ms.push((await get('/api/connectors')).ms);
+  ms.sort((a, b) => a - b);
+  return { connectors: total, pages, p50: percentile(ms, 50), p99: percentile(ms, 99), maxBytes };
 }

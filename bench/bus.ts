@@ -6,6 +6,7 @@ import { cloudEventHeaders, createBus } from '@preflight/bus';
 import { createLogger } from '@preflight/core';
 import { newEvent, sampleEvents, type ConnectorEvent } from '@preflight/events';
 import { benchInfra, fmt, percentile, record, row, writeBenchJson } from './env.js';
+import { printTargets } from './targets.js';
 
 const N = Number(process.env['BENCH_N'] ?? 20_000);
 const LAT_N = Number(process.env['BENCH_LAT_N'] ?? 500);
@@ -235,6 +236,7 @@ record('raw_latency_p50_ms', percentile(rawLat, 50));
 record('bus_over_raw_latency_p50', percentile(busLat, 50) / percentile(rawLat, 50));
 record('bus_latency_p99_ms', percentile(busLat, 99));
 record('raw_latency_p99_ms', percentile(rawLat, 99));
+printTargets();
 writeBenchJson();
 
 await rawProducer.disconnect();

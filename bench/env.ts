@@ -58,3 +58,8 @@ export function fmt(n: number, digits = 0): string {
 export function row(cells: Array<string | number>, widths: number[]): string {
   return cells.map((c, i) => String(c).padStart(widths[i] ?? 12)).join('  ');
 }
+
+/** A figure recorded so far in this process (NaN when its part did not run). */
+export function recorded(name: string): number {
+  return figures[name] ?? NaN;
+}

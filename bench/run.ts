@@ -21,6 +21,8 @@ import { benchApi } from './api.js';
 import { directPipeline } from './direct.js';
 import { benchInfra, fmt, percentile, record, row, writeBenchJson } from './env.js';
 import { benchProjectorFold } from './projector.js';
+import { benchPostgres, type BenchPostgres } from './pg.js';
+import { printTargets } from './targets.js';
 
 // BENCH_SIZES= (empty) skips the pipeline runs, BENCH_API=0 the API bench, BENCH_FOLD=0 the fold bench.
 const sizes = (process.env['BENCH_SIZES'] ?? '200,2000').split(',').filter(Boolean).map(Number);
@@ -31,7 +33,9 @@ const root = repoRoot();
 const filesRoot = mkdtempSync(join(tmpdir(), 'bench-files-'));
 const dir = 'customers';
 cpSync(join(root, 'examples', 'demo', 'data'), join(filesRoot, 'bench', dir), { recursive: true });
-const scopes = devScopes({ filesRoot });
+// Its secrets root: the PostgreSQL source's password file (file:pg-password) lives there.
+const secretsRoot = mkdtempSync(join(tmpdir(), 'bench-secrets-'));
+const scopes = devScopes({ filesRoot, secretsRoot });
 const contractYaml = readFileSync(join(root, 'examples', 'demo', 'contracts', 'customers.odcs.yaml'), 'utf8');
 const benchSpec: ConnectorSpec = { name: 'bench-files', sourceType: 'files', configJson: JSON.stringify({ type: 'files', path: dir }), contractYaml, environment: 'development', owner: null, labels: {} };
 
@@ -182,8 +186,22 @@ for (const n of sizes) {
 
 if (process.env['BENCH_API'] !== '0') {
   const body = { name: 'bench-api', sourceType: 'files', config: JSON.parse(benchSpec.configJson) as unknown, contract: contractYaml, environment: 'development', labels: {} };
-  await benchApi({ brokers: infra.brokers, registryUrl: infra.registryUrl, spec: benchSpec, body, scopes, logger, tenant: 'bench' });
+  // BENCH_PG=0 leaves the PostgreSQL preflights out (and a machine without PostgreSQL does).
+  let pg: BenchPostgres | undefined;
+  if (process.env['BENCH_PG'] !== '0') {
+    try {
+      pg = await benchPostgres(secretsRoot, 'bench');
+    } catch (e) {
+      console.log(`PostgreSQL not available (${(e as Error).message.split('\n')[0]}): no PostgreSQL preflights`);
+    }
+  }
+  try {
+    await benchApi({ brokers: infra.brokers, registryUrl: infra.registryUrl, spec: benchSpec, body, scopes, logger, tenant: 'bench', pg });
+  } finally {
+    await pg?.stop();
+  }
 }
 if (process.env['BENCH_FOLD'] !== '0') await benchProjectorFold({ brokers: infra.brokers, registryUrl: infra.registryUrl });
+printTargets();
 writeBenchJson();
 await infra.stop();
