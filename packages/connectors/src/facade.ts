@@ -1,5 +1,6 @@
 import type { ErrorCode, Logger, MetricKey } from '@preflight/core';
 import type { EndpointField, TenantScope } from './scope/tenant-scope.js';
+import type { OperationSessions } from './sessions.js';
 
 export type LogicalType = 'string' | 'integer' | 'number' | 'boolean' | 'date' | 'timestamp' | 'object' | 'array' | 'binary' | 'unknown';
 
@@ -74,6 +75,11 @@ export interface OperationContext {
   logger?: Logger;
   /** Overrides the manifest's timeout for this call. */
   timeoutMs?: number;
+  /**
+   * Sessions the operations of one check may share (a SQL source's connection); the caller
+   * closes them when the check is done. Absent: each operation opens and closes its own.
+   */
+  sessions?: OperationSessions;
 }
 
 export type OperationName = 'handshake' | 'discover' | 'sample' | 'pushdown' | 'auditAccess';

@@ -16,6 +16,7 @@ export { getConnector, listConnectors, sourceTypes, auditFields } from './regist
 export { defineConfig, schemaValidator, fieldRank, SecretRef, Port, Text, OneOf, SECRET, FIELD_MESSAGE, type ConfigDefinition, type ConfigOf } from './config.js';
 export { configValue } from './config-path.js';
 export { runOperation } from './operation.js';
+export { OperationSessions } from './sessions.js';
 export { Scopes, TenantScope, isScopeRefusal, endpointOf, type SecretStore, type EndpointField } from './scope/tenant-scope.js';
 export { scopePolicyFromEnv, withPlatformEndpoints, endpointsOf, envNamespace, checkTenantId, TENANT_ID, ADDRESS_CLASSES, type ScopePolicy, type PlatformEndpoint, type AddressClass } from './scope/policy.js';
 export { checkEgress, classify, type CheckedAddress, type Lookup } from './scope/egress.js';

@@ -1,7 +1,7 @@
 import { PreflightError, toPreflightError, type Logger } from '@preflight/core';
 import type { ConnectorEvent, ConnectorHandshake, ConnectorIncidentOpened, ConnectorIncidentResolved, ConnectorSpec } from '@preflight/events';
 import type { Handlers } from '@preflight/bus';
-import type { ConnectorModule, OperationContext, Scopes } from '@preflight/connectors';
+import { OperationSessions, type ConnectorModule, type OperationContext, type Scopes } from '@preflight/connectors';
 import { applyServer, checkpointSeverity, contractDatasets, diffSchema, parseContract, runCheckpoint, type CheckpointExecutor, type CheckpointResult, type DiffEntry } from '@preflight/contracts';
 import { decideSchemaCheck, incidentFor, OpenIncidents, resolutionsFor, type SchemaCheckOutcome } from './decide.js';
 import type { IncidentSink } from './sink.js';
@@ -66,6 +66,8 @@ export async function performSchemaCheck(tenantId: string, spec: ConnectorSpec, 
   const started = performance.now();
   let contractId: string | null = null;
   let contractVersion: string | null = null;
+  // Discovery and every expectation of this check share one source session; closed when done.
+  const sessions = new OperationSessions();
   try {
     if (!spec.contractYaml) throw new PreflightError('CONFIG', 'spec.contractYaml: the connector has no data contract to check against', { retriable: false });
     const contract = parseContract(spec.contractYaml);
@@ -75,7 +77,7 @@ export async function performSchemaCheck(tenantId: string, spec: ConnectorSpec, 
     const raw: unknown = JSON.parse(spec.configJson);
     const resolved = applyServer(contract, raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : {}, { sourceType: spec.sourceType, environment: spec.environment });
     const config = module.parseConfig(resolved.config);
-    const ctx: OperationContext = { scope: deps.scopes.forTenant(tenantId), logger };
+    const ctx: OperationContext = { scope: deps.scopes.forTenant(tenantId), logger, sessions };
     const discovered = await module.discover(config, ctx, { datasets: contractDatasets(contract) });
     const dialect = module.pushdown?.dialect;
     const diff = diffSchema(contract, discovered, dialect ? { dialect } : undefined);
@@ -105,6 +107,8 @@ export async function performSchemaCheck(tenantId: string, spec: ConnectorSpec, 
   } catch (e) {
     const err = toPreflightError(e, 'SOURCE');
     return { ok: false, error: { code: err.code, message: err.message, retriable: err.retriable }, durationMs: performance.now() - started, contractId, contractVersion };
+  } finally {
+    await sessions.close();
   }
 }
 

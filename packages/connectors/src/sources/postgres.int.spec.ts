@@ -5,6 +5,18 @@ import { conformanceSuite } from '../testing/conformance.js';
 import { startSilentPort } from '../testing/erp-api.js';
 import { devScopes } from '../scope/factory.js';
 import { postgresConnector } from './postgres.js';
+import { OperationSessions } from '../sessions.js';
+
+async function adminQuery(pg: DbServerHandle, sql: string): Promise<number> {
+  const { default: pgc } = await import('pg');
+  const c = new pgc.Client({ host: '127.0.0.1', port: pg.port, user: pg.adminUser, password: pg.adminPassword, database: 'postgres' });
+  await c.connect();
+  try {
+    return (await c.query<{ n: number }>(sql)).rows[0]!.n;
+  } finally {
+    await c.end();
+  }
+}
 
 const pw = (): string => `pw-${randomBytes(8).toString('hex')}`;
 const secrets = new Map<string, string>();
@@ -87,6 +99,34 @@ describe('postgres specifics', () => {
   it('runs pushdown queries with parameters in the configured schema', async () => {
     const rows = await postgresConnector.pushdown!.query(postgresConnector.parseConfig(cfg(pg, 'reader')), ctx, 'SELECT COUNT(*)::int AS n FROM customers WHERE country = $1', ['DE']);
     expect(rows).toEqual([{ n: 50 }]);
+  });
+
+  it('one check shares one session: discovery and every pushdown query on it, read-only, closed with the check', async () => {
+    const sessions = new OperationSessions();
+    const check = { scope, sessions };
+    const c = postgresConnector.parseConfig(cfg(pg, 'reader'));
+    const pids = new Set<number>();
+    const pid = async (): Promise<number> => (await postgresConnector.pushdown!.query(c, check, 'SELECT pg_backend_pid() AS pid', []))[0]!['pid'] as number;
+    await postgresConnector.discover(c, check);
+    for (let i = 0; i < 5; i++) pids.add(await pid());
+    expect(pids.size).toBe(1);
+    // A server error (a denied table) leaves the session usable; it was set up read-only.
+    await expect(postgresConnector.pushdown!.query(c, check, 'SELECT * FROM pg_authid', [])).rejects.toMatchObject({ code: 'PERMISSION' });
+    expect(await pid()).toBe([...pids][0]);
+    await expect(postgresConnector.pushdown!.query(c, check, 'CREATE TEMP TABLE x (a int)', [])).rejects.toThrow(/read-only/);
+    await sessions.close();
+    const open = await adminQuery(pg, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ${[...pids][0]}`);
+    expect(open).toBe(0);
+  });
+
+  it('an operation that times out drops the shared session; the next one opens a fresh session', async () => {
+    const sessions = new OperationSessions();
+    const c = postgresConnector.parseConfig(cfg(pg, 'reader'));
+    const first = (await postgresConnector.pushdown!.query(c, { scope, sessions }, 'SELECT pg_backend_pid() AS pid', []))[0]!['pid'];
+    await expect(postgresConnector.pushdown!.query(c, { scope, sessions, timeoutMs: 300 }, 'SELECT pg_sleep(5)', [])).rejects.toMatchObject({ code: 'TIMEOUT' });
+    const second = (await postgresConnector.pushdown!.query(c, { scope, sessions }, 'SELECT pg_backend_pid() AS pid', []))[0]!['pid'];
+    expect(second).not.toBe(first);
+    await sessions.close();
   });
 
   it('a missing database is a CONFIG error naming the field', async () => {

@@ -60,8 +60,19 @@ function mapError(e: unknown, cfg: PostgresConfig, secret: string): PreflightErr
   }
 }
 
-/** Opens a client for one attempt and tears its socket down when the signal fires. */
-async function withClient<T>(cfg: PostgresConfig, ctx: OperationContext, signal: AbortSignal, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+/** Tears a client's socket down at once (an abort must not wait for the server). */
+function destroy(client: pg.Client): void {
+  (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+}
+
+/** A connected client and the secret it used (errors are redacted with it). */
+interface Session {
+  client: pg.Client;
+  secret: string;
+}
+
+/** Connects to the checked address with the tenant's secret; `prefer` falls back to plaintext once. */
+async function connect(cfg: PostgresConfig, ctx: OperationContext, signal: AbortSignal): Promise<Session> {
   // The address is checked before the secret is read, and the client connects to the checked
   // address, not to the name: a second DNS answer cannot move the connection.
   const target = await ctx.scope.address('config.host', cfg.host, cfg.port);
@@ -70,27 +81,79 @@ async function withClient<T>(cfg: PostgresConfig, ctx: OperationContext, signal:
   const ssl = cfg.tls.mode === 'disable' ? false : { rejectUnauthorized: cfg.tls.mode === 'verify-full', ...sni };
   const client = new pg.Client({ host: target.address, port: cfg.port, database: cfg.database, user: cfg.user, password: secret.value, ssl, application_name: 'connector-preflight' });
   client.on('error', () => undefined);
-  const kill = (): void => {
-    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
-  };
+  const kill = (): void => destroy(client);
   signal.addEventListener('abort', kill, { once: true });
   try {
-    try {
-      await client.connect();
-    } catch (e) {
-      // `prefer`: a server without TLS is acceptable, so retry once in plaintext.
-      if (cfg.tls.mode === 'prefer' && /does not support SSL/i.test((e as Error).message)) {
-        return await withClient({ ...cfg, tls: { mode: 'disable' } }, ctx, signal, fn);
-      }
-      throw e;
-    }
-    return await fn(client);
+    await client.connect();
+    return { client, secret: secret.value };
   } catch (e) {
+    kill();
+    // `prefer`: a server without TLS is acceptable, so retry once in plaintext.
+    if (cfg.tls.mode === 'prefer' && /does not support SSL/i.test((e as Error).message)) return connect({ ...cfg, tls: { mode: 'disable' } }, ctx, signal);
     throw mapError(e, cfg, secret.value);
   } finally {
     signal.removeEventListener('abort', kill);
-    kill();
-    await client.end().catch(() => undefined);
+  }
+}
+
+async function close(s: Session): Promise<void> {
+  destroy(s.client);
+  await s.client.end().catch(() => undefined);
+}
+
+/**
+ * Runs `fn` on a client: the check's shared session when the context has one (opened on first
+ * use, read-only, in the configured schema), else a client of its own, closed after. The signal
+ * (the operation's timeout) tears the socket down; a shared session that timed out or broke is
+ * dropped, so the next operation opens a fresh one. A server error (an SQLSTATE: a denied table, a
+ * bad rule) leaves the session usable.
+ */
+async function withClient<T>(cfg: PostgresConfig, ctx: OperationContext, signal: AbortSignal, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const sessions = ctx.sessions;
+  if (!sessions) {
+    const s = await connect(cfg, ctx, signal);
+    const kill = (): void => destroy(s.client);
+    signal.addEventListener('abort', kill, { once: true });
+    try {
+      return await fn(s.client);
+    } catch (e) {
+      throw mapError(e, cfg, s.secret);
+    } finally {
+      signal.removeEventListener('abort', kill);
+      await close(s);
+    }
+  }
+  const key = `postgres\u0000${cfg.host}\u0000${cfg.port}\u0000${cfg.database}\u0000${cfg.user}\u0000${cfg.secretRef}\u0000${cfg.tls.mode}\u0000${cfg.schema}`;
+  const s = await sessions.use(
+    key,
+    async () => {
+      const opened = await connect(cfg, ctx, signal);
+      try {
+        await opened.client.query(`SET statement_timeout = ${Math.floor(ctx.timeoutMs ?? postgresManifest.timeouts.pushdown)}`);
+        // Contract sql rules run here: every transaction of this session is read-only.
+        await opened.client.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY');
+        // Contract table names are unqualified: resolve them in the configured schema.
+        await opened.client.query(`SET search_path = ${quoteIdent(cfg.schema)}`);
+      } catch (e) {
+        await close(opened);
+        throw mapError(e, cfg, opened.secret);
+      }
+      return opened;
+    },
+    close,
+  );
+  const kill = (): void => {
+    destroy(s.client);
+    void sessions.drop(key);
+  };
+  signal.addEventListener('abort', kill, { once: true });
+  try {
+    return await fn(s.client);
+  } catch (e) {
+    if (signal.aborted || !(e instanceof pg.DatabaseError || e instanceof PreflightError)) await sessions.drop(key);
+    throw mapError(e, cfg, s.secret);
+  } finally {
+    signal.removeEventListener('abort', kill);
   }
 }
 
@@ -183,11 +246,12 @@ export const postgresConnector: ConnectorModule<PostgresConfig> = {
     async query(cfg, ctx, sql, params) {
       const r = await runOperation(postgresManifest, 'pushdown', ctx, (signal) =>
         withClient(cfg, ctx, signal, async (c) => {
-          await c.query(`SET statement_timeout = ${Math.floor(ctx.timeoutMs ?? postgresManifest.timeouts.pushdown)}`);
-          // Contract sql rules run here: every transaction of this session is read-only.
-          await c.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY');
-          // Contract table names are unqualified: resolve them in the configured schema.
-          await c.query(`SET search_path = ${quoteIdent(cfg.schema)}`);
+          if (!ctx.sessions) {
+            // A shared session was set up like this when it opened.
+            await c.query(`SET statement_timeout = ${Math.floor(ctx.timeoutMs ?? postgresManifest.timeouts.pushdown)}`);
+            await c.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY');
+            await c.query(`SET search_path = ${quoteIdent(cfg.schema)}`);
+          }
           return (await c.query(sql, params)).rows as Array<Record<string, unknown>>;
         }),
       );
