@@ -53,6 +53,8 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
   await bus.producer.start();
   // Stamps every hop of the sequential preflights (BENCH_TRACE=0: not even the wrapper).
   const tracer = process.env['BENCH_TRACE'] === '0' ? undefined : traceBus(bus);
+  // Which sequential part is traced: the file preflights (seq, default) or the PostgreSQL ones (pg).
+  const traced = process.env['BENCH_TRACE_PART'] === 'pg' ? 'pg' : 'seq';
   const services = [
     await startHandshakeService({ bus, logger: o.logger, scopes: o.scopes }),
     await startSchemaValidatorService({ bus, logger: o.logger, scopes: o.scopes }),
@@ -96,7 +98,7 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
   if (parts.has('seq')) await new Promise((r) => setTimeout(r, Number(process.env['BENCH_IDLE_MS'] ?? 2_000)));
   const idleCpuUsed = process.cpuUsage(idleCpu);
   const idleCpuMsPerS = (idleCpuUsed.user + idleCpuUsed.system) / (performance.now() - idleT);
-  if (tracer) tracer.on = parts.has('seq');
+  if (tracer) tracer.on = traced === 'seq' && parts.has('seq');
   // CPU of this whole process per sequential preflight (every service's share of it): the figure
   // that does not swing with the neighbours' load, unlike the wall-clock latency.
   const sequential = async (n: number, name: string, spec: ConnectorSpec): Promise<Sequential> => {
@@ -126,7 +128,9 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
   if (parts.has('pg') && o.pg) {
     await register(`${prefix}pg-warm`, o.pg.spec);
     const before = await o.pg.sessions();
+    if (tracer) tracer.on = traced === 'pg';
     pgSeq = await sequential(pgN, 'pg', o.pg.spec);
+    if (tracer) tracer.on = false;
     // pg_stat_database counts a session when it ends; give the last ones a moment.
     await new Promise((r) => setTimeout(r, 1_000));
     pgSessions = (await o.pg.sessions() - before) / pgN;
@@ -202,7 +206,7 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
   console.log(row([`POST /api/connectors, 50 at once (${postN})`, fmt(percentile(postMs, 50), 1), fmt(percentile(postMs, 99), 1), fmt(postRate, 0)], w));
   console.log(row(['  CPU µs per POST, whole process', fmt(postCpuUs, 0), '', ''], w));
   console.log(row(['RSS of this process after the API bench (MiB)', fmt(rss, 0), '', ''], w));
-  if (parts.has('seq')) tracer?.report();
+  if (parts.has(traced)) tracer?.report();
   record('single_file_preflight_p50_ms', percentile(seq, 50));
   record('single_file_preflight_p99_ms', percentile(seq, 99));
   record('single_file_preflight_receipt_p50_ms', percentile(seqReceipt, 50));

@@ -15,7 +15,20 @@ import type { ExpectationValidationResult } from '@preflight/contracts';
 import { startMariadb, startPostgres, type DbServerHandle } from '@preflight/local-infra';
 import { createPostgresReader, type PostgresReaderConfig } from '@preflight/testkit';
 import type { ConnectorSpec } from '@preflight/events';
+import { eventually } from '@preflight/testkit';
 import { performSchemaCheck } from './handler.js';
+
+/** Sessions PostgreSQL has counted on the reader's database (asked from another database, so this one is not counted). */
+async function sessionsOf(pg: DbServerHandle): Promise<number> {
+  const { default: pgc } = await import('pg');
+  const c = new pgc.Client({ host: '127.0.0.1', port: pg.port, user: pg.adminUser, password: pg.adminPassword, database: 'template1' });
+  await c.connect();
+  try {
+    return Number((await c.query<{ sessions: string }>(`SELECT sessions FROM pg_stat_database WHERE datname = 'postgres'`)).rows[0]?.sessions ?? 0);
+  } finally {
+    await c.end();
+  }
+}
 import { toCheckpoint } from './decide.js';
 
 const contract = (samples: number): string => `
@@ -164,6 +177,27 @@ describe('failed-row samples and per-rule severity', () => {
     expect(pairs).toHaveLength(2);
     expect(pairs).toEqual(expect.arrayContaining([{ order_id: '1', line_no: '1', customer_id: '1' }, { order_id: '1', line_no: '1', customer_id: '2' }]));
     expect(of('expect_foreign_key_values_to_exist').result.unexpected_rows).toEqual([{ order_id: '1', line_no: '2', customer_id: '99' }]);
+  });
+
+  it('PostgreSQL: one check runs on one session and asks each distinct query once, with the same results', async () => {
+    const asked: string[] = [];
+    const pgModule = getConnector('postgres');
+    const counting = (type: string): ReturnType<typeof getConnector> =>
+      type === 'postgres' ? { ...pgModule, pushdown: { ...pgModule.pushdown!, query: (c, ctx, sql, params) => (asked.push(sql), pgModule.pushdown!.query(c, ctx, sql, params)) } } : getConnector(type);
+    // A primary key (unique) and a duplicateValues rule on the same column are the same scan.
+    const keyed = contract(2).replace('      - name: id\n        logicalType: integer\n', '      - name: id\n        logicalType: integer\n        primaryKey: true\n');
+    const before = await sessionsOf(pg);
+    const outcome = await performSchemaCheck('acme', { ...spec('postgres', pgReader), contractYaml: keyed }, 'memo', { connectors: counting, scopes }, silentLogger());
+    if (!outcome.ok) throw new Error(outcome.error.message);
+    const types = outcome.checkpoint!.results.map((r) => r.expectation_config.expectation_type);
+    expect(types.filter((t) => t === 'expect_column_values_to_be_unique')).toHaveLength(2);
+    expect(asked.length).toBeGreaterThan(3);
+    expect(new Set(asked).size).toBe(asked.length);
+    const unique = outcome.checkpoint!.results.filter((r) => r.expectation_config.expectation_type === 'expect_column_values_to_be_unique');
+    expect(unique[0]!.result).toEqual(unique[1]!.result);
+    // pg_stat_database counts a session when it ends.
+    await eventually('the check\'s session counted', async () => (await sessionsOf(pg)) > before);
+    expect(await sessionsOf(pg)).toBe(before + 1);
   });
 
   it('MariaDB (pushdown)', async () => {
