@@ -5,6 +5,7 @@ import { conformanceSuite } from '../testing/conformance.js';
 import { startSilentPort } from '../testing/erp-api.js';
 import { devScopes } from '../scope/factory.js';
 import { mysqlConnector } from './mysql.js';
+import { OperationSessions } from '../sessions.js';
 
 const secrets = new Map<string, string>();
 const scope = devScopes({ stores: { test: async (name) => ({ value: secrets.get(name) ?? '' }) } }).forTenant('acme');
@@ -71,6 +72,21 @@ describe('mariadb specifics', () => {
     expect(Object.fromEntries(t.fields.map((f) => [f.name, [f.logicalType, f.nullable]]))).toEqual({
       id: ['integer', false], email: ['string', false], country: ['string', true], created_at: ['timestamp', true], score: ['number', true], active: ['boolean', true],
     });
+  });
+
+  it('one check shares one read-only session; a server error keeps it, a timeout drops it', async () => {
+    const sessions = new OperationSessions();
+    const c = mysqlConnector.parseConfig(cfg(db, 'reader'));
+    const id = async (extra: { timeoutMs?: number } = {}): Promise<number> => Number((await mysqlConnector.pushdown!.query(c, { scope, sessions, ...extra }, 'SELECT CONNECTION_ID() AS id', []))[0]!['id']);
+    await mysqlConnector.discover(c, { scope, sessions });
+    const first = await id();
+    expect(await id()).toBe(first);
+    await expect(mysqlConnector.pushdown!.query(c, { scope, sessions }, 'SELECT * FROM mysql.user', [])).rejects.toMatchObject({ code: 'PERMISSION' });
+    expect(await id()).toBe(first);
+    await expect(mysqlConnector.pushdown!.query(c, { scope, sessions }, 'CREATE TEMPORARY TABLE erp.x (a int)', [])).rejects.toThrow(/READ ONLY/i);
+    await expect(mysqlConnector.pushdown!.query(c, { scope, sessions, timeoutMs: 300 }, 'SELECT SLEEP(5)', [])).rejects.toMatchObject({ code: 'TIMEOUT' });
+    expect(await id()).not.toBe(first);
+    await sessions.close();
   });
 
   it('runs pushdown queries with ? parameters', async () => {

@@ -58,15 +58,13 @@ function mapError(e: unknown, cfg: MysqlConfig, secret: string): PreflightError 
   }
 }
 
-async function withConn<T>(cfg: MysqlConfig, ctx: OperationContext, signal: AbortSignal, timeoutMs: number, fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
+/** Connects to the checked address with the tenant's secret; returns the connection and the secret (errors are redacted with it). */
+async function connect(cfg: MysqlConfig, ctx: OperationContext, signal: AbortSignal, timeoutMs: number): Promise<{ conn: mysql.Connection; secret: string }> {
   // Checked before the secret is read; the connection goes to the checked address, not the name.
   const target = await ctx.scope.address('config.host', cfg.host, cfg.port);
   const secret = await ctx.scope.secret('config.secretRef', cfg.secretRef, signal);
-  let conn: mysql.Connection | undefined;
-  const kill = (): void => conn?.destroy();
-  signal.addEventListener('abort', kill, { once: true });
   try {
-    conn = await mysql.createConnection({
+    const conn = await mysql.createConnection({
       host: target.address,
       port: cfg.port,
       user: cfg.user,
@@ -76,13 +74,56 @@ async function withConn<T>(cfg: MysqlConfig, ctx: OperationContext, signal: Abor
       ...(cfg.tls.mode === 'disable' ? {} : { ssl: { rejectUnauthorized: cfg.tls.mode === 'verify-full', ...(isIP(cfg.host) ? {} : { servername: cfg.host }) } }),
     });
     conn.on('error', () => undefined);
-    if (signal.aborted) kill();
-    return await fn(conn);
+    return { conn, secret: secret.value };
   } catch (e) {
     throw mapError(e, cfg, secret.value);
+  }
+}
+
+/**
+ * Runs `fn` on a connection: the check's shared session when the context has one (opened on
+ * first use, read-only), else a connection of its own, closed after. The signal tears the socket
+ * down; a shared session that timed out or broke (a fatal error) is dropped, so the next operation
+ * opens a fresh one; a server error (a denied table) leaves it usable.
+ */
+async function withConn<T>(cfg: MysqlConfig, ctx: OperationContext, signal: AbortSignal, timeoutMs: number, fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
+  const sessions = ctx.sessions;
+  const key = `mysql\u0000${cfg.host}\u0000${cfg.port}\u0000${cfg.database}\u0000${cfg.user}\u0000${cfg.secretRef}\u0000${cfg.tls.mode}`;
+  const opening = sessions
+    ? sessions.use(
+        key,
+        async () => {
+          const s = await connect(cfg, ctx, signal, timeoutMs);
+          try {
+            // Contract sql rules run here: every transaction of this session is read-only.
+            await s.conn.query('SET SESSION TRANSACTION READ ONLY');
+          } catch (e) {
+            s.conn.destroy();
+            throw mapError(e, cfg, s.secret);
+          }
+          return s;
+        },
+        async (s) => {
+          await s.conn.end().catch(() => s.conn.destroy());
+        },
+      )
+    : connect(cfg, ctx, signal, timeoutMs);
+  let session: { conn: mysql.Connection; secret: string } | undefined;
+  const kill = (): void => {
+    session?.conn.destroy();
+    if (sessions) void sessions.drop(key);
+  };
+  signal.addEventListener('abort', kill, { once: true });
+  try {
+    session = await opening;
+    if (signal.aborted) kill();
+    return await fn(session.conn);
+  } catch (e) {
+    if (sessions && (signal.aborted || (e as { fatal?: unknown }).fatal === true || !(e instanceof PreflightError || typeof (e as { sqlState?: unknown }).sqlState === 'string'))) await sessions.drop(key);
+    throw session ? mapError(e, cfg, session.secret) : e;
   } finally {
     signal.removeEventListener('abort', kill);
-    await conn?.end().catch(() => conn?.destroy());
+    if (!sessions) await session?.conn.end().catch(() => session?.conn.destroy());
   }
 }
 
@@ -183,8 +224,9 @@ export const mysqlConnector: ConnectorModule<MysqlConfig> = {
     async query(cfg, ctx, sql, params) {
       const r = await runOperation(mysqlManifest, 'pushdown', ctx, (signal) =>
         withConn(cfg, ctx, signal, mysqlManifest.timeouts.pushdown, async (c) => {
-          // Contract sql rules run here: every transaction of this session is read-only.
-          await c.query('SET SESSION TRANSACTION READ ONLY');
+          // Contract sql rules run here: every transaction of this session is read-only (a shared
+          // session was made so when it opened).
+          if (!ctx.sessions) await c.query('SET SESSION TRANSACTION READ ONLY');
           const [rows] = await c.query<mysql.RowDataPacket[]>({ sql, timeout: ctx.timeoutMs ?? mysqlManifest.timeouts.pushdown }, params);
           return rows;
         }),
