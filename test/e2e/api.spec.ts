@@ -90,7 +90,12 @@ describe('HTTP API', () => {
     expect(json.body).toMatchObject({ status: 'READY', receipt: { status: 'READY', connector: { id: 'acme.customers' } } });
     const detailYaml = await call('GET', '/api/connectors/acme.customers', eng, undefined, { accept: 'application/yaml' });
     expect(detailYaml.text).toMatch(/^status: READY$/m);
-    expect((await call('GET', '/api/connectors?state=READY', eng)).body.connectors.map((c: { connectorId: string }) => c.connectorId)).toContain('acme.customers');
+    const listed = (await call('GET', '/api/connectors?state=READY', eng)).body.connectors as Array<{ connectorId: string; lastReceipt: Record<string, unknown> | null }>;
+    const item = listed.find((c) => c.connectorId === 'acme.customers');
+    // A list page carries the receipt's verdict and where to get it, not its YAML (pages stay small).
+    expect(item?.lastReceipt).toMatchObject({ status: 'READY', validatedBy: 'policy:auto-approve', url: '/api/connectors/acme.customers/receipt' });
+    expect(item?.lastReceipt).not.toHaveProperty('yaml');
+    expect((await call('GET', '/api/connectors/acme.customers', eng)).body.lastReceipt.yaml).toMatch(/^status: READY$/m);
   });
 
   it('a schema mismatch ends FAILED with an open incident; metrics count it', async () => {

@@ -30,7 +30,7 @@ const summary = {
   openIncidents: arrayOf(open({})),
   alerts: arrayOf(open({})),
 };
-const connectorListItem = open({ ...summary, historyLength: int }, ['connectorId', 'tenantId', 'name', 'status']);
+const connectorListItem = open({ ...summary, lastReceipt: { ...open({ attemptId: str, status: str, reason: nullableStr, validatedBy: str, validatedAt: str, durationMs: int, url: str }), nullable: true }, historyLength: int }, ['connectorId', 'tenantId', 'name', 'status']);
 const connectorDetail = open({ ...summary, spec: open({ name: str, sourceType: str, config: open({}), contractYaml: str, environment: str, owner: str, labels: open({}) }), history: arrayOf(open({ at: str, eventType: str, eventId: str, attemptId: str, status: nullableStr, summary: str })) }, ['connectorId', 'tenantId', 'name', 'status', 'spec']);
 const issues = arrayOf(open({ field: str, message: str, value: {} }, ['field', 'message']));
 
@@ -38,7 +38,12 @@ function publicConnector(c: ConnectorState, detail = false): Record<string, unkn
   const { spec, history, ...rest } = c;
   // The spec's config holds secret references only (validated at registration); still, the
   // list view omits it, and the detail view shows it parsed.
-  return detail ? { ...rest, spec: { ...spec, config: JSON.parse(spec.configJson) as unknown, configJson: undefined }, history } : { ...rest, historyLength: history.length };
+  if (detail) return { ...rest, spec: { ...spec, config: JSON.parse(spec.configJson) as unknown, configJson: undefined }, history };
+  // A list page carries each receipt's verdict, not its YAML (10-20 KB each, most of a page's
+  // bytes: 1.7 MB for 100 connectors in the bench, issue 14); the YAML is one request away.
+  const receipt = rest.lastReceipt;
+  const lastReceipt = receipt && { attemptId: receipt.attemptId, status: receipt.status, reason: receipt.reason, validatedBy: receipt.validatedBy, validatedAt: receipt.validatedAt, durationMs: receipt.durationMs, url: `/api/connectors/${encodeURIComponent(c.connectorId)}/receipt` };
+  return { ...rest, lastReceipt, historyLength: history.length };
 }
 
 /** Connectors: list, detail, receipt, registration (and its dry run), contract checks. */
