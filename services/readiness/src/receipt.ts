@@ -1,6 +1,6 @@
-import { stringify } from 'yaml';
 import { credentialAuditSummary, handshakeSummary, schemaCheckSummary, type CheckSummary, type Receipt } from '@preflight/events';
 import type { Attempt } from './attempt.js';
+import { toYaml } from './yaml-out.js';
 
 export interface ReceiptInput {
   attempt: Attempt;
@@ -129,10 +129,9 @@ export function receiptYaml(input: ReceiptInput, receipt: Receipt = receiptOf(in
     checks: receipt.checks.map((k) => ({ name: k.name, status: k.status, duration_ms: k.durationMs === null ? null : round(k.durationMs) })),
     evidence: receipt.evidence,
   };
-  // No anchors: a receipt is read by people, and looking for objects used twice was a quarter
-  // of the stringify's CPU, on the path to every outcome (issue 14). The doc is built fresh here,
-  // so the text is the same unless an object was shared; then it is written out in full.
-  return stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
+  // Written directly, block style, no anchors (a receipt is read by people): the yaml library's
+  // document model was the largest single CPU cost of a preflight (yaml-out.ts, issue 14).
+  return toYaml(doc);
 }
 
 const round = (n: number): number => Math.round(n * 100) / 100;
