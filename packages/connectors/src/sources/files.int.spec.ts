@@ -67,6 +67,24 @@ describe('files: one schema check reads each file once', () => {
     expect(next.rows).toEqual([{ id: 99, email: 'z@x.io' }]);
   });
 
+  it('rows parsed once serve a smaller sample cut, and a larger sample than the first parse held is parsed again', async () => {
+    mkdirSync(join(root, 'acme'), { recursive: true });
+    const dir = mkdtempSync(join(root, 'acme', 'files-'));
+    writeFileSync(join(dir, 'big.csv'), ['n', ...Array.from({ length: 1500 }, (_, i) => String(i))].join('\n'));
+    writeFileSync(join(dir, 'small.jsonl'), Array.from({ length: 5 }, (_, i) => JSON.stringify(i === 4 ? { n: i, late: true } : { n: i })).join('\n'));
+    const c = filesConnector.parseConfig({ type: 'files', path: dir });
+    const ctx = { scope };
+    await filesConnector.discover(c, ctx); // 1,000 rows of big (truncated), all 5 of small
+    const big = await filesConnector.sample(c, ctx, 'big', 10_000);
+    expect(big.rows).toHaveLength(1500);
+    expect(big.truncated).toBe(false);
+    const cut = await filesConnector.sample(c, ctx, 'small', 2);
+    expect(cut).toMatchObject({ rows: [{ n: 0 }, { n: 1 }], truncated: true });
+    const all = await filesConnector.sample(c, ctx, 'small', 10);
+    expect(all.rows).toHaveLength(5);
+    expect(all.rows[4]).toEqual({ n: 4, late: true });
+  });
+
   it('a read that failed is not kept: the same context reads again once the file is there', async () => {
     mkdirSync(join(root, 'acme'), { recursive: true });
     const dir = mkdtempSync(join(root, 'acme', 'files-'));

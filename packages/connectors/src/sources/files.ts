@@ -100,8 +100,37 @@ async function head(file: string): Promise<{ text: string; complete: boolean }> 
   }
 }
 
-/** Raw rows as read: CSV cells are strings ('' = missing); JSON Lines values as parsed. */
-async function readRows(file: string, cfg: FilesConfig, limit: number, ctx: OperationContext): Promise<{ rows: Array<Record<string, unknown>>; truncated: boolean; columns: string[] }> {
+interface Rows {
+  rows: Array<Record<string, unknown>>;
+  truncated: boolean;
+  columns: string[];
+}
+
+/**
+ * Raw rows as read: CSV cells are strings ('' = missing); JSON Lines values as parsed. Within one
+ * context a file is parsed once when the first parse held all of it (discovery's 1,000 rows are
+ * the whole of most files, and the checkpoint's sample asks again): the rows are then cut, not
+ * parsed again. Callers do not change the rows they get.
+ */
+async function readRows(file: string, cfg: FilesConfig, limit: number, ctx: OperationContext): Promise<Rows> {
+  const key = `rows\u0000${file}`;
+  const earlier = perContext.get(ctx)?.get(key) as Promise<Rows & { limit: number }> | undefined;
+  const had = earlier && (await earlier.catch(() => undefined));
+  if (had && (!had.truncated || had.limit >= limit)) {
+    if (had.rows.length <= limit) return had;
+    const rows = had.rows.slice(0, limit);
+    return { rows, truncated: true, columns: formatOf(file, cfg) === 'csv' ? had.columns : columnsOf(rows) };
+  }
+  const parsed = parseRows(file, cfg, limit, ctx).then((r) => ({ ...r, limit }));
+  let cache = perContext.get(ctx);
+  if (!cache) perContext.set(ctx, (cache = new Map<string, Promise<unknown>>()));
+  cache.set(key, parsed);
+  return parsed;
+}
+
+const columnsOf = (rows: Array<Record<string, unknown>>): string[] => [...new Set(rows.flatMap((r) => Object.keys(r)))];
+
+async function parseRows(file: string, cfg: FilesConfig, limit: number, ctx: OperationContext): Promise<Rows> {
   const { text, complete } = await once(ctx, `head\u0000${file}`, () => head(file));
   if (formatOf(file, cfg) === 'csv') {
     const { header, rows, truncated } = parseCsv(text, limit);
@@ -115,8 +144,7 @@ async function readRows(file: string, cfg: FilesConfig, limit: number, ctx: Oper
       throw new PreflightError('SOURCE', `${basename(file)} line ${i + 1}: not valid JSON`, { retriable: false });
     }
   });
-  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  return { columns, rows, truncated: lines.length > limit || !complete };
+  return { columns: columnsOf(rows), rows, truncated: lines.length > limit || !complete };
 }
 
 const INT = /^-?\d+$/;
