@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { PreflightError, type FieldIssue } from '@preflight/core';
 import { configValue } from '../config-path.js';
 import type { ConnectorManifest, SecretResolution } from '../facade.js';
-import { confine } from './confine.js';
+import { confine, realpathOf } from './confine.js';
 import { checkEgress, systemLookup, type CheckedAddress, type Lookup } from './egress.js';
 import { checkTenantId, envNamespace, type ScopePolicy } from './policy.js';
 
@@ -36,6 +36,8 @@ export function isScopeRefusal(e: unknown): e is PreflightError {
  */
 export class TenantScope {
   readonly tenantId: string;
+  /** The files root's real path, looked up once per scope: a scope is made per operation (`Scopes.forTenant`). */
+  private filesRootReal: Promise<string> | undefined;
 
   constructor(
     readonly policy: ScopePolicy,
@@ -110,7 +112,18 @@ export class TenantScope {
   /** A `files` path confined to the tenant's files root, as the real path to open. */
   path(field: string, given: string): Promise<string> {
     if (!this.policy.filesRoot) throw new PreflightError('CONFIG', `${field}: local files are off: no files root is configured (PREFLIGHT_FILES_ROOT)`, { retriable: false, details: { rule: 'confinement', field }, issues: [{ field, message: 'local files are off (no PREFLIGHT_FILES_ROOT)' }] });
-    return confine(join(this.policy.filesRoot, this.tenantId), field, given, 'files');
+    const root = join(this.policy.filesRoot, this.tenantId);
+    // A scope lives for one operation, whose listing confines the root and each file in it: the
+    // root's real path is looked up once (each lookup is a trip through libuv's thread pool).
+    // A failed lookup is not kept.
+    if (!this.filesRootReal) {
+      const p = realpathOf(root);
+      this.filesRootReal = p;
+      p.catch(() => {
+        if (this.filesRootReal === p) this.filesRootReal = undefined;
+      });
+    }
+    return confine(root, field, given, 'files', this.filesRootReal);
   }
 
   /**
