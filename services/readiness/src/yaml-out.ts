@@ -73,7 +73,14 @@ function scalar(v: unknown): string {
 const PLAIN_CHARS = /^[A-Za-z0-9_./()$^=+;<\\][^\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]*$/;
 // Read back as something other than a string by a YAML 1.2 or 1.1 reader.
 const SPECIAL = /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|y|Y|n|N|<<)$/;
-const NUMBERISH = /^[-+.0-9][-+.0-9_:eE]*$|^0x[0-9a-fA-F_]+$|^0o[0-7_]+$|^0b[01_]+$|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$/;
+const NUMBERISH = new RegExp(
+  [
+    /^[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?$/.source, // ints and floats
+    /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$/.source, // YAML 1.1 base 60 (12:30)
+    /^[-+]?0x[0-9a-fA-F_]+$|^0o[0-7_]+$|^[-+]?0b[01_]+$|^[-+]?0[0-7_]+$/.source,
+    /^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$/.source,
+  ].join('|'),
+);
 
 function plainSafe(s: string): boolean {
   if (s === '' || s !== s.trim()) return false;

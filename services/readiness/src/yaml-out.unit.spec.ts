@@ -10,7 +10,7 @@ const TRICKY = [
   '.inf', '-.inf', '.nan', '12:30', '2026-12-02', '2026-12-02T10:00:00.000Z', 'a: b', 'a #b', 'a#b', 'a:', 'a:b', '- a', '-a', '? a', ':a', ',a', '[a]', '{a}', '#a', '&a', '*a',
   '!a', '|a', '>a', "'a'", '"a"', '%a', '@a', '`a', 'multi\nline', 'tab\there', 'cr\r', 'nul\u0000', 'del\u007f', 'nel\u0085', 'ls\u2028', 'bom\ufeff', 'ünïcödé', '日本語', 'emoji 🎉',
   'back\\slash', 'kafka://acme.connector.handshake/3/1234', 'policy:auto-approve', 'user:sam (policy:breaking-change-in-production)', 'SCHEMA_MISMATCH,QUALITY', '^[^@\\s]+@[^@\\s]+$',
-  'GRANT SELECT ON public.customers TO reader', '=', ';', '$x', '^x', '(x)', '/x', '.x', 'x.', 'x-', 'a  b', 'a\u00a0b',
+  'GRANT SELECT ON public.customers TO reader', '1.0', '2.0.0', '1_000', '-0.5e-3', '1:20:30', '0755', '-0b11', '1.2.3-rc.1', 'v1.0.0', '=', ';', '$x', '^x', '(x)', '/x', '.x', 'x.', 'x-', 'a  b', 'a\u00a0b',
 ];
 
 describe('toYaml (receipts without the yaml document model)', () => {
@@ -51,6 +51,8 @@ describe('toYaml (receipts without the yaml document model)', () => {
     const text = toYaml(doc);
     expect(parse(text)).toEqual(asData(doc));
     expect(text).toMatch(/^status: READY$/m);
+    // A version is not a number: written plain, as the yaml library does.
+    expect(toYaml({ version: '2.0.0', v: '1.0' })).toBe('version: 2.0.0\nv: "1.0"\n');
     expect(text).toContain('connector:\n  id: acme.crm\n  environment: null\n  labels: {}\n');
     expect(text).toContain('expectations:\n  - type: expect_column_values_to_be_in_set\n    kwargs:\n      column: country\n      value_set:\n        - DE\n        - FR\n');
     // For ordinary receipts the text is the yaml library's own (block style, 2 spaces).
