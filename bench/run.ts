@@ -188,7 +188,8 @@ if (process.env['BENCH_API'] !== '0') {
   const body = { name: 'bench-api', sourceType: 'files', config: JSON.parse(benchSpec.configJson) as unknown, contract: contractYaml, environment: 'development', labels: {} };
   // BENCH_PG=0 leaves the PostgreSQL preflights out (and a machine without PostgreSQL does).
   let pg: BenchPostgres | undefined;
-  if (process.env['BENCH_PG'] !== '0') {
+  const apiParts = (process.env['BENCH_API_PARTS'] ?? 'pg').split(',').map((x) => x.trim());
+  if (process.env['BENCH_PG'] !== '0' && apiParts.includes('pg')) {
     try {
       pg = await benchPostgres(secretsRoot, 'bench');
     } catch (e) {
