@@ -95,6 +95,8 @@ describe('HTTP API', () => {
     // A list page carries the receipt's verdict and where to get it, not its YAML (pages stay small).
     expect(item?.lastReceipt).toMatchObject({ status: 'READY', validatedBy: 'policy:auto-approve', url: '/api/connectors/acme.customers/receipt' });
     expect(item?.lastReceipt).not.toHaveProperty('yaml');
+    expect(item).not.toHaveProperty('attemptLog');
+    expect(item).toMatchObject({ attemptLogLength: 1, resolvedIncidentsCount: 0 });
     expect((await call('GET', '/api/connectors/acme.customers', eng)).body.lastReceipt.yaml).toMatch(/^status: READY$/m);
   });
 

@@ -30,7 +30,17 @@ const summary = {
   openIncidents: arrayOf(open({})),
   alerts: arrayOf(open({})),
 };
-const connectorListItem = open({ ...summary, lastReceipt: { ...open({ attemptId: str, status: str, reason: nullableStr, validatedBy: str, validatedAt: str, durationMs: int, url: str }), nullable: true }, historyLength: int }, ['connectorId', 'tenantId', 'name', 'status']);
+const connectorListItem = open(
+  {
+    ...summary,
+    lastReceipt: { ...open({ attemptId: str, status: str, reason: nullableStr, validatedBy: str, validatedAt: str, durationMs: int, url: str }), nullable: true },
+    lastChange: { ...open({ at: str, actor: str, reason: nullableStr, changed: arrayOf(str), breaking: { type: 'boolean', nullable: true }, attemptId: nullableStr }), nullable: true },
+    historyLength: int,
+    attemptLogLength: int,
+    resolvedIncidentsCount: int,
+  },
+  ['connectorId', 'tenantId', 'name', 'status'],
+);
 const connectorDetail = open({ ...summary, spec: open({ name: str, sourceType: str, config: open({}), contractYaml: str, environment: str, owner: str, labels: open({}) }), history: arrayOf(open({ at: str, eventType: str, eventId: str, attemptId: str, status: nullableStr, summary: str })) }, ['connectorId', 'tenantId', 'name', 'status', 'spec']);
 const issues = arrayOf(open({ field: str, message: str, value: {} }, ['field', 'message']));
 
@@ -39,11 +49,14 @@ function publicConnector(c: ConnectorState, detail = false): Record<string, unkn
   // The spec's config holds secret references only (validated at registration); still, the
   // list view omits it, and the detail view shows it parsed.
   if (detail) return { ...rest, spec: { ...spec, config: JSON.parse(spec.configJson) as unknown, configJson: undefined }, history };
-  // A list page carries each receipt's verdict, not its YAML (10-20 KB each, most of a page's
-  // bytes: 1.7 MB for 100 connectors in the bench, issue 14); the YAML is one request away.
-  const receipt = rest.lastReceipt;
+  // A list page is a summary: each receipt's verdict, not its YAML (10-20 KB each), and neither
+  // the attempt log (a receipt per attempt) nor the resolved incidents nor a change's full
+  // changelog. With them a page of 100 connectors was 1.7 MB in the bench (issue 14: 100 KB);
+  // the detail view has all of it, one request away.
+  const { attemptLog, resolvedIncidents, lastChange, lastReceipt: receipt, ...kept } = rest;
   const lastReceipt = receipt && { attemptId: receipt.attemptId, status: receipt.status, reason: receipt.reason, validatedBy: receipt.validatedBy, validatedAt: receipt.validatedAt, durationMs: receipt.durationMs, url: `/api/connectors/${encodeURIComponent(c.connectorId)}/receipt` };
-  return { ...rest, lastReceipt, historyLength: history.length };
+  const change = lastChange && { at: lastChange.at, actor: lastChange.actor, reason: lastChange.reason, changed: lastChange.changed, breaking: lastChange.changelog?.breaking ?? null, attemptId: lastChange.attemptId };
+  return { ...kept, lastReceipt, ...(lastChange !== undefined ? { lastChange: change } : {}), historyLength: history.length, attemptLogLength: attemptLog.length, resolvedIncidentsCount: resolvedIncidents?.length ?? 0 };
 }
 
 /** Connectors: list, detail, receipt, registration (and its dry run), contract checks. */
