@@ -7,6 +7,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Kafka, logLevel } from 'kafkajs';
 import { createBus } from '@preflight/bus';
 import { createLogger } from '@preflight/core';
@@ -39,7 +41,11 @@ const scopes = devScopes({ filesRoot, secretsRoot });
 const contractYaml = readFileSync(join(root, 'examples', 'demo', 'contracts', 'customers.odcs.yaml'), 'utf8');
 const benchSpec: ConnectorSpec = { name: 'bench-files', sourceType: 'files', configJson: JSON.stringify({ type: 'files', path: dir }), contractYaml, environment: 'development', owner: null, labels: {} };
 
-interface Result { n: number; rate: number; p50: number; p99: number; ready: number; rssMiB?: number }
+interface Result { n: number; rate: number; p50: number; p99: number; ready: number; rssMiB?: number; heapMiB?: number }
+
+// A full collection before reading the heap, so the figure is what the services retain, not garbage.
+setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc') as () => void;
 
 async function pipeline(n: number): Promise<Result> {
   const prefix = `bench${randomBytes(4).toString('hex')}.`;
@@ -96,12 +102,16 @@ async function pipeline(n: number): Promise<Result> {
   await done;
   clearInterval(ticker);
   if (tty) process.stdout.write('\r\x1b[2K');
+  // What the running services hold once the N preflights are through (readiness keeps finished
+  // attempts for ten minutes, to recognise late inputs).
+  collect();
+  const heapMiB = process.memoryUsage().heapUsed / 2 ** 20;
   await watch.stop();
   for (const s of services) await s.stop();
   await bus.stop();
   lat.sort((a, b) => a - b);
   // Every service of the pipeline runs in this process: its RSS once the N preflights are through.
-  return { n, rate: n / ((last - first) / 1000), p50: percentile(lat, 50), p99: percentile(lat, 99), ready, rssMiB: process.memoryUsage().rss / 2 ** 20 };
+  return { n, rate: n / ((last - first) / 1000), p50: percentile(lat, 50), p99: percentile(lat, 99), ready, rssMiB: process.memoryUsage().rss / 2 ** 20, heapMiB };
 }
 
 /** The same message count through four raw kafkajs consume→produce hops; JSON values of similar size. */
@@ -182,6 +192,8 @@ for (const n of sizes) {
   record(`pipeline_over_direct_n${n}`, p.rate / d.rate);
   console.log(`  RSS after the pipeline at N=${n}: ${fmt(p.rssMiB ?? NaN)} MiB (every service in this one process)`);
   record(`rss_after_pipeline_n${n}_mib`, p.rssMiB ?? NaN);
+  console.log(`  heap after a full GC, services still running, at N=${n}: ${fmt(p.heapMiB ?? NaN)} MiB`);
+  record(`heap_after_pipeline_n${n}_mib`, p.heapMiB ?? NaN);
 }
 
 if (process.env['BENCH_API'] !== '0') {

@@ -308,6 +308,16 @@ async function main(): Promise<number> {
   say(`last fault to last outcome: ${((lastOutcome - lastFault) / 1000).toFixed(1)} s`);
   if (extraSessions !== null) say(`extra source sessions under faults: ${extraSessions}`);
   say(`restarts: ${instances.filter((i) => i.starts > 1).map((i) => i.name).join(', ')}`);
+  // Issue 14: each service's memory at the end of the run (a restarted instance has run for less).
+  const rssMiB = (pid: number | undefined): string => {
+    try {
+      const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+      return kb ? `${Math.round(Number(kb) / 1024)} MiB` : '?';
+    } catch {
+      return '?';
+    }
+  };
+  say(`RSS at the end: ${instances.map((i) => `${i.name} ${rssMiB(i.child.pid)}`).join(', ')}`);
   say(failures.length === 0 ? 'chaos: all checks passed' : `chaos: ${failures.length} check(s) failed`);
   return failures.length === 0 ? 0 : 1;
 }

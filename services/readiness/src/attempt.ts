@@ -141,3 +141,16 @@ function pick<E extends { occurredAt: string; eventId: string }>(x: E | undefine
   if (x.occurredAt !== y.occurredAt) return x.occurredAt < y.occurredAt ? x : y;
   return x.eventId <= y.eventId ? x : y;
 }
+
+/**
+ * A decided attempt as it is kept for the rest of its retention (late inputs of a finished
+ * attempt are recognised and dropped): its outcome and evidence, without the checks' events. Those
+ * carry the contract, the checkpoint and the findings (tens of kB each) and are in the receipt
+ * already; kept for ten minutes they made readiness's memory grow with every preflight (issue 14).
+ */
+export function settled(a: Attempt): Attempt {
+  if (!a.outcome) return a;
+  const kept: Attempt = { correlationId: a.correlationId, connectorId: a.connectorId, tenantId: a.tenantId, startedAtMs: a.startedAtMs, evidence: a.evidence, outcome: a.outcome };
+  if (a.approvalRequestedAtMs !== undefined) kept.approvalRequestedAtMs = a.approvalRequestedAtMs;
+  return kept;
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sampleEvents } from '@preflight/events';
-import { evolve, mergeAttempts, type Attempt, type ReadinessInput } from './attempt.js';
+import { evolve, mergeAttempts, settled, type Attempt, type ReadinessInput } from './attempt.js';
 
 const s = sampleEvents({ correlationId: 'att-m', connectorId: 'c-m' });
 const t0 = Date.parse('2026-11-22T10:00:00.000Z');
@@ -45,5 +45,17 @@ describe('mergeAttempts (restoring from the changelog beside live folds)', () =>
     const decided = { ...open, outcome: 'READY' as const };
     expect(mergeAttempts(open, decided).outcome).toBe('READY');
     expect(mergeAttempts(decided, open).outcome).toBe('READY');
+  });
+});
+
+describe('settled (a finished attempt as it is retained)', () => {
+  it('keeps the outcome and the evidence, drops the checks\' events; an open attempt is kept whole', () => {
+    const open = fold(events.slice(0, 3))!;
+    expect(settled(open)).toBe(open);
+    const done = settled({ ...open, outcome: 'READY' });
+    expect(done).toEqual({ correlationId: open.correlationId, connectorId: open.connectorId, tenantId: open.tenantId, startedAtMs: open.startedAtMs, evidence: open.evidence, outcome: 'READY' });
+    expect(JSON.stringify(done).length).toBeLessThan(JSON.stringify(open).length / 2);
+    // Joined with a full view (a restore beside a live fold), it is still the same outcome.
+    expect(settled(mergeAttempts(open, done))).toEqual(done);
   });
 });

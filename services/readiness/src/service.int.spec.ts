@@ -41,6 +41,9 @@ describe('readiness on a real broker', () => {
     const b = inputs('att-b');
     await bus.producer.publish(a.handshake, a.schema, a.credentials, b.handshake, b.schema);
     await eventually('A decided', () => outcomes.some((o) => o.correlationId === 'att-a'), { timeoutMs: 60_000 });
+    // Decided and published, A is retained settled: its outcome and evidence, not the checks' events.
+    await eventually('A settled', () => first.attempts.get('att-a')?.outcome === 'READY' && first.attempts.get('att-a')?.handshake === undefined);
+    expect(first.attempts.get('att-a')?.evidence).toHaveLength(3);
     await eventually('B half seen', () => {
       const att = first.attempts.get('att-b');
       return Boolean(att?.handshake && att.schema);

@@ -3,7 +3,7 @@ import type avro from 'avsc';
 import type { ServiceBus, MessageMeta } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
 import { serviceGroupId } from '@preflight/events';
-import { evolve, foldsInto, mergeAttempts, type Attempt, type ReadinessInput } from './attempt.js';
+import { evolve, foldsInto, mergeAttempts, settled, type Attempt, type ReadinessInput } from './attempt.js';
 import { contractFacts } from './contract-facts.js';
 import { decide, SERVICE_NAME, type ReadinessSettings } from './decide.js';
 import { DEFAULT_APPROVAL_POLICY } from './policy.js';
@@ -112,6 +112,18 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
     else written.delete(id);
   };
 
+  /**
+   * Attempts whose outcome is on the log (published by this instance, read back from the topic or
+   * from the changelog): final, so they are kept settled (outcome and evidence only).
+   */
+  const decided = new Set<string>();
+  const settle = (id: string): void => {
+    const a = attempts.get(id);
+    if (!a?.outcome) return;
+    decided.add(id);
+    attempts.set(id, settled(a));
+  };
+
   /** Decides one attempt; the new state is stored before publishing so a concurrent step sees it. */
   const step = async (id: string): Promise<boolean> => {
     const before = attempts.get(id);
@@ -122,14 +134,18 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
     try {
       await bus.producer.publish(...events);
     } catch (e) {
-      // Undo only the decision: facts folded or restored while the publish was pending stay.
+      // Undo only this decision: facts folded or restored while the publish was pending stay, and
+      // an outcome read from the log meanwhile is not this decision's to undo.
       const now = attempts.get(id) ?? attempt;
-      const undone: Attempt = { ...now, outcome: before.outcome, approvalRequestedAtMs: before.approvalRequestedAtMs };
-      if (undone.outcome === undefined) delete undone.outcome;
-      if (undone.approvalRequestedAtMs === undefined) delete undone.approvalRequestedAtMs;
-      attempts.set(id, undone);
+      if (!decided.has(id)) {
+        const undone: Attempt = { ...now, outcome: before.outcome, approvalRequestedAtMs: before.approvalRequestedAtMs };
+        if (undone.outcome === undefined) delete undone.outcome;
+        if (undone.approvalRequestedAtMs === undefined) delete undone.approvalRequestedAtMs;
+        attempts.set(id, undone);
+      }
       throw e;
     }
+    if (attempt.outcome) settle(id);
     const log = logger.child({ connectorId: attempt.connectorId, correlationId: id });
     for (const e of events) {
       if (e.eventType === 'connector.validated') {
@@ -145,6 +161,8 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
     const id = event.correlationId;
     partitionOf.set(id, partition);
     attempts.set(id, evolve(attempts.get(id), event, ref));
+    // A late input of a finished attempt adds nothing worth keeping.
+    if (event.eventType === 'connector.validated' || decided.has(id)) settle(id);
     if (event.eventType === 'connector.validated' && !finishedAt.has(id)) finishedAt.set(id, Date.now());
   };
 
@@ -166,6 +184,7 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
     const { records } = await changelog.read(
       ({ key, value }) => {
         if (!value) {
+          decided.delete(key);
           attempts.delete(key);
           finishedAt.delete(key);
           partitionOf.delete(key);
@@ -178,6 +197,8 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
         const stored = JSON.parse(value.attemptJson) as Attempt;
         const live = attempts.get(key);
         attempts.set(key, live ? mergeAttempts(live, stored) : stored);
+        // Written after its outcome was published: final.
+        if (stored.outcome) settle(key);
         partitionOf.set(key, value.partition);
         if (value.finishedAtMs !== null) finishedAt.set(key, value.finishedAtMs);
       },
@@ -293,6 +314,7 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
         if (a.outcome) {
           if (now - (finishedAt.get(id) ?? now) > RETAIN_FINISHED_MS) {
             attempts.delete(id);
+            decided.delete(id);
             finishedAt.delete(id);
             // The owner tombstones it, so compaction drops it from the changelog.
             if (mine && partition !== undefined) await changelog.write([{ key: id, partition, value: null }]).catch((e: unknown) => logger.warn({ err: e, correlationId: id }, 'could not forget a finished attempt on the changelog; will on a later pass'));
