@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
+import { Partitioners } from 'kafkajs';
 import { EVENT_TYPES, newEvent, sampleEvents, type ConnectorEvent, type ConnectorRegistered } from '@preflight/events';
 import { collectRaw, eventually } from '@preflight/testkit';
 import { testBus } from './testing/test-bus.js';
@@ -85,6 +86,27 @@ describe('bus on a real broker and registry', () => {
     for (const r of raw.records) partitionsUsed.add(r.partition);
     expect(partitionsUsed.size).toBeGreaterThan(1);
     for (const c of connectors) expect(seen.get(c)).toEqual(Array.from({ length: perConnector }, (_, i) => i));
+  });
+
+  it('names each record\'s partition as kafkajs\'s default partitioner would, so one connector\'s events share a partition number on every topic', async () => {
+    // The producer names partitions itself (to see an acknowledgement that leaves one out,
+    // acked.ts); readiness's co-partitioned assignment depends on them being what they were.
+    const bus = await newBus(4);
+    const connectors = Array.from({ length: 24 }, (_, i) => `conn-${i}`);
+    const s = sampleEvents();
+    await bus.producer.publish(...connectors.flatMap((c, i) => [registered(c, i), { ...s['connector.handshake.requested'], eventId: randomUUID(), connectorId: c }]));
+    const topics = [bus.topics.of('connector.registered'), bus.topics.of('connector.handshake.requested')];
+    const raw = await collectRaw(bus.kafka, topics);
+    await eventually('raw read', () => raw.records.length === connectors.length * 2);
+    await raw.stop();
+    const partitioner = Partitioners.DefaultPartitioner();
+    const partitionMetadata = Array.from({ length: 4 }, (_, partitionId) => ({ partitionId, leader: 1, replicas: [1], isr: [1], partitionErrorCode: 0 }));
+    for (const c of connectors) {
+      const expected = partitioner({ topic: topics[0]!, partitionMetadata, message: { key: c, value: null } });
+      const got = raw.records.filter((r) => r.message.key?.toString() === c).map((r) => r.partition);
+      expect(got, c).toEqual([expected, expected]);
+    }
+    expect(new Set(raw.records.map((r) => r.partition)).size).toBe(4);
   });
 
   it('with keyConcurrency, handles different connectors of one partition at once and each connector strictly in order', async () => {

@@ -1,8 +1,9 @@
 import { assertLeaseHeld } from './lease.js';
-import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Admin, type Kafka, type Message, type PartitionMetadata, type Producer } from 'kafkajs';
 import { currentTraceparent, PreflightError, type Logger } from '@preflight/core';
 import { EVENT_TYPES, type ConnectorEvent, type EventType, type Topics } from '@preflight/events';
 import type { EventCodec } from './codec.js';
+import { sendUntilAcked } from './acked.js';
 import { Coalescer } from './coalesce.js';
 import { cloudEventHeaders } from './headers.js';
 
@@ -34,16 +35,32 @@ export class EventProducer {
   readonly producer: Producer;
   private started = false;
   private readonly gather: Coalescer<Message>;
+  /** Partition counts, for naming each record's partition before it is sent (see acked.ts). */
+  private readonly admin: Admin;
+  private readonly partitionsOf = new Map<string, PartitionMetadata[]>();
+  /** The producer's own partitioner (kafkajs's default, Java-compatible murmur2): same key, same partition as before. */
+  private readonly partitioner = Partitioners.DefaultPartitioner();
 
   constructor(private readonly options: EventProducerOptions) {
     this.producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.admin = options.kafka.admin();
     this.gather = new Coalescer<Message>({
       lingerMs: options.lingerMs ?? 0,
       maxBytes: GATHER_LIMIT_BYTES,
       send: async (request) => {
         try {
-          await this.producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: [...request.topicMessages].map(([topic, messages]) => ({ topic, messages })) });
+          // Every record names its partition, so an acknowledgement that leaves a partition out
+          // is seen and its records are sent again (a kafkajs retry after a leader move can skip them).
+          const topicMessages: Array<{ topic: string; messages: Message[] }> = [];
+          for (const [topic, messages] of request.topicMessages) {
+            const partitionMetadata = await this.partitionMetadata(topic);
+            topicMessages.push({ topic, messages: messages.map((m) => (m.partition === undefined ? { ...m, partition: this.partitioner({ topic, partitionMetadata, message: m }) } : m)) });
+          }
+          await sendUntilAcked((batch) => this.producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: batch }), topicMessages, {
+            onMissing: (missing, round) => options.logger.warn({ missing, round }, 'the broker acknowledged a batch without some of its partitions (a leader moved during a retry); sending their records again'),
+          });
         } catch (e) {
+          for (const topic of request.topicMessages.keys()) this.partitionsOf.delete(topic);
           throw new PreflightError('BUS', `publishing ${request.count} event(s) failed: ${(e as Error).message}`, { cause: e, retriable: true });
         }
       },
@@ -55,6 +72,7 @@ export class EventProducer {
     if (this.started) return;
     await this.options.codec.registerAll(this.options.topics, this.options.types ?? EVENT_TYPES);
     await this.producer.connect();
+    await this.admin.connect();
     this.started = true;
   }
 
@@ -97,5 +115,17 @@ export class EventProducer {
     this.started = false;
     await this.gather.drain();
     await this.producer.disconnect();
+    await this.admin.disconnect();
+  }
+
+  /** A topic's partitions, as the cluster lists them (kept; forgotten when a send to the topic fails). */
+  private async partitionMetadata(topic: string): Promise<PartitionMetadata[]> {
+    const known = this.partitionsOf.get(topic);
+    if (known) return known;
+    const { topics } = await this.admin.fetchTopicMetadata({ topics: [topic] });
+    const partitions = topics.find((t) => t.name === topic)?.partitions ?? [];
+    if (partitions.length === 0) throw new PreflightError('BUS', `topic ${topic} has no partitions in the cluster's metadata`, { retriable: true });
+    this.partitionsOf.set(topic, partitions);
+    return partitions;
   }
 }
