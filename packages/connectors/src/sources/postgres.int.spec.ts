@@ -115,7 +115,12 @@ describe('postgres specifics', () => {
     expect(await pid()).toBe([...pids][0]);
     await expect(postgresConnector.pushdown!.query(c, check, 'CREATE TEMP TABLE x (a int)', [])).rejects.toThrow(/read-only/);
     await sessions.close();
-    const open = await adminQuery(pg, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ${[...pids][0]}`);
+    // The backend exits once it has read the client's goodbye; give it a moment.
+    let open = -1;
+    for (let i = 0; i < 50 && open !== 0; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 100));
+      open = await adminQuery(pg, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ${[...pids][0]}`);
+    }
     expect(open).toBe(0);
   });
 

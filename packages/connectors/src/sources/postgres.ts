@@ -96,9 +96,16 @@ async function connect(cfg: PostgresConfig, ctx: OperationContext, signal: Abort
   }
 }
 
+/** Ends the session politely (the server's backend exits at once), and tears it down if that hangs. */
 async function close(s: Session): Promise<void> {
-  destroy(s.client);
-  await s.client.end().catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const ended = s.client.end().then(
+    () => true,
+    () => false,
+  );
+  const gave = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 1_000)));
+  if (!(await Promise.race([ended, gave]))) destroy(s.client);
+  clearTimeout(timer);
 }
 
 /**
