@@ -296,6 +296,26 @@ describe('bus on a real broker and registry', () => {
     expect(consumer.stats.deadLettered).toBe(0);
   });
 
+  it('a handler whose publish fails (the bus down) is retried past the retry budget, never dead-lettered', async () => {
+    const bus = await newBus(1);
+    let calls = 0;
+    const consumer = bus.consumer({
+      groupId: `${bus.topics.prefix}g`,
+      retry: { attempts: 3, initialMs: 10, maxMs: 40 },
+      handlers: {
+        'connector.registered': async () => {
+          calls++;
+          if (calls < 7) throw new PreflightError('BUS', 'publishing 1 event(s) failed: The broker received an out of order sequence number', { retriable: true });
+        },
+      },
+    });
+    await consumer.start();
+    await bus.producer.publish(registered('b', 1));
+    await eventually('handled', () => consumer.stats.handled === 1);
+    expect(calls).toBe(7);
+    expect(consumer.stats.deadLettered).toBe(0);
+  });
+
   it('skips a redelivered eventId (dedupe) so the side effect happens once', async () => {
     const bus = await newBus(1);
     const effects: string[] = [];

@@ -350,7 +350,11 @@ export class EventConsumer {
           return false;
         }
         const log = logger.child({ connectorId: event.connectorId, correlationId: event.correlationId, eventId: event.eventId, topic: meta.topic });
-        if (!err.retriable || attempt >= this.retry.attempts) {
+        // The bus itself failing (a publish that could not be written while brokers move) says
+        // nothing about the message: it is retried until it goes through or this member stops,
+        // never dead-lettered. Dead-lettering it lost the input, and with it the attempt (chaos).
+        const busDown = err.code === 'BUS' && err.retriable;
+        if (!err.retriable || (attempt >= this.retry.attempts && !busDown)) {
           log.error({ err: err.toJSON(), attempt }, `handler failed (${err.code}); dead-lettering`);
           await this.deadLetter(meta, message, err);
           return true;
