@@ -32,7 +32,8 @@ const GATHER_LIMIT_BYTES = 512 * 1024;
  * request; order is kept, and each publish still resolves only when the broker acknowledged it.
  */
 export class EventProducer {
-  readonly producer: Producer;
+  /** The kafkajs producer; replaced by a new one (a new producer id) when the broker has lost its sequence. */
+  producer: Producer;
   private started = false;
   private readonly gather: Coalescer<Message>;
   /** Partition counts, for naming each record's partition before it is sent (see acked.ts). */
@@ -61,6 +62,7 @@ export class EventProducer {
           });
         } catch (e) {
           for (const topic of request.topicMessages.keys()) this.partitionsOf.delete(topic);
+          if (lostSequence(e)) await this.renew(e);
           throw new PreflightError('BUS', `publishing ${request.count} event(s) failed: ${(e as Error).message}`, { cause: e, retriable: true });
         }
       },
@@ -118,6 +120,24 @@ export class EventProducer {
     await this.admin.disconnect();
   }
 
+  /**
+   * A broker that answers OUT_OF_ORDER_SEQUENCE_NUMBER (or no longer knows the producer id) has
+   * lost this producer's sequence, typically after a leader moved mid-request; kafkajs keeps
+   * sending with it and every later publish fails the same way (455 failures in one chaos run,
+   * until inputs were dead-lettered). As the Java client does, start a new idempotent session.
+   * Runs inside the coalescer's one request in flight, so nothing is sent on the old one meanwhile.
+   */
+  private async renew(cause: unknown): Promise<void> {
+    const old = this.producer;
+    this.options.logger.warn({ err: (cause as Error).message }, 'the broker lost this producer\'s sequence; starting a new idempotent producer session');
+    this.producer = this.options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    try {
+      await this.producer.connect();
+    } finally {
+      await old.disconnect().catch(() => undefined);
+    }
+  }
+
   /** A topic's partitions, as the cluster lists them (kept; forgotten when a send to the topic fails). */
   private async partitionMetadata(topic: string): Promise<PartitionMetadata[]> {
     const known = this.partitionsOf.get(topic);
@@ -128,4 +148,14 @@ export class EventProducer {
     this.partitionsOf.set(topic, partitions);
     return partitions;
   }
+}
+
+/** Whether kafkajs failed because the broker no longer accepts this producer's sequence (its session is spent). */
+export function lostSequence(e: unknown): boolean {
+  for (let err = e as { type?: unknown; message?: unknown; originalError?: unknown; cause?: unknown } | undefined, depth = 0; err && depth < 5; depth++) {
+    if (err.type === 'OUT_OF_ORDER_SEQUENCE_NUMBER' || err.type === 'UNKNOWN_PRODUCER_ID' || err.type === 'INVALID_PRODUCER_EPOCH') return true;
+    if (typeof err.message === 'string' && /out of order sequence number|unknown producer id/i.test(err.message)) return true;
+    err = (err.originalError ?? err.cause) as typeof err;
+  }
+  return false;
 }
