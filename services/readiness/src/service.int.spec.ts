@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createBus, readTopics, type Bus } from '@preflight/bus';
 import { sampleEvents, type ConnectorValidated } from '@preflight/events';
 import { eventually, testBusConfig, testLogger } from '@preflight/testkit';
+import { PreflightError } from '@preflight/core';
 import { startReadinessService } from './service.js';
 import { evolve, type Attempt, type ReadinessInput } from './attempt.js';
 
@@ -112,6 +113,33 @@ describe('readiness on a real broker', () => {
       if (e.eventType === 'connector.validated' && e.correlationId === 'att-c') written.push({ status: e.status, reason: e.reason, validatedBy: e.validatedBy });
     });
     expect(written).toEqual([{ status: 'FAILED', reason: 'CANCELLED', validatedBy: 'user:ada (cancelled)' }]);
+    await readiness.stop();
+    await bus.stop();
+  });
+
+  it('a decision whose publish landed but was reported failed is published again unchanged, not decided anew', async () => {
+    const bus = createBus(testBusConfig(), testLogger());
+    await bus.ensureTopics(3);
+    await bus.producer.start();
+    // The broker writes the outcome and the answer is lost: the publish fails after landing.
+    const publish = bus.producer.publish.bind(bus.producer);
+    let lost = 0;
+    bus.producer.publish = async (...events) => {
+      await publish(...events);
+      if (events.some((e) => e.eventType === 'connector.validated') && lost++ === 0) throw new PreflightError('BUS', 'publishing 1 event(s) failed: the answer was lost', { retriable: true });
+    };
+    const readiness = await startReadinessService({ bus, logger: testLogger(), settings, tickMs: 50 });
+    const d = inputs('att-d');
+    await bus.producer.publish(d.handshake, d.schema, d.credentials);
+    await eventually('decided', () => readiness.attempts.get('att-d')?.outcome === 'READY' && lost >= 2, { timeoutMs: 60_000 });
+    const written: string[] = [];
+    await readTopics(bus.kafka, [bus.topics.of('connector.validated')], async (_t, _p, _o, value) => {
+      const e = await bus.codec.decode(value, 'connector.validated');
+      if (e.correlationId === 'att-d') written.push(JSON.stringify(e));
+    });
+    // Two records (the one that landed, the retry), one decision: the same payload, time and receipt.
+    expect(written).toHaveLength(2);
+    expect(written[1]).toBe(written[0]);
     await readiness.stop();
     await bus.stop();
   });

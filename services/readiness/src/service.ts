@@ -5,7 +5,7 @@ import type { Logger } from '@preflight/core';
 import { serviceGroupId } from '@preflight/events';
 import { evolve, foldsInto, mergeAttempts, settled, type Attempt, type ReadinessInput } from './attempt.js';
 import { contractFacts } from './contract-facts.js';
-import { decide, SERVICE_NAME, type ReadinessSettings } from './decide.js';
+import { decide, SERVICE_NAME, type Decision, type ReadinessSettings } from './decide.js';
 import { DEFAULT_APPROVAL_POLICY } from './policy.js';
 import { DEFAULT_APPROVAL_TIMEOUT_MS, DEFAULT_PREFLIGHT_TIMEOUT_MS, readinessConfig, type ReadinessConfig } from './config.js';
 
@@ -113,6 +113,12 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
   };
 
   /**
+   * Decisions whose publish failed. A failed publish may still have landed (the broker wrote it
+   * and the answer was lost), so the retry publishes the very same events, not a new decision
+   * with its own time and receipt: one decision per attempt, whatever the broker did.
+   */
+  const unpublished = new Map<string, Decision>();
+  /**
    * Attempts whose outcome is on the log (published by this instance, read back from the topic or
    * from the changelog): final, so they are kept settled (outcome and evidence only).
    */
@@ -121,6 +127,7 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
     const a = attempts.get(id);
     if (!a?.outcome) return;
     decided.add(id);
+    unpublished.delete(id);
     attempts.set(id, settled(a));
   };
 
@@ -128,12 +135,18 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
   const step = async (id: string): Promise<boolean> => {
     const before = attempts.get(id);
     if (!before || before.outcome) return false;
-    const { attempt, events } = decide(before, new Date(), settings);
+    const kept = unpublished.get(id);
+    const decision = kept ?? decide(before, new Date(), settings);
+    const { events } = decision;
     if (events.length === 0) return false;
+    // A kept decision applies to the attempt as it is now (facts may have arrived meanwhile).
+    const attempt: Attempt = kept ? { ...before, ...(kept.attempt.outcome ? { outcome: kept.attempt.outcome } : {}), ...(kept.attempt.approvalRequestedAtMs !== undefined ? { approvalRequestedAtMs: kept.attempt.approvalRequestedAtMs } : {}) } : decision.attempt;
     attempts.set(id, attempt);
     try {
       await bus.producer.publish(...events);
+      unpublished.delete(id);
     } catch (e) {
+      unpublished.set(id, decision);
       // Undo only this decision: facts folded or restored while the publish was pending stay, and
       // an outcome read from the log meanwhile is not this decision's to undo.
       const now = attempts.get(id) ?? attempt;
@@ -315,6 +328,7 @@ export async function startReadinessService(options: ReadinessServiceOptions): P
           if (now - (finishedAt.get(id) ?? now) > RETAIN_FINISHED_MS) {
             attempts.delete(id);
             decided.delete(id);
+            unpublished.delete(id);
             finishedAt.delete(id);
             // The owner tombstones it, so compaction drops it from the changelog.
             if (mine && partition !== undefined) await changelog.write([{ key: id, partition, value: null }]).catch((e: unknown) => logger.warn({ err: e, correlationId: id }, 'could not forget a finished attempt on the changelog; will on a later pass'));
