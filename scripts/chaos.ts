@@ -132,11 +132,17 @@ async function main(): Promise<number> {
   const STEP_TYPES = ['connector.handshake', 'connector.schema.checked', 'connector.credentials.audited'] as const;
   const answers = new Map<string, Set<string>>();
   let answerRecords = 0;
+  const seenPositions = new Set<string>();
   const watcher = bus.kafka.consumer({ groupId: `${prefix}chaos-watch`, maxWaitTimeInMs: 100 });
   await watcher.connect();
   await watcher.subscribe({ topics: [bus.topics.of('connector.validated'), ...STEP_TYPES.map((t) => bus.topics.of(t))], fromBeginning: true });
   await watcher.run({
     eachMessage: async ({ topic, partition, message }) => {
+      // The watcher itself may be handed a record again (its own rebalance under the faults):
+      // count each position on the log once, so what is counted is what the log holds.
+      const position = `${topic}/${partition}/${message.offset}`;
+      if (seenPositions.has(position)) return;
+      seenPositions.add(position);
       const e = await bus.codec.decode(message.value, bus.topics.typeOf(topic)!);
       if (e.eventType === 'connector.validated') outcomes.set(e.correlationId, [...(outcomes.get(e.correlationId) ?? []), { e, at: Date.now(), where: `${partition}/${message.offset} at ${new Date(Number(message.timestamp)).toISOString()}` }]);
       if (e.eventType === 'connector.handshake') handshakes.set(e.correlationId, (handshakes.get(e.correlationId) ?? new Set()).add(e.eventId));
