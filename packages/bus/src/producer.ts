@@ -43,7 +43,7 @@ export class EventProducer {
   private readonly partitioner = Partitioners.DefaultPartitioner();
 
   constructor(private readonly options: EventProducerOptions) {
-    this.producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = this.newProducer();
     this.admin = options.kafka.admin();
     this.gather = new Coalescer<Message>({
       lingerMs: options.lingerMs ?? 0,
@@ -120,6 +120,11 @@ export class EventProducer {
     await this.admin.disconnect();
   }
 
+  /** Idempotent, one request in flight (a retry cannot reorder), topics only as provisioned. */
+  private newProducer(): Producer {
+    return this.options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  }
+
   /**
    * A broker that answers OUT_OF_ORDER_SEQUENCE_NUMBER (or no longer knows the producer id) has
    * lost this producer's sequence, typically after a leader moved mid-request; kafkajs keeps
@@ -130,7 +135,7 @@ export class EventProducer {
   private async renew(cause: unknown): Promise<void> {
     const old = this.producer;
     this.options.logger.warn({ err: (cause as Error).message }, 'the broker lost this producer\'s sequence; starting a new idempotent producer session');
-    this.producer = this.options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = this.newProducer();
     try {
       await this.producer.connect();
     } finally {

@@ -39,3 +39,40 @@ export class OperationSessions {
     await Promise.all(entries.map((e) => e.close().catch(() => undefined)));
   }
 }
+
+/** How a source opens, ends and tears down a session, and which failures leave it usable. */
+export interface SessionDriver<S> {
+  /** Connected; `shared` sessions are also set up for every operation of the check (read-only, schema). */
+  open(shared: boolean): Promise<S>;
+  /** Ends it politely. */
+  close(session: S): Promise<void>;
+  /** Tears it down at once (an abort must not wait for the server). */
+  destroy(session: S): void;
+  /** Whether the session is still fine after this failure (a server error: a denied table, a bad rule). */
+  usableAfter(e: unknown): boolean;
+}
+
+/**
+ * Runs `fn` on the check's shared session under `key` when there are `sessions` (opened on first
+ * use), else on a session of its own, closed after. The signal (the operation's timeout) tears the
+ * session down; a shared session that timed out or broke is dropped, so the next operation opens
+ * a fresh one. Errors come out as thrown; the caller maps them.
+ */
+export async function withSession<S, T>(sessions: OperationSessions | undefined, key: string, signal: AbortSignal, driver: SessionDriver<S>, fn: (session: S) => Promise<T>): Promise<T> {
+  const session = sessions ? await sessions.use(key, () => driver.open(true), (s) => driver.close(s)) : await driver.open(false);
+  const kill = (): void => {
+    driver.destroy(session);
+    if (sessions) void sessions.drop(key);
+  };
+  signal.addEventListener('abort', kill, { once: true });
+  try {
+    if (signal.aborted) kill();
+    return await fn(session);
+  } catch (e) {
+    if (sessions && (signal.aborted || !driver.usableAfter(e))) await sessions.drop(key);
+    throw e;
+  } finally {
+    signal.removeEventListener('abort', kill);
+    if (!sessions) await driver.close(session);
+  }
+}

@@ -56,9 +56,13 @@ const formatOf = (file: string, cfg: FilesConfig): 'csv' | 'jsonl' | undefined =
  * checkpoint sees the very bytes discovery typed. A failed read is not kept: a retry reads again.
  */
 const perContext = new WeakMap<OperationContext, Map<string, Promise<unknown>>>();
-function once<T>(ctx: OperationContext, key: string, load: () => Promise<T>): Promise<T> {
+function cacheOf(ctx: OperationContext): Map<string, Promise<unknown>> {
   let cache = perContext.get(ctx);
   if (!cache) perContext.set(ctx, (cache = new Map<string, Promise<unknown>>()));
+  return cache;
+}
+function once<T>(ctx: OperationContext, key: string, load: () => Promise<T>): Promise<T> {
+  const cache = cacheOf(ctx);
   const hit = cache.get(key) as Promise<T> | undefined;
   if (hit) return hit;
   const p = load();
@@ -122,9 +126,7 @@ async function readRows(file: string, cfg: FilesConfig, limit: number, ctx: Oper
     return { rows, truncated: true, columns: formatOf(file, cfg) === 'csv' ? had.columns : columnsOf(rows) };
   }
   const parsed = parseRows(file, cfg, limit, ctx).then((r) => ({ ...r, limit }));
-  let cache = perContext.get(ctx);
-  if (!cache) perContext.set(ctx, (cache = new Map<string, Promise<unknown>>()));
-  cache.set(key, parsed);
+  cacheOf(ctx).set(key, parsed);
   return parsed;
 }
 

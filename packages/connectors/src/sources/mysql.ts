@@ -6,6 +6,7 @@ import { defineConfig, OneOf, Port, SecretRef, Text, type ConfigOf } from '../co
 import { networkError, sourceError } from '../errors.js';
 import type { AccessFacts, ConnectorManifest, ConnectorModule, DiscoveredDataset, LogicalType, OperationContext } from '../facade.js';
 import { runOperation } from '../operation.js';
+import { withSession, type SessionDriver } from '../sessions.js';
 import { sqlManifest } from './sql-manifest.js';
 
 export const mysqlConfig = defineConfig(
@@ -81,49 +82,36 @@ async function connect(cfg: MysqlConfig, ctx: OperationContext, signal: AbortSig
 }
 
 /**
- * Runs `fn` on a connection: the check's shared session when the context has one (opened on
- * first use, read-only), else a connection of its own, closed after. The signal tears the socket
- * down; a shared session that timed out or broke (a fatal error) is dropped, so the next operation
- * opens a fresh one; a server error (a denied table) leaves it usable.
+ * Runs `fn` on a connection: the check's shared session when the context has one (read-only; see
+ * withSession), else a connection of its own. A server error (an SQL state, not fatal) leaves a
+ * shared session usable.
  */
 async function withConn<T>(cfg: MysqlConfig, ctx: OperationContext, signal: AbortSignal, timeoutMs: number, fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
-  const sessions = ctx.sessions;
   const key = `mysql\u0000${cfg.host}\u0000${cfg.port}\u0000${cfg.database}\u0000${cfg.user}\u0000${cfg.secretRef}\u0000${cfg.tls.mode}`;
-  const opening = sessions
-    ? sessions.use(
-        key,
-        async () => {
-          const s = await connect(cfg, ctx, signal, timeoutMs);
-          try {
-            // Contract sql rules run here: every transaction of this session is read-only.
-            await s.conn.query('SET SESSION TRANSACTION READ ONLY');
-          } catch (e) {
-            s.conn.destroy();
-            throw mapError(e, cfg, s.secret);
-          }
-          return s;
-        },
-        async (s) => {
-          await s.conn.end().catch(() => s.conn.destroy());
-        },
-      )
-    : connect(cfg, ctx, signal, timeoutMs);
-  let session: { conn: mysql.Connection; secret: string } | undefined;
-  const kill = (): void => {
-    session?.conn.destroy();
-    if (sessions) void sessions.drop(key);
+  let secret = '';
+  const driver: SessionDriver<{ conn: mysql.Connection; secret: string }> = {
+    open: async (shared) => {
+      const s = await connect(cfg, ctx, signal, timeoutMs);
+      if (!shared) return s;
+      try {
+        // Contract sql rules run here: every transaction of this session is read-only.
+        await s.conn.query('SET SESSION TRANSACTION READ ONLY');
+      } catch (e) {
+        s.conn.destroy();
+        throw mapError(e, cfg, s.secret);
+      }
+      return s;
+    },
+    close: async (s) => {
+      await s.conn.end().catch(() => s.conn.destroy());
+    },
+    destroy: (s) => s.conn.destroy(),
+    usableAfter: (e) => (e as { fatal?: unknown }).fatal !== true && (e instanceof PreflightError || typeof (e as { sqlState?: unknown }).sqlState === 'string'),
   };
-  signal.addEventListener('abort', kill, { once: true });
   try {
-    session = await opening;
-    if (signal.aborted) kill();
-    return await fn(session.conn);
+    return await withSession(ctx.sessions, key, signal, driver, (s) => ((secret = s.secret), fn(s.conn)));
   } catch (e) {
-    if (sessions && (signal.aborted || (e as { fatal?: unknown }).fatal === true || !(e instanceof PreflightError || typeof (e as { sqlState?: unknown }).sqlState === 'string'))) await sessions.drop(key);
-    throw session ? mapError(e, cfg, session.secret) : e;
-  } finally {
-    signal.removeEventListener('abort', kill);
-    if (!sessions) await session?.conn.end().catch(() => session?.conn.destroy());
+    throw mapError(e, cfg, secret);
   }
 }
 

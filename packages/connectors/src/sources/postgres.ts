@@ -7,6 +7,7 @@ import { defineConfig, OneOf, Port, SecretRef, Text, type ConfigOf } from '../co
 import { networkError, sourceError } from '../errors.js';
 import type { AccessFacts, ConnectorManifest, ConnectorModule, DiscoveredDataset, LogicalType, OperationContext } from '../facade.js';
 import { runOperation } from '../operation.js';
+import { withSession, type SessionDriver } from '../sessions.js';
 import { sqlManifest } from './sql-manifest.js';
 
 const TLS_MODES = ['disable', 'prefer', 'require', 'verify-full'] as const;
@@ -109,32 +110,17 @@ async function close(s: Session): Promise<void> {
 }
 
 /**
- * Runs `fn` on a client: the check's shared session when the context has one (opened on first
- * use, read-only, in the configured schema), else a client of its own, closed after. The signal
- * (the operation's timeout) tears the socket down; a shared session that timed out or broke is
- * dropped, so the next operation opens a fresh one. A server error (an SQLSTATE: a denied table, a
- * bad rule) leaves the session usable.
+ * Runs `fn` on a client: the check's shared session when the context has one (read-only, in the
+ * configured schema; see withSession), else a client of its own. A server error (an SQLSTATE)
+ * leaves a shared session usable.
  */
 async function withClient<T>(cfg: PostgresConfig, ctx: OperationContext, signal: AbortSignal, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const sessions = ctx.sessions;
-  if (!sessions) {
-    const s = await connect(cfg, ctx, signal);
-    const kill = (): void => destroy(s.client);
-    signal.addEventListener('abort', kill, { once: true });
-    try {
-      return await fn(s.client);
-    } catch (e) {
-      throw mapError(e, cfg, s.secret);
-    } finally {
-      signal.removeEventListener('abort', kill);
-      await close(s);
-    }
-  }
   const key = `postgres\u0000${cfg.host}\u0000${cfg.port}\u0000${cfg.database}\u0000${cfg.user}\u0000${cfg.secretRef}\u0000${cfg.tls.mode}\u0000${cfg.schema}`;
-  const s = await sessions.use(
-    key,
-    async () => {
+  let secret = '';
+  const driver: SessionDriver<Session> = {
+    open: async (shared) => {
       const opened = await connect(cfg, ctx, signal);
+      if (!shared) return opened;
       try {
         await opened.client.query(`SET statement_timeout = ${Math.floor(ctx.timeoutMs ?? postgresManifest.timeouts.pushdown)}`);
         // Contract sql rules run here: every transaction of this session is read-only.
@@ -148,19 +134,13 @@ async function withClient<T>(cfg: PostgresConfig, ctx: OperationContext, signal:
       return opened;
     },
     close,
-  );
-  const kill = (): void => {
-    destroy(s.client);
-    void sessions.drop(key);
+    destroy: (s) => destroy(s.client),
+    usableAfter: (e) => e instanceof pg.DatabaseError || e instanceof PreflightError,
   };
-  signal.addEventListener('abort', kill, { once: true });
   try {
-    return await fn(s.client);
+    return await withSession(ctx.sessions, key, signal, driver, (s) => ((secret = s.secret), fn(s.client)));
   } catch (e) {
-    if (signal.aborted || !(e instanceof pg.DatabaseError || e instanceof PreflightError)) await sessions.drop(key);
-    throw mapError(e, cfg, s.secret);
-  } finally {
-    signal.removeEventListener('abort', kill);
+    throw mapError(e, cfg, secret);
   }
 }
 
