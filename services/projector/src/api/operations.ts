@@ -11,6 +11,11 @@ const optionalJson = (schema: Record<string, unknown>) => ({ content: { 'applica
 
 /** Async preflights as long-running operations: start (idempotent), poll, list, cancel. */
 export const operationRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
+  // The publishes of requests still in flight, by operation: a retry with the same idempotency key
+  // that arrives meanwhile (a client that gave up waiting) must not answer 202 for a request the
+  // log may never hold. Chaos lost an attempt that way: the retry got the operation, then the
+  // first publish failed and the operation was forgotten.
+  const publishing = new Map<string, Promise<void>>();
   app.post<{ Params: { id: string }; Body: { reason?: string; timeoutSeconds?: number } | undefined }>(
     '/api/connectors/:id/preflight',
     {
@@ -42,13 +47,21 @@ export const operationRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) =>
           actor: actorOf(req),
           ...(op.idempotencyKey ? { idempotencyKey: op.idempotencyKey } : {}),
         });
-        try {
-          await deps.publish(requested);
-        } catch (e) {
+        const sent = deps.publish(requested).catch((e: unknown) => {
           // Not on the log, so not started: forgotten, so a retry with the same key starts it.
           deps.projection().forgetOperation(op.id);
           throw e;
+        });
+        publishing.set(op.id, sent);
+        try {
+          await sent;
+        } finally {
+          publishing.delete(op.id);
         }
+      } else {
+        // Answers only once the first request's publish has gone through; if it fails, this one
+        // fails with it (retriable), and the client's next retry starts the preflight afresh.
+        await publishing.get(op.id);
       }
       return reply.code(202).header('location', `/api/operations/${op.id}`).send(operationBody(op));
     },
