@@ -220,7 +220,91 @@ function tableRef(quote: (s: string) => string, dataset: string): string {
   return dataset.split('.').map(quote).join('.');
 }
 
-async function evaluateSql(e: Expectation, ex: Extract<CheckpointExecutor, { kind: 'sql' }>, now: number, catalog?: Catalog): Promise<Evaluated> {
+/**
+ * The part of an expectation that is an aggregate over one full scan of its table: the condition
+ * rows fail (counted expectations), the row count, or the newest/oldest timestamp. `p` places a
+ * parameter and returns its placeholder, so the same fragment fits a query of its own or one
+ * shared by every expectation of the dataset.
+ */
+type ScanPart = { kind: 'counted'; where: string; basis: Metric['basis'] } | { kind: 'rows' } | { kind: 'epoch'; expr: string };
+
+function scanPart(e: Expectation, q: (s: string) => string, pg: boolean, p: (v: unknown) => string): ScanPart | null {
+  const col = e.kwargs['column'] as string | undefined;
+  const c = col === undefined ? '' : q(col);
+  const text = (x: string): string => (pg ? `CAST(${x} AS TEXT)` : `CAST(${x} AS CHAR)`);
+  switch (e.expectation_type) {
+    case 'expect_column_values_to_not_be_null': {
+      const extra = e.meta.missingValues ?? [];
+      return { kind: 'counted', where: extra.length ? `(${c} IS NULL OR ${text(c)} IN (${extra.map((v) => p(String(v))).join(', ')}))` : `${c} IS NULL`, basis: 'all' };
+    }
+    case 'expect_column_values_to_be_in_set': {
+      const set = ((e.kwargs['value_set'] as unknown[]) ?? []).map((v) => p(String(v)));
+      return { kind: 'counted', where: set.length ? `${c} IS NOT NULL AND ${text(c)} NOT IN (${set.join(', ')})` : `${c} IS NOT NULL`, basis: 'nonmissing' };
+    }
+    case 'expect_column_values_to_match_regex': {
+      const re = p(String(e.kwargs['regex']));
+      return { kind: 'counted', where: pg ? `${c} IS NOT NULL AND ${text(c)} !~ ${re}` : `${c} IS NOT NULL AND ${text(c)} NOT REGEXP ${re}`, basis: 'nonmissing' };
+    }
+    case 'expect_column_values_to_be_between':
+    case 'expect_column_value_lengths_to_be_between': {
+      const v = e.expectation_type === 'expect_column_values_to_be_between' ? c : pg ? `LENGTH(${text(c)})` : `CHAR_LENGTH(${text(c)})`;
+      const parts: string[] = [];
+      if (e.kwargs['min_value'] != null) parts.push(`${v} ${e.kwargs['strict_min'] === true ? '<=' : '<'} ${p(e.kwargs['min_value'])}`);
+      if (e.kwargs['max_value'] != null) parts.push(`${v} ${e.kwargs['strict_max'] === true ? '>=' : '>'} ${p(e.kwargs['max_value'])}`);
+      return { kind: 'counted', where: parts.length ? `${c} IS NOT NULL AND (${parts.join(' OR ')})` : '1 = 0', basis: 'nonmissing' };
+    }
+    case 'expect_table_row_count_to_be_between':
+      return { kind: 'rows' };
+    case SLA_EXPECTATIONS.freshness:
+    case SLA_EXPECTATIONS.retention: {
+      // Epoch seconds computed by the database: a timestamp without time zone counts as UTC, as
+      // datacontract-cli takes it, whatever the time zone of this process or the session.
+      const agg = `${e.expectation_type === SLA_EXPECTATIONS.freshness ? 'MAX' : 'MIN'}(${c})`;
+      return { kind: 'epoch', expr: pg ? `EXTRACT(EPOCH FROM ${agg})` : `TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', ${agg}) / 1000000` };
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * One query per dataset for the scan parts of all its expectations, as Soda and Great
+ * Expectations batch metrics: each expectation used to be a full scan and a round trip of its own,
+ * ~20 for a two-table contract (issue 14). Each expectation reads its own columns of the one row
+ * (`n`, `nn<i>`, `u<i>`, `t<i>`), what its own query would have answered. Expectations on a column
+ * the catalog lacks stay out: their own query reports that error.
+ */
+function datasetScan(expectations: Expectation[], ex: Extract<CheckpointExecutor, { kind: 'sql' }>, catalog?: Catalog): { sql: string; params: unknown[]; rows: Map<Expectation, (r: Row) => Row> } | null {
+  const first = expectations[0];
+  if (!first) return null;
+  const pg = ex.dialect === 'postgres';
+  const q = (s: string): string => ex.quoteIdent(s);
+  const params: unknown[] = [];
+  const p = (v: unknown): string => (params.push(v), pg ? `$${params.length}` : '?');
+  const select = ['COUNT(*) AS n'];
+  const rows = new Map<Expectation, (r: Row) => Row>();
+  const known = catalog?.get(first.meta.dataset.toLowerCase());
+  for (const e of expectations) {
+    const col = e.kwargs['column'] as string | undefined;
+    if (col !== undefined && catalog && !known?.has(col.toLowerCase())) continue;
+    const part = scanPart(e, q, pg, p);
+    if (!part) continue;
+    const i = rows.size;
+    if (part.kind === 'counted') {
+      select.push(`COUNT(${q(col!)}) AS nn${i}`, `SUM(CASE WHEN ${part.where} THEN 1 ELSE 0 END) AS u${i}`);
+      rows.set(e, (r) => ({ n: r['n'], nn: r[`nn${i}`], u: r[`u${i}`] }));
+    } else if (part.kind === 'epoch') {
+      select.push(`${part.expr} AS t${i}`);
+      rows.set(e, (r) => ({ t: r[`t${i}`] }));
+    } else rows.set(e, (r) => ({ n: r['n'] }));
+  }
+  return rows.size < 2 ? null : { sql: `SELECT ${select.join(', ')} FROM ${tableRef(q, first.meta.dataset)}`, params, rows };
+}
+
+/** An expectation's aggregates from its dataset's shared scan, or null: it asks its own query. */
+type SharedScan = (e: Expectation) => Promise<Row | null>;
+
+async function evaluateSql(e: Expectation, ex: Extract<CheckpointExecutor, { kind: 'sql' }>, now: number, catalog?: Catalog, shared?: SharedScan): Promise<Evaluated> {
   const q = (s: string): string => ex.quoteIdent(s);
   const t = tableRef(q, e.meta.dataset);
   const pg = ex.dialect === 'postgres';
@@ -229,18 +313,19 @@ async function evaluateSql(e: Expectation, ex: Extract<CheckpointExecutor, { kin
     params.push(v);
     return pg ? `$${params.length}` : '?';
   };
-  const text = (c: string): string => (pg ? `CAST(${c} AS TEXT)` : `CAST(${c} AS CHAR)`);
   const col = e.kwargs['column'] as string | undefined;
   const c = col === undefined ? '' : q(col);
   const one = async (sql: string): Promise<Row> => (await ex.query(sql, params))[0] ?? {};
-  /** Counts with one aggregate query, then fetches at most PARTIAL offending values. */
-  const counted = async (unexpectedWhere: string, basis: Metric['basis']): Promise<Evaluated> => {
-    const row = await one(`SELECT COUNT(*) AS n, COUNT(${c}) AS nn, SUM(CASE WHEN ${unexpectedWhere} THEN 1 ELSE 0 END) AS u FROM ${t}`);
+  const scan = async (sql: string): Promise<Row> => (await shared?.(e)) ?? one(sql);
+  const part = scanPart(e, q, pg, p);
+  if (part?.kind === 'counted') {
+    // Counted with one aggregate query (or the dataset's shared one), then at most PARTIAL offending values.
+    const row = await scan(`SELECT COUNT(*) AS n, COUNT(${c}) AS nn, SUM(CASE WHEN ${part.where} THEN 1 ELSE 0 END) AS u FROM ${t}`);
     const n = asNumber(row['n'] ?? 0);
     const unexpected = asNumber(row['u'] ?? 0);
-    const partial = unexpected > 0 ? (await ex.query(`SELECT ${c} AS v FROM ${t} WHERE ${unexpectedWhere} LIMIT ${PARTIAL}`, params)).map((r) => r['v']) : [];
-    return { ...decide(e, { element: n, missing: basis === 'all' ? 0 : n - asNumber(row['nn'] ?? 0), unexpected, partial, basis }), offending: { where: unexpectedWhere, params: [...params] } };
-  };
+    const partial = unexpected > 0 ? (await ex.query(`SELECT ${c} AS v FROM ${t} WHERE ${part.where} LIMIT ${PARTIAL}`, params)).map((r) => r['v']) : [];
+    return { ...decide(e, { element: n, missing: part.basis === 'all' ? 0 : n - asNumber(row['nn'] ?? 0), unexpected, partial, basis: part.basis }), offending: { where: part.where, params: [...params] } };
+  }
   switch (e.expectation_type) {
     case 'expect_column_to_exist':
       // The catalog answers when the caller has it; a query can only say "cannot read".
@@ -259,27 +344,6 @@ async function evaluateSql(e: Expectation, ex: Extract<CheckpointExecutor, { kin
     case 'expect_table_columns_to_match_set': {
       const rows = await ex.query(`SELECT * FROM ${t} LIMIT 1`, []);
       return evaluateRows(e, rows, now);
-    }
-    case 'expect_column_values_to_not_be_null': {
-      const extra = e.meta.missingValues ?? [];
-      const cond = extra.length ? `(${c} IS NULL OR ${text(c)} IN (${extra.map((v) => p(String(v))).join(', ')}))` : `${c} IS NULL`;
-      return counted(cond, 'all');
-    }
-    case 'expect_column_values_to_be_in_set': {
-      const set = ((e.kwargs['value_set'] as unknown[]) ?? []).map((v) => p(String(v)));
-      return counted(set.length ? `${c} IS NOT NULL AND ${text(c)} NOT IN (${set.join(', ')})` : `${c} IS NOT NULL`, 'nonmissing');
-    }
-    case 'expect_column_values_to_match_regex': {
-      const re = p(String(e.kwargs['regex']));
-      return counted(pg ? `${c} IS NOT NULL AND ${text(c)} !~ ${re}` : `${c} IS NOT NULL AND ${text(c)} NOT REGEXP ${re}`, 'nonmissing');
-    }
-    case 'expect_column_values_to_be_between':
-    case 'expect_column_value_lengths_to_be_between': {
-      const v = e.expectation_type === 'expect_column_values_to_be_between' ? c : pg ? `LENGTH(${text(c)})` : `CHAR_LENGTH(${text(c)})`;
-      const parts: string[] = [];
-      if (e.kwargs['min_value'] != null) parts.push(`${v} ${e.kwargs['strict_min'] === true ? '<=' : '<'} ${p(e.kwargs['min_value'])}`);
-      if (e.kwargs['max_value'] != null) parts.push(`${v} ${e.kwargs['strict_max'] === true ? '>=' : '>'} ${p(e.kwargs['max_value'])}`);
-      return counted(parts.length ? `${c} IS NOT NULL AND (${parts.join(' OR ')})` : '1 = 0', 'nonmissing');
     }
     case 'expect_column_values_to_be_unique': {
       // ODCS duplicateValues counts duplicated values; GE's unexpected_count counts their rows.
@@ -312,16 +376,12 @@ async function evaluateSql(e: Expectation, ex: Extract<CheckpointExecutor, { kin
       return { ...decide(e, { element: asNumber(row['n'] ?? 0), missing: 0, unexpected, partial, basis: 'all' }), offending: { where: orphan, params: [] } };
     }
     case 'expect_table_row_count_to_be_between': {
-      const n = asNumber((await one(`SELECT COUNT(*) AS n FROM ${t}`))['n'] ?? 0);
+      const n = asNumber((await scan(`SELECT COUNT(*) AS n FROM ${t}`))['n'] ?? 0);
       return { success: rowCountOk(e, n), observed_value: n };
     }
     case SLA_EXPECTATIONS.freshness:
     case SLA_EXPECTATIONS.retention: {
-      // Epoch seconds computed by the database: a timestamp without time zone counts as UTC, as
-      // datacontract-cli takes it, whatever the time zone of this process or the session.
-      const agg = `${e.expectation_type === SLA_EXPECTATIONS.freshness ? 'MAX' : 'MIN'}(${c})`;
-      const epoch = pg ? `EXTRACT(EPOCH FROM ${agg})` : `TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', ${agg}) / 1000000`;
-      const at = (await one(`SELECT ${epoch} AS t FROM ${t}`))['t'];
+      const at = (await scan(`SELECT ${part?.kind === 'epoch' ? part.expr : 'NULL'} AS t FROM ${t}`))['t'];
       return ageResult(e, at === null || at === undefined ? null : asNumber(at) * 1000, now);
     }
     case 'expect_query_result_to_meet_threshold': {
@@ -406,6 +466,24 @@ export async function runCheckpoint(contract: DataContract, executor: Checkpoint
     // A null says nothing about the person it would belong to: only values are redacted.
     return rows.map((row) => Object.fromEntries(cols.map((c) => [c.name, redactText(c.redact, asText(row[c.name]))])));
   };
+  const scans = new Map<string, Promise<Map<Expectation, Row> | null>>();
+  const shared: SharedScan = async (e) => {
+    if (executor.kind !== 'sql') return null;
+    let scan = scans.get(e.meta.dataset);
+    if (!scan) {
+      const batch = datasetScan(expectations.filter((x) => x.meta.dataset === e.meta.dataset), executor, options.catalog);
+      // A shared query that fails (one expectation's bad regex or type) answers nobody: each
+      // expectation then asks its own query and gets its own error, as without the batch.
+      scan = batch
+        ? executor.query(batch.sql, batch.params).then(
+            (r) => new Map([...batch.rows].map(([x, pick]) => [x, pick(r[0] ?? {})])),
+            () => null,
+          )
+        : Promise.resolve(null);
+      scans.set(e.meta.dataset, scan);
+    }
+    return (await scan)?.get(e) ?? null;
+  };
   const results: ExpectationValidationResult[] = [];
   for (const e of expectations) {
     const { query: _q, missingValues: _m, references: _r, ...meta } = e.meta;
@@ -414,7 +492,7 @@ export async function runCheckpoint(contract: DataContract, executor: Checkpoint
       const needsData = !(e.expectation_type === 'expect_column_to_exist' && options.catalog);
       const wall = needsData ? await probe(e.meta.dataset) : null;
       if (wall) throw wall;
-      const r = executor.kind === 'sql' ? await evaluateSql(e, executor, now, options.catalog) : evaluateRows(e, await sampleOf(e.meta.dataset), now);
+      const r = executor.kind === 'sql' ? await evaluateSql(e, executor, now, options.catalog, shared) : evaluateRows(e, await sampleOf(e.meta.dataset), now);
       const { success, offending, ...result } = r;
       if (!success && offending && rowLimit > 0) result.unexpected_rows = await failedRows(e.meta.dataset, offending);
       results.push({ expectation_config: config, success, result, exception_info: { raised_exception: false, exception_message: null } });

@@ -53,6 +53,16 @@ const REGEX_RULE = (pattern: string): string => `          - metric: invalidValu
             arguments: { pattern: '${pattern}' }
             mustBe: 0`;
 
+/**
+ * A fake SQL source's answer row: every alias the query selects (`AS n`, `AS nn3`, `AS u3`, `AS t0`)
+ * gets the value given for its prefix, so one-expectation and shared dataset queries both answer.
+ */
+function answerAliases(sql: string, values: Record<string, unknown>): Record<string, unknown> {
+  const row: Record<string, unknown> = {};
+  for (const [, alias, prefix] of sql.matchAll(/ AS ((nn|n|u|t|v)\d*)\b/g)) row[alias!] = values[prefix!];
+  return row;
+}
+
 const rows = [
   { id: 1, email: 'a@x.io', country: 'DE', score: 10 },
   { id: 2, email: null, country: 'FR', score: 50 },
@@ -213,14 +223,17 @@ describe('quality checkpoint', () => {
       query: async (sql, params) => {
         seen.push({ sql, params });
         if (sql.includes('"score"') && sql.includes('WHERE 1 = 0')) throw new Error('column "score" does not exist');
-        return [{ n: 10, nn: 10, u: 0 }];
+        return [answerAliases(sql, { n: 10, nn: 10, u: 0 })];
       },
     };
     const r = await runCheckpoint(c, ex);
     expect(r.meta.engine).toBe('pushdown-sql');
-    const inSet = seen.find((s) => s.sql.includes('NOT IN'))!;
-    expect(inSet.sql).toContain('CAST("country" AS TEXT) NOT IN ($1, $2)');
-    expect(inSet.params).toEqual(['DE', 'FR']);
+    // The dataset's scan aggregates are one query, its parameters numbered across expectations.
+    const scans = seen.filter((s) => s.sql.startsWith('SELECT COUNT(*) AS n, '));
+    expect(scans).toHaveLength(1);
+    expect(scans[0]!.sql).toContain('SUM(CASE WHEN "country" IS NOT NULL AND CAST("country" AS TEXT) NOT IN ($1, $2) THEN 1 ELSE 0 END)');
+    expect(scans[0]!.sql).toContain('"score" IS NOT NULL AND ("score" < $3 OR "score" > $4)');
+    expect(scans[0]!.params).toEqual(['DE', 'FR', 0, 100]);
     expect(seen.every((s) => !s.sql.includes("'DE'"))).toBe(true);
     // Never pulls rows: a query that selects column values is either a probe or bounded.
     const pulls = seen.filter((s) => /^SELECT "\w+"( AS v)? FROM/.test(s.sql));
@@ -229,6 +242,42 @@ describe('quality checkpoint', () => {
     const exists = r.results.find((x) => x.expectation_config.expectation_type === 'expect_column_to_exist' && x.expectation_config.kwargs['column'] === 'score')!;
     expect(exists.success).toBe(false);
     expect(r.results.length).toBeGreaterThan(8);
+  });
+
+  it("reads each expectation's counts from its own columns of the shared query, and asks one query each when the shared one fails", async () => {
+    const run = async (failShared: boolean) => {
+      const seen: string[] = [];
+      const r = await runCheckpoint(c, {
+        kind: 'sql',
+        dialect: 'postgres',
+        quoteIdent: (s) => `"${s}"`,
+        query: async (sql) => {
+          seen.push(sql);
+          if (sql.includes(' AS u0')) {
+            if (failShared) throw new Error('invalid regular expression');
+            // u<i> = i + 1: expectation i of the query has i + 1 failing rows.
+            const row: Record<string, unknown> = { n: 100 };
+            for (const [, i] of sql.matchAll(/ AS u(\d+)\b/g)) row[`u${i}`] = Number(i) + 1;
+            for (const [, i] of sql.matchAll(/ AS nn(\d+)\b/g)) row[`nn${i}`] = 100;
+            return [row];
+          }
+          if (sql.includes('SUM(CASE') && sql.includes('"score" < $1')) throw new Error('operator does not exist: text < integer');
+          return [answerAliases(sql, { n: 100, nn: 100, u: 0, v: 'x' })];
+        },
+      });
+      return { r, seen };
+    };
+    const shared = await run(false);
+    const unexpected = shared.r.results.filter((x) => x.result.unexpected_count !== undefined).map((x) => x.result.unexpected_count);
+    // In order: id not null, id unique (its own grouping query), email, country twice, score.
+    expect(unexpected).toEqual([1, 0, 2, 3, 4, 5]);
+    expect(shared.seen.filter((q) => q.includes(' FROM "customers"') && q.includes('SUM(CASE'))).toHaveLength(1);
+    const alone = await run(true);
+    // One query per scan expectation after the failed shared one, and the error stays with its own expectation.
+    expect(alone.seen.filter((q) => q.includes('SUM(CASE')).length).toBe(1 + 5);
+    const errored = alone.r.results.filter((x) => x.exception_info.raised_exception);
+    expect(errored.map((x) => x.expectation_config.kwargs['column'])).toEqual(['score']);
+    expect(alone.r.results.find((x) => x.expectation_config.expectation_type === 'expect_table_row_count_to_be_between')).toMatchObject({ success: true, result: { observed_value: 100 } });
   });
 
   it('uses ? placeholders and REGEXP on MySQL', async () => {
@@ -418,13 +467,13 @@ describe('SLA freshness and retention', () => {
       quoteIdent: (n) => `"${n}"`,
       query: async (sql) => {
         seen.push(sql);
-        return sql.includes('MAX("updated_at")') ? [{ t: '1764630000' }] : [{ n: 1, nn: 1, u: 0 }];
+        return [answerAliases(sql, { t: sql.includes('MAX("updated_at")') ? '1764630000' : null, n: 1, nn: 1, u: 0 })];
       },
     });
     const r = await runCheckpoint(c, ex('postgres'), { now: new Date(1764630000_000 + 90_000_000) });
-    expect(seen).toContain('SELECT EXTRACT(EPOCH FROM MAX("updated_at")) AS t FROM "customers"');
+    expect(seen.some((q) => q.includes('EXTRACT(EPOCH FROM MAX("updated_at")) AS t'))).toBe(true);
     expect(r.results.find((x) => x.expectation_config.meta.clause === 'freshness')).toMatchObject({ success: false, result: { observed_value: 90_000 } });
     await runCheckpoint(c, ex('mysql'), { now: new Date() });
-    expect(seen).toContain(`SELECT TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', MAX("updated_at")) / 1000000 AS t FROM "customers"`);
+    expect(seen.some((q) => q.includes(`TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', MAX("updated_at")) / 1000000 AS t`))).toBe(true);
   });
 });
