@@ -12,6 +12,7 @@ import { startProjectorService } from '@preflight/projector';
 import { fmt, percentile, record, row } from './env.js';
 import { traceBus } from './trace.js';
 import type { BenchPostgres } from './pg.js';
+import { directPipeline } from './direct.js';
 
 export interface ApiBenchOptions {
   brokers: string;
@@ -125,15 +126,24 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
   // --- one PostgreSQL preflight at a time: the contract's two tables, ~20 pushdown expectations ---
   let pgSeq: Sequential = { ms: [], receiptMs: [], cpuUs: NaN };
   let pgSessions = NaN;
+  let pgStatements = NaN;
+  const pgDirect: number[] = [];
   if (parts.has('pg') && o.pg) {
     await register(`${prefix}pg-warm`, o.pg.spec);
     const before = await o.pg.sessions();
+    const statementsBefore = await o.pg.statements();
     if (tracer) tracer.on = traced === 'pg';
     pgSeq = await sequential(pgN, 'pg', o.pg.spec);
     if (tracer) tracer.on = false;
     // pg_stat_database counts a session when it ends; give the last ones a moment.
     await new Promise((r) => setTimeout(r, 1_000));
     pgSessions = (await o.pg.sessions() - before) / pgN;
+    // Less the two counting queries' own transactions (this one and the sessions query).
+    pgStatements = ((await o.pg.statements()) - statementsBefore - 2) / pgN;
+    // The checks' own floor: the same preflight through the same handlers, called directly
+    // without Kafka, one at a time (bench/direct.ts with N=1).
+    for (let i = 0; i < pgN; i++) pgDirect.push((await directPipeline(1, o.pg.spec, o.scopes, o.logger)).p50);
+    pgDirect.sort((a, b) => a - b);
   }
 
   // --- GET /api/topics while loadN preflights run ---
@@ -197,6 +207,8 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
     console.log(row(['  the receipt\'s own duration', fmt(percentile(pgSeq.receiptMs, 50), 1), fmt(percentile(pgSeq.receiptMs, 99), 1), ''], w));
     console.log(row(['  CPU µs per PostgreSQL preflight, whole process', fmt(pgSeq.cpuUs, 0), '', ''], w));
     console.log(row(['  source sessions per PostgreSQL preflight', fmt(pgSessions, 1), '', ''], w));
+    console.log(row(['  source statements per PostgreSQL preflight', fmt(pgStatements, 1), '', ''], w));
+    console.log(row(['  the same checks called directly, no Kafka', fmt(percentile(pgDirect, 50), 1), fmt(percentile(pgDirect, 99), 1), ''], w));
   }
   if (list) {
     console.log(row([`GET /api/connectors, ${fmt(list.connectors)} connectors, ${list.pages} pages`, fmt(list.p50, 1), fmt(list.p99, 1), ''], w));
@@ -225,6 +237,9 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
   record('single_pg_preflight_receipt_p50_ms', percentile(pgSeq.receiptMs, 50));
   record('single_pg_preflight_cpu_us', pgSeq.cpuUs);
   record('single_pg_preflight_source_sessions', pgSessions);
+  record('single_pg_preflight_source_statements', pgStatements);
+  record('single_pg_preflight_direct_p50_ms', percentile(pgDirect, 50));
+  record('single_pg_preflight_direct_p99_ms', percentile(pgDirect, 99));
   if (list) {
     record('api_list_connectors_n', list.connectors);
     record('api_list_connectors_p50_ms', list.p50);

@@ -93,6 +93,8 @@ export interface BenchPostgres {
   spec: ConnectorSpec;
   /** Sessions the source has seen on the bench database (pg_stat_database), for "sessions per preflight". */
   sessions(): Promise<number>;
+  /** Statements the bench database has run (committed and rolled-back transactions; every check query is one). */
+  statements(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -134,6 +136,7 @@ export async function benchPostgres(secretsRoot: string, tenant: string): Promis
   return {
     spec,
     sessions: () => admin('postgres', async (c) => Number((await c.query<{ sessions: string }>(`SELECT sessions FROM pg_stat_database WHERE datname = 'bench'`)).rows[0]?.sessions ?? 0)),
+    statements: () => admin('postgres', async (c) => Number((await c.query<{ n: string }>(`SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = 'bench'`)).rows[0]?.n ?? 0)),
     stop: () => pg.stop(),
   };
 }

@@ -122,11 +122,12 @@ async function withClient<T>(cfg: PostgresConfig, ctx: OperationContext, signal:
       const opened = await connect(cfg, ctx, signal);
       if (!shared) return opened;
       try {
-        await opened.client.query(`SET statement_timeout = ${Math.floor(ctx.timeoutMs ?? postgresManifest.timeouts.pushdown)}`);
-        // Contract sql rules run here: every transaction of this session is read-only.
-        await opened.client.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY');
-        // Contract table names are unqualified: resolve them in the configured schema.
-        await opened.client.query(`SET search_path = ${quoteIdent(cfg.schema)}`);
+        // One round trip (a simple query may hold several statements): every transaction of this
+        // session is read-only, as contract sql rules run here, and unqualified contract table
+        // names resolve in the configured schema.
+        await opened.client.query(
+          `SET statement_timeout = ${Math.floor(ctx.timeoutMs ?? postgresManifest.timeouts.pushdown)}; SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY; SET search_path = ${quoteIdent(cfg.schema)}`,
+        );
       } catch (e) {
         await close(opened);
         throw mapError(e, cfg, opened.secret);
