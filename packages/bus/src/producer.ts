@@ -18,6 +18,9 @@ export interface EventProducerOptions {
   lingerMs?: number;
 }
 
+/** kafkajs's retry schedule for sends: 0.1, 0.2, 0.4, 0.8, 1.6 s, then every 2 s; ~25 s in all. */
+export const PRODUCER_RETRY = { initialRetryTime: 100, maxRetryTime: 2_000, retries: 16 } as const;
+
 // Gathered requests stay well under the broker's 1 MiB record-batch limit.
 const GATHER_LIMIT_BYTES = 512 * 1024;
 
@@ -120,9 +123,15 @@ export class EventProducer {
     await this.admin.disconnect();
   }
 
-  /** Idempotent, one request in flight (a retry cannot reorder), topics only as provisioned. */
+  /**
+   * Idempotent, one request in flight (a retry cannot reorder), topics only as provisioned. The
+   * same ~25 s of retries as the client's default schedule, but no wait longer than 2 s between
+   * two: with the doubling schedule a send to a partition whose leader died waited up to 12.8 s
+   * after the cluster had elected a new one, and an evicted member's answer landed after the
+   * partition's new owner had read the log for it and run the step again (chaos, issue 12).
+   */
   private newProducer(): Producer {
-    return this.options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    return this.options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: PRODUCER_RETRY });
   }
 
   /**

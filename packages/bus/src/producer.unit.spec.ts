@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
-import { lostSequence } from './producer.js';
+import { lostSequence, PRODUCER_RETRY } from './producer.js';
 
 /** kafkajs builds a protocol error from the broker's error entry (its types only admit an Error). */
 const protocolError = (entry: { type: string; code: number; retriable: boolean; message: string }): KafkaJSProtocolError => new KafkaJSProtocolError(entry as unknown as Error);
@@ -16,5 +16,17 @@ describe('lostSequence (when the producer needs a new idempotent session)', () =
   it('leaves other failures to the retry (a broker down, a leader moving)', () => {
     expect(lostSequence(protocolError({ type: 'NOT_LEADER_FOR_PARTITION', code: 6, retriable: true, message: 'This server is not the leader for that topic-partition' }))).toBe(false);
     expect(lostSequence(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092'))).toBe(false);
+  });
+});
+
+describe('the producer retry schedule', () => {
+  it('keeps ~25 s of retries but never waits more than 2 s between two, so a send follows a new leader within 2 s', () => {
+    // kafkajs's schedule without its ±20% jitter: each wait doubles, capped at maxRetryTime.
+    const waits: number[] = [];
+    for (let i = 0, t: number = PRODUCER_RETRY.initialRetryTime; i < PRODUCER_RETRY.retries; i++, t = Math.min(t * 2, PRODUCER_RETRY.maxRetryTime)) waits.push(t);
+    const total = waits.reduce((a, b) => a + b, 0);
+    expect(Math.max(...waits)).toBe(2_000);
+    expect(total).toBeGreaterThanOrEqual(24_000);
+    expect(total).toBeLessThanOrEqual(30_000);
   });
 });

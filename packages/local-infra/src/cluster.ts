@@ -85,6 +85,10 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
         'group.initial.rebalance.delay.ms=0',
         // A replica that stops fetching (a frozen broker) leaves the ISR after 10 s, not 30 s.
         'replica.lag.time.max.ms=10000',
+        // The controller fences a broker it has not heard from in 5 s (default 9 s) and moves its
+        // partitions' leadership: a killed or frozen broker's partitions take writes again sooner.
+        'broker.session.timeout.ms=5000',
+        'broker.heartbeat.interval.ms=1000',
         'log.segment.bytes=67108864',
         'log.cleaner.backoff.ms=1000',
         'num.network.threads=2',
