@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const N = Number(process.env['CHAOS_CI_N'] ?? 12);
+const N = Number(process.env['CHAOS_CI_N'] ?? 300);
 
 /**
  * The chaos run at CI size: its own three-broker cluster, two instances of every service and of
