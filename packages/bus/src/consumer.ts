@@ -158,6 +158,11 @@ export class EventConsumer {
    * Handles a batch with up to `limit` messages in flight, chained per key so one key's messages
    * run in order, and resolves the offset only up to the longest prefix of finished messages: a
    * crash or a stop re-delivers everything after the first unfinished one, as in order mode.
+   *
+   * The crash bound: no message starts more than `2 × limit` places past the last offset whose
+   * commit the broker acknowledged, so a kill -9 repeats at most that many, whatever the handlers'
+   * durations and the commit round trip. Without it, messages finished behind a slow one and those
+   * resolved while a commit was in flight added up past the limit (a CI run repeated 12 with 8).
    */
   private async handleBatchByKey(payload: EachBatchPayload, limit: number, lease: Lease): Promise<void> {
     const { batch } = payload;
@@ -171,8 +176,17 @@ export class EventConsumer {
     const inFlight = new Set<Promise<void>>();
     // One commit at a time, each taking whatever prefix is resolved by then.
     let commits = Promise.resolve();
+    /** Messages before this index are committed (the broker acknowledged it). */
+    let committed = 0;
+    let commitsPending = 0;
+    const window = 2 * limit;
     for (let i = 0; i < messages.length; i++) {
-      while (inFlight.size >= limit) await Promise.race(inFlight);
+      while (!halted && (inFlight.size >= limit || i - committed >= window)) {
+        // Wait for a message or a commit to finish; a settled chain would make this loop spin.
+        const waits: Array<Promise<void>> = [...inFlight, ...(commitsPending > 0 ? [commits] : [])];
+        if (waits.length === 0) break;
+        await Promise.race(waits);
+      }
       if (halted || !payload.isRunning() || payload.isStale() || this.stopping) break;
       try {
         // Before starting a message (kafkajs sends at most one per heartbeat interval).
@@ -206,8 +220,18 @@ export class EventConsumer {
         finished[i] = true;
         while (prefix < messages.length && finished[prefix]) prefix++;
         if (prefix > 0) {
-          payload.resolveOffset(messages[prefix - 1]!.offset);
-          commits = commits.then(() => payload.commitOffsetsIfNecessary()).catch(() => undefined);
+          const upTo = prefix;
+          payload.resolveOffset(messages[upTo - 1]!.offset);
+          commitsPending++;
+          commits = commits
+            .then(() => payload.commitOffsetsIfNecessary())
+            .then(
+              () => void (committed = Math.max(committed, upTo)),
+              // A commit refused (a rebalance) starts nothing more: what is not committed is the
+              // next owner's, and waiting for the window to move would wait for good.
+              () => void (halted = true),
+            )
+            .finally(() => void commitsPending--);
         }
       };
       const task = (tails.get(key) ?? Promise.resolve()).then(run);
