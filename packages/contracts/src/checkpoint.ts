@@ -326,6 +326,14 @@ async function evaluateSql(e: Expectation, ex: Extract<CheckpointExecutor, { kin
     const partial = unexpected > 0 ? (await ex.query(`SELECT ${c} AS v FROM ${t} WHERE ${part.where} LIMIT ${PARTIAL}`, params)).map((r) => r['v']) : [];
     return { ...decide(e, { element: n, missing: part.basis === 'all' ? 0 : n - asNumber(row['nn'] ?? 0), unexpected, partial, basis: part.basis }), offending: { where: part.where, params: [...params] } };
   }
+  if (part?.kind === 'rows') {
+    const n = asNumber((await scan(`SELECT COUNT(*) AS n FROM ${t}`))['n'] ?? 0);
+    return { success: rowCountOk(e, n), observed_value: n };
+  }
+  if (part?.kind === 'epoch') {
+    const at = (await scan(`SELECT ${part.expr} AS t FROM ${t}`))['t'];
+    return ageResult(e, at === null || at === undefined ? null : asNumber(at) * 1000, now);
+  }
   switch (e.expectation_type) {
     case 'expect_column_to_exist':
       // The catalog answers when the caller has it; a query can only say "cannot read".
@@ -374,15 +382,6 @@ async function evaluateSql(e: Expectation, ex: Extract<CheckpointExecutor, { kin
       const unexpected = asNumber(row['u'] ?? 0);
       const partial = unexpected > 0 ? (await ex.query(`SELECT ${list.map((x) => `s.${q(x)}`).join(', ')} FROM ${t} s WHERE ${orphan} LIMIT ${PARTIAL}`, [])).map((r) => (list.length === 1 ? Object.values(r)[0] : Object.values(r))) : [];
       return { ...decide(e, { element: asNumber(row['n'] ?? 0), missing: 0, unexpected, partial, basis: 'all' }), offending: { where: orphan, params: [] } };
-    }
-    case 'expect_table_row_count_to_be_between': {
-      const n = asNumber((await scan(`SELECT COUNT(*) AS n FROM ${t}`))['n'] ?? 0);
-      return { success: rowCountOk(e, n), observed_value: n };
-    }
-    case SLA_EXPECTATIONS.freshness:
-    case SLA_EXPECTATIONS.retention: {
-      const at = (await scan(`SELECT ${part?.kind === 'epoch' ? part.expr : 'NULL'} AS t FROM ${t}`))['t'];
-      return ageResult(e, at === null || at === undefined ? null : asNumber(at) * 1000, now);
     }
     case 'expect_query_result_to_meet_threshold': {
       const sql = String(e.meta.query).replaceAll('${object}', t).replaceAll('${property}', c || '');
