@@ -180,8 +180,8 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
   let postCpuUs = NaN;
   let postClientCpuUs = NaN;
   if (parts.has('post')) {
-    const postCpu = process.cpuUsage();
-    const result = await runPostClient({ url: `${projector.url}/api/connectors`, headers, body: { ...o.body, autoPreflight: false }, namePrefix: `post-${prefix.slice(0, -1)}`, n: postN, concurrency: 50 });
+    let postCpu: NodeJS.CpuUsage | undefined;
+    const result = await runPostClient({ url: `${projector.url}/api/connectors`, headers, body: { ...o.body, autoPreflight: false }, namePrefix: `post-${prefix.slice(0, -1)}`, n: postN, warmup: 200, concurrency: 50 }, () => (postCpu = process.cpuUsage()));
     const postCpuUsed = process.cpuUsage(postCpu);
     if (result.failures.length > 0) throw new Error(`POST /api/connectors: ${result.failures.length} of ${postN} failed, first: ${result.failures[0]}`);
     postMs = result.ms;
@@ -309,11 +309,17 @@ interface PostResult {
   failures: string[];
 }
 
-/** Runs bench/post-client.ts in a child process and returns what it measured. */
-async function runPostClient(job: { url: string; headers: Record<string, string>; body: Record<string, unknown>; namePrefix: string; n: number; concurrency: number }): Promise<PostResult> {
+/** Runs bench/post-client.ts in a child process and returns what it measured; `onWarm` when its warm-up is done. */
+async function runPostClient(job: { url: string; headers: Record<string, string>; body: Record<string, unknown>; namePrefix: string; n: number; warmup: number; concurrency: number }, onWarm: () => void): Promise<PostResult> {
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./post-client.ts', import.meta.url))], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+    if (out.startsWith('warm\n')) {
+      out = out.slice(5);
+      onWarm();
+    }
+  });
   child.stdin.end(JSON.stringify(job));
   const code = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('exit', resolve));
   if (code !== 0) throw new Error(`the POST client exited with ${code}`);
