@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, portOpen, waitFor } from './net.js';
 import type { TestPki } from './tls.js';
@@ -173,6 +173,18 @@ const LOG4J = [
 ].join('\n');
 
 /** Starts a single-node KRaft broker+controller on 127.0.0.1 and waits until it answers. */
+/** What was written to `file` from byte `offset` on, at most 1 MiB of it (the broker's start-up lines are far less). */
+function readSince(file: string, offset: number): string {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(Math.max(0, Math.min(statSync(file).size - offset, 1 << 20)));
+    const n = readSync(fd, buf, 0, buf.length, offset);
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export async function startKafka(options: KafkaOptions = {}): Promise<KafkaHandle> {
   const log = options.log ?? (() => {});
   const jars = await ensureKafkaJars(log);
@@ -208,6 +220,9 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaHandl
     if (fmt.status !== 0) throw new Error(`kafka storage format failed: ${fmt.stdout}${fmt.stderr}`);
   }
   const outFile = join(dir, 'kafka.out');
+  // The log is appended to across restarts (infra:up): only this start's lines say it started,
+  // and a long-lived log must not be read whole (636 MB after a day of DEBUG request logging).
+  const startedAt = existsSync(outFile) ? statSync(outFile).size : 0;
   const out = openSync(outFile, 'a');
   const child: ChildProcess = spawn('java', [...jvm, 'kafka.Kafka', propsFile], {
     stdio: ['ignore', out, out],
@@ -222,11 +237,11 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaHandl
   try {
     await waitFor(`Kafka on 127.0.0.1:${port}`, async () => {
       if (exited) throw new Error('exited');
-      return (await portOpen(port)) && readFileSync(outFile, 'utf8').includes('started');
+      return (await portOpen(port)) && readSince(outFile, startedAt).includes('started');
     }, { timeoutMs: 90_000, intervalMs: 250 });
   } catch (e) {
     child.kill('SIGKILL');
-    const tail = existsSync(outFile) ? readFileSync(outFile, 'utf8').slice(-3000) : '';
+    const tail = existsSync(outFile) ? readSince(outFile, Math.max(startedAt, statSync(outFile).size - 3000)) : '';
     throw new Error(`Kafka did not start on port ${port}: ${(e as Error).message}\n${tail}`);
   }
   const pid = child.pid ?? -1;
