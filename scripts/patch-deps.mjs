@@ -21,6 +21,13 @@ const patches = [
     originalSha256: 'ffbc628c1f35f5de8ba798165616b1009d9af1c27ca959999a10e6e3c18f8215',
     replacement: 'patches/kafkajs/record-v0.js',
   },
+  {
+    pkg: 'kafkajs',
+    version: '2.2.4',
+    file: 'src/producer/sendMessages.js',
+    originalSha256: '8a120e6993955e040a13014cccebd79b8d41e7355d6eda1065fa83fea2fbbcdb',
+    replacement: 'patches/kafkajs/send-messages.js',
+  },
 ];
 
 let failed = false;
