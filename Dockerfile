@@ -28,7 +28,7 @@ COPY services/readiness/package.json services/readiness/
 COPY services/schema-registry/package.json services/schema-registry/
 COPY services/schema-validator/package.json services/schema-validator/
 RUN npm ci --no-audit --no-fund --ignore-scripts
-# The one install script the image needs: the kafkajs record-encoder patch (docs/performance.md).
+# The one install script the image needs: the project's kafkajs patches (docs/bus.md).
 COPY scripts/patch-deps.mjs scripts/
 COPY patches patches
 RUN node scripts/patch-deps.mjs

@@ -5,16 +5,13 @@ import { createBus } from '@preflight/bus';
 import type { Logger } from '@preflight/core';
 import type { Scopes } from '@preflight/connectors';
 import { newEvent, type ConnectorSpec } from '@preflight/events';
-import { startHandshakeService } from '@preflight/handshake';
-import { startSchemaValidatorService } from '@preflight/schema-validator';
-import { startCredentialAuditorService } from '@preflight/credential-auditor';
-import { startReadinessService } from '@preflight/readiness';
 import { signDevToken } from '@preflight/auth';
 import { startProjectorService } from '@preflight/projector';
 import { fmt, percentile, record, row } from './env.js';
 import { traceBus } from './trace.js';
 import type { BenchPostgres } from './pg.js';
 import { directPipeline } from './direct.js';
+import { startStepServices } from './platform.js';
 
 export interface ApiBenchOptions {
   brokers: string;
@@ -62,14 +59,7 @@ export async function benchApi(o: ApiBenchOptions): Promise<void> {
   // service is its own process; for the parts that run no preflight (post, list).
   const apiAlone = process.env['BENCH_API_ALONE'] === '1';
   if (apiAlone && ['seq', 'pg', 'topics'].some((p) => parts.has(p))) throw new Error('BENCH_API_ALONE=1 runs no step service: pick BENCH_API_PARTS from post,list');
-  const services = apiAlone
-    ? []
-    : [
-        await startHandshakeService({ bus, logger: o.logger, scopes: o.scopes }),
-        await startSchemaValidatorService({ bus, logger: o.logger, scopes: o.scopes }),
-        await startCredentialAuditorService({ bus, logger: o.logger, scopes: o.scopes }),
-        await startReadinessService({ bus, logger: o.logger, settings: { preflightTimeoutMs: 600_000 } }),
-      ];
+  const services = apiAlone ? [] : await startStepServices(bus, o.logger, o.scopes);
   const secret = randomBytes(32).toString('hex');
   const projector = await startProjectorService({ bus, logger: o.logger, scopes: o.scopes, http: { port: 0 }, auth: { mode: 'hs256', secret }, snapshotEveryMs: 5_000 });
   const token = await signDevToken({ roles: ['platform_admin'], tenant: o.tenant }, secret);

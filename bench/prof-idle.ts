@@ -3,20 +3,16 @@
 // PROF_OUT (/tmp/idle.cpuprofile). What `npm run bench` reports as "CPU ms per second of the idle
 // platform", taken apart (docs/performance.md).
 import { Session } from 'node:inspector/promises';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBus } from '@preflight/bus';
 import { createLogger } from '@preflight/core';
 import { devScopes } from '@preflight/connectors';
-import { startHandshakeService } from '@preflight/handshake';
-import { startSchemaValidatorService } from '@preflight/schema-validator';
-import { startCredentialAuditorService } from '@preflight/credential-auditor';
-import { startReadinessService } from '@preflight/readiness';
 import { startProjectorService } from '@preflight/projector';
 import { benchInfra } from './env.js';
+import { startStepServices } from './platform.js';
 
 const infra = await benchInfra();
 const logger = createLogger({ service: 'prof-idle', level: 'error' });
@@ -26,10 +22,7 @@ const bus = createBus({ brokers: [infra.brokers], schemaRegistryUrl: infra.regis
 await bus.ensureTopics(6);
 await bus.producer.start();
 const stops = [
-  await startHandshakeService({ bus, logger, scopes }),
-  await startSchemaValidatorService({ bus, logger, scopes }),
-  await startCredentialAuditorService({ bus, logger, scopes }),
-  await startReadinessService({ bus, logger }),
+  ...(await startStepServices(bus, logger, scopes)),
   await startProjectorService({ bus, logger, scopes, http: { port: 0 }, auth: { mode: 'hs256', secret: randomBytes(16).toString('hex') } }),
 ];
 await new Promise((r) => setTimeout(r, 5_000));

@@ -15,16 +15,13 @@ import { createLogger } from '@preflight/core';
 import { newEvent, type ConnectorSpec } from '@preflight/events';
 import { repoRoot } from '@preflight/local-infra';
 import { devScopes } from '@preflight/connectors';
-import { startHandshakeService } from '@preflight/handshake';
-import { startSchemaValidatorService } from '@preflight/schema-validator';
-import { startCredentialAuditorService } from '@preflight/credential-auditor';
-import { startReadinessService } from '@preflight/readiness';
 import { benchApi } from './api.js';
 import { directPipeline } from './direct.js';
 import { benchInfra, fmt, percentile, record, row, writeBenchJson } from './env.js';
 import { benchProjectorFold } from './projector.js';
 import { benchPostgres, type BenchPostgres } from './pg.js';
 import { printTargets } from './targets.js';
+import { startStepServices } from './platform.js';
 
 // BENCH_SIZES= (empty) skips the pipeline runs, BENCH_API=0 the API bench, BENCH_FOLD=0 the fold bench.
 const sizes = (process.env['BENCH_SIZES'] ?? '200,2000').split(',').filter(Boolean).map(Number);
@@ -52,12 +49,7 @@ async function pipeline(n: number): Promise<Result> {
   const bus = createBus({ brokers: [infra.brokers], schemaRegistryUrl: infra.registryUrl, topicPrefix: prefix, clientId: 'bench' }, logger);
   await bus.ensureTopics(6);
   await bus.producer.start();
-  const services = [
-    await startHandshakeService({ bus, logger, scopes }),
-    await startSchemaValidatorService({ bus, logger, scopes }),
-    await startCredentialAuditorService({ bus, logger, scopes }),
-    await startReadinessService({ bus, logger, settings: { preflightTimeoutMs: 600_000 } }),
-  ];
+  const services = await startStepServices(bus, logger, scopes);
   const sent = new Map<string, number>();
   const lat: number[] = [];
   let ready = 0;

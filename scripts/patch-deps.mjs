@@ -2,8 +2,9 @@
 // Applies the project's patches to installed dependencies (npm's postinstall; the Dockerfile runs it
 // after `npm ci --ignore-scripts`). A patch replaces one file of one exact release, and only when the
 // installed file is byte for byte the one it was written against; anything else leaves the file
-// alone and says so, so a kafkajs upgrade can never get a patch meant for another version. Without
-// the patch everything works the same, only slower (docs/performance.md).
+// alone and says so, so a kafkajs upgrade can never get a patch meant for another version (then the
+// patch must be redone or dropped: PATCH_DEPS_STRICT=1 makes that an error). What each patch is for:
+// docs/bus.md.
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -47,7 +48,7 @@ for (const p of patches) {
   const sha = createHash('sha256').update(have).digest('hex');
   if (version !== p.version || sha !== p.originalSha256) {
     console.warn(`patch-deps: ${p.pkg}@${version} ${p.file} is not the file the patch was written for (${p.pkg}@${p.version}); left as it is`);
-    failed = process.env['PATCH_DEPS_STRICT'] === '1';
+    failed ||= process.env['PATCH_DEPS_STRICT'] === '1';
     continue;
   }
   writeFileSync(target, want);

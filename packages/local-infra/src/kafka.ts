@@ -172,7 +172,6 @@ const LOG4J = [
   'log4j.logger.kafka.server.KafkaRaftServer=INFO',
 ].join('\n');
 
-/** Starts a single-node KRaft broker+controller on 127.0.0.1 and waits until it answers. */
 /** What was written to `file` from byte `offset` on, at most 1 MiB of it (the broker's start-up lines are far less). */
 function readSince(file: string, offset: number): string {
   const fd = openSync(file, 'r');
@@ -185,6 +184,7 @@ function readSince(file: string, offset: number): string {
   }
 }
 
+/** Starts a single-node KRaft broker+controller on 127.0.0.1 and waits until it answers. */
 export async function startKafka(options: KafkaOptions = {}): Promise<KafkaHandle> {
   const log = options.log ?? (() => {});
   const jars = await ensureKafkaJars(log);
